@@ -1,0 +1,360 @@
+//! A panic-free cursor over untrusted bytes, and the matching writers.
+//!
+//! Every read checks its bounds and returns an [`Error`] carrying the absolute offset
+//! (`base + position`) of the field that did not fit. Integers are little-endian unless the
+//! method name says `_be`. MySQL "packed" (length-encoded) integers live in [`Cursor::packed`]
+//! and [`put_packed`], side by side.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A read position over a byte slice that lives at `base` in the file.
+#[derive(Clone)]
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: u64,
+}
+
+impl std::fmt::Debug for Cursor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("len", &self.data.len())
+            .field("pos", &self.pos)
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+macro_rules! le_int {
+    ($name:ident, $ty:ty, $n:expr) => {
+        #[doc = concat!("Reads a little-endian `", stringify!($ty), "`.")]
+        #[inline]
+        pub fn $name(&mut self) -> Result<$ty> {
+            let b = self.array::<$n>(stringify!($ty))?;
+            Ok(<$ty>::from_le_bytes(b))
+        }
+    };
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `data`, which begins at absolute offset `base`.
+    #[inline]
+    pub fn new(data: &'a [u8], base: u64) -> Cursor<'a> {
+        Cursor { data, pos: 0, base }
+    }
+
+    /// Absolute offset of the next byte.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Position relative to the start of the slice.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// Whether nothing is left.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    /// An error of `kind` at the current offset.
+    pub fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.offset())
+    }
+
+    /// A [`ErrorKind::Malformed`] error at the current offset.
+    pub fn malformed(&self, msg: impl Into<String>) -> Error {
+        Error::malformed(self.offset(), msg)
+    }
+
+    fn eof(&self, what: &'static str, needed: usize) -> Error {
+        self.error(ErrorKind::UnexpectedEof {
+            what,
+            needed: needed as u64,
+            available: self.remaining() as u64,
+        })
+    }
+
+    /// Takes the next `n` bytes, borrowed from the input.
+    #[inline]
+    pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+        match self.data.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(self.eof(what, n)),
+        }
+    }
+
+    /// Skips `n` bytes.
+    #[inline]
+    pub fn skip(&mut self, n: usize, what: &'static str) -> Result<()> {
+        self.take(n, what).map(|_| ())
+    }
+
+    /// Takes everything that is left.
+    #[inline]
+    pub fn rest(&mut self) -> &'a [u8] {
+        let s = self.data.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.data.len();
+        s
+    }
+
+    /// The bytes left, without consuming them.
+    #[inline]
+    pub fn peek_rest(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// Reads a fixed-size array.
+    #[inline]
+    pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+        let s = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn u8(&mut self) -> Result<u8> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.eof("u8", 1)),
+        }
+    }
+
+    le_int!(u16, u16, 2);
+    le_int!(u32, u32, 4);
+    le_int!(u64, u64, 8);
+    le_int!(i8, i8, 1);
+    le_int!(i16, i16, 2);
+    le_int!(i32, i32, 4);
+    le_int!(i64, i64, 8);
+
+    /// Reads a little-endian unsigned integer of `n` bytes (0 ≤ n ≤ 8).
+    #[inline]
+    pub fn uint(&mut self, n: usize) -> Result<u64> {
+        if n > 8 {
+            return Err(self.malformed(format!("integer of {n} bytes")));
+        }
+        let s = self.take(n, "integer")?;
+        Ok(le_uint(s))
+    }
+
+    /// Reads a big-endian unsigned integer of `n` bytes (0 ≤ n ≤ 8).
+    #[inline]
+    pub fn uint_be(&mut self, n: usize) -> Result<u64> {
+        if n > 8 {
+            return Err(self.malformed(format!("integer of {n} bytes")));
+        }
+        let s = self.take(n, "integer")?;
+        Ok(be_uint(s))
+    }
+
+    /// Reads a 3-byte little-endian integer.
+    #[inline]
+    pub fn u24(&mut self) -> Result<u32> {
+        Ok(self.uint(3)? as u32)
+    }
+
+    /// Reads a 6-byte little-endian integer.
+    #[inline]
+    pub fn u48(&mut self) -> Result<u64> {
+        self.uint(6)
+    }
+
+    /// Reads a MySQL packed (length-encoded) integer: one byte below 0xfb, or a marker
+    /// 0xfc / 0xfd / 0xfe followed by 2, 3 or 8 bytes.
+    pub fn packed(&mut self) -> Result<u64> {
+        let at = self.offset();
+        match self.u8()? {
+            b @ 0..=0xfa => Ok(u64::from(b)),
+            0xfc => self.uint(2),
+            0xfd => self.uint(3),
+            0xfe => self.uint(8),
+            b => Err(Error::malformed(
+                at,
+                format!("packed integer starts with {b:#04x}"),
+            )),
+        }
+    }
+
+    /// Reads a packed integer and checks that it fits in `usize` and in the data left.
+    pub fn packed_len(&mut self) -> Result<usize> {
+        let v = self.packed()?;
+        if v > self.remaining() as u64 {
+            return Err(self.error(ErrorKind::UnexpectedEof {
+                what: "length-prefixed field",
+                needed: v,
+                available: self.remaining() as u64,
+            }));
+        }
+        Ok(v as usize)
+    }
+
+    /// Reads a packed length followed by that many bytes.
+    pub fn packed_bytes(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let n = self.packed_len()?;
+        self.take(n, what)
+    }
+
+    /// Reads a one-byte length followed by that many bytes.
+    pub fn u8_bytes(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let n = self.u8()? as usize;
+        self.take(n, what)
+    }
+
+    /// Reads bytes up to a NUL and consumes the NUL; the NUL is not returned.
+    pub fn cstr(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let rest = self.peek_rest();
+        match rest.iter().position(|&b| b == 0) {
+            Some(n) => {
+                self.pos += n + 1;
+                Ok(&rest[..n])
+            }
+            None => Err(self.eof(what, rest.len() + 1)),
+        }
+    }
+
+    /// A sub-cursor over the next `n` bytes (consumed from this one).
+    pub fn sub(&mut self, n: usize, what: &'static str) -> Result<Cursor<'a>> {
+        let base = self.offset();
+        let s = self.take(n, what)?;
+        Ok(Cursor::new(s, base))
+    }
+}
+
+/// Little-endian value of up to 8 bytes.
+#[inline]
+pub fn le_uint(s: &[u8]) -> u64 {
+    s.iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// Big-endian value of up to 8 bytes.
+#[inline]
+pub fn be_uint(s: &[u8]) -> u64 {
+    s.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// Appends the low `n` bytes of `v`, little-endian.
+#[inline]
+pub fn put_uint(out: &mut Vec<u8>, v: u64, n: usize) {
+    out.extend_from_slice(&v.to_le_bytes()[..n]);
+}
+
+/// Appends the low `n` bytes of `v`, big-endian.
+#[inline]
+pub fn put_uint_be(out: &mut Vec<u8>, v: u64, n: usize) {
+    out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+}
+
+/// Appends a MySQL packed (length-encoded) integer, in its shortest form.
+pub fn put_packed(out: &mut Vec<u8>, v: u64) {
+    match v {
+        0..=0xfa => out.push(v as u8),
+        0xfb..=0xffff => {
+            out.push(0xfc);
+            put_uint(out, v, 2);
+        }
+        0x1_0000..=0xff_ffff => {
+            out.push(0xfd);
+            put_uint(out, v, 3);
+        }
+        _ => {
+            out.push(0xfe);
+            put_uint(out, v, 8);
+        }
+    }
+}
+
+/// Appends a packed length and then the bytes.
+pub fn put_packed_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_packed(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// How many bytes [`put_packed`] writes for `v`.
+pub fn packed_size(v: u64) -> usize {
+    match v {
+        0..=0xfa => 1,
+        0xfb..=0xffff => 3,
+        0x1_0000..=0xff_ffff => 4,
+        _ => 9,
+    }
+}
+
+/// A short, bounded rendering of a byte field for `Debug`: its length and first bytes.
+pub struct Short<'a>(pub &'a [u8]);
+
+impl std::fmt::Debug for Short<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN: usize = 16;
+        write!(f, "[{} bytes:", self.0.len())?;
+        for b in self.0.iter().take(SHOWN) {
+            write!(f, " {b:02x}")?;
+        }
+        if self.0.len() > SHOWN {
+            write!(f, " …")?;
+        }
+        write!(f, "]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_round_trip() {
+        for v in [0u64, 250, 251, 0xffff, 0x1_0000, 0xff_ffff, 0x100_0000, u64::MAX] {
+            let mut out = Vec::new();
+            put_packed(&mut out, v);
+            assert_eq!(out.len(), packed_size(v));
+            let mut c = Cursor::new(&out, 0);
+            assert_eq!(c.packed().unwrap(), v);
+            assert!(c.is_empty());
+        }
+    }
+
+    #[test]
+    fn reads_past_end_report_offset() {
+        let data = [1u8, 2, 3];
+        let mut c = Cursor::new(&data, 100);
+        c.u8().unwrap();
+        let e = c.u32().unwrap_err();
+        assert_eq!(e.offset(), 101);
+        assert!(matches!(e.kind(), ErrorKind::UnexpectedEof { needed: 4, .. }));
+        let e = Cursor::new(&[0xfb], 7).packed().unwrap_err();
+        assert_eq!(e.offset(), 7);
+    }
+
+    #[test]
+    fn big_endian_and_cstr() {
+        let mut out = Vec::new();
+        put_uint_be(&mut out, 0x0102_0304_05, 5);
+        assert_eq!(out, [1, 2, 3, 4, 5]);
+        let mut c = Cursor::new(&out, 0);
+        assert_eq!(c.uint_be(5).unwrap(), 0x0102_0304_05);
+        let mut c = Cursor::new(b"ab\0c", 0);
+        assert_eq!(c.cstr("s").unwrap(), b"ab");
+        assert_eq!(c.rest(), b"c");
+        assert!(Cursor::new(b"abc", 0).cstr("s").is_err());
+    }
+}

@@ -1,0 +1,260 @@
+//! GTID values and sets as users write them: MySQL `uuid[:tag]:1-5:7,...` sets and
+//! MariaDB `domain-server-seq,...` lists.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A 16-byte UUID (a MySQL server's `server_uuid`, the source id of its GTIDs).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Uuid(pub [u8; 16]);
+
+impl Uuid {
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (dashes optional).
+    pub fn parse(s: &str) -> Option<Uuid> {
+        let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+        if hex.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let h = (pair[0] as char).to_digit(16)?;
+            let l = (pair[1] as char).to_digit(16)?;
+            out[i] = (h * 16 + l) as u8;
+        }
+        Some(Uuid(out))
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                f.write_str("-")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A transaction's global id, whichever server family wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GtidValue {
+    /// MySQL `uuid[:tag]:gno`; the tag is empty when untagged.
+    MySql {
+        /// Source UUID.
+        sid: Uuid,
+        /// Tag (lower-case), empty when untagged.
+        tag: String,
+        /// Transaction number.
+        gno: u64,
+    },
+    /// MariaDB `domain-server-seq`.
+    MariaDb {
+        /// Domain.
+        domain: u32,
+        /// Server id.
+        server: u32,
+        /// Sequence number.
+        seq: u64,
+    },
+}
+
+impl fmt::Display for GtidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GtidValue::MySql { sid, tag, gno } if tag.is_empty() => write!(f, "{sid}:{gno}"),
+            GtidValue::MySql { sid, tag, gno } => write!(f, "{sid}:{tag}:{gno}"),
+            GtidValue::MariaDb {
+                domain,
+                server,
+                seq,
+            } => write!(f, "{domain}-{server}-{seq}"),
+        }
+    }
+}
+
+impl GtidValue {
+    /// Parses one GTID in either notation.
+    pub fn parse(s: &str) -> Result<GtidValue, String> {
+        let s = s.trim();
+        let set = GtidSet::parse(s)?;
+        let mut all = set.iter_singles();
+        match (all.next(), all.next()) {
+            (Some(g), None) => Ok(g),
+            _ => Err(format!("'{s}' is not a single GTID")),
+        }
+    }
+}
+
+/// A set of GTIDs: MySQL intervals per `(uuid, tag)`, and MariaDB ranges per
+/// `(domain, server)`.
+///
+/// MariaDB lists are read as mysqlbinlog reads them for `--start-position`-style GTID
+/// filters: `D-S-N` stands for the sequence numbers `1..=N` of that domain and server when
+/// used as a set, which is what `--include-gtids`/`--exclude-gtids` need; a range can also
+/// be written `D-S-A:B` to mean `A..=B` only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GtidSet {
+    mysql: BTreeMap<(Uuid, String), Vec<(u64, u64)>>,
+    mariadb: BTreeMap<(u32, u32), Vec<(u64, u64)>>,
+}
+
+impl GtidSet {
+    /// Parses a comma-separated set. MySQL: `uuid[:tag]:a[-b][:c[-d]]...` (a bare
+    /// `uuid:tag` is not a set member). MariaDB: `domain-server-seq` (meaning 1..=seq) or
+    /// `domain-server-a:b`.
+    pub fn parse(s: &str) -> Result<GtidSet, String> {
+        let mut set = GtidSet::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Some(uuid) = part.get(..36).and_then(Uuid::parse) {
+                let mut tag = String::new();
+                let rest = &part[36..];
+                if rest.is_empty() {
+                    return Err(format!("GTID '{part}' has no transaction numbers"));
+                }
+                for item in rest.strip_prefix(':').ok_or("expected ':' after uuid")?.split(':') {
+                    if item
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    {
+                        tag = item.to_ascii_lowercase();
+                        continue;
+                    }
+                    let (a, b) = parse_range(item)?;
+                    set.mysql
+                        .entry((uuid, tag.clone()))
+                        .or_default()
+                        .push((a, b));
+                }
+            } else {
+                let f: Vec<&str> = part.splitn(3, '-').collect();
+                if f.len() != 3 {
+                    return Err(format!("'{part}' is neither a MySQL nor a MariaDB GTID"));
+                }
+                let domain: u32 = f[0].parse().map_err(|_| format!("bad domain in '{part}'"))?;
+                let server: u32 = f[1].parse().map_err(|_| format!("bad server id in '{part}'"))?;
+                let (a, b) = match f[2].split_once(':') {
+                    Some((a, b)) => (
+                        a.parse().map_err(|_| format!("bad seq in '{part}'"))?,
+                        b.parse().map_err(|_| format!("bad seq in '{part}'"))?,
+                    ),
+                    None => (1, f[2].parse().map_err(|_| format!("bad seq in '{part}'"))?),
+                };
+                if a > b {
+                    return Err(format!("empty range in '{part}'"));
+                }
+                set.mariadb.entry((domain, server)).or_default().push((a, b));
+            }
+        }
+        Ok(set)
+    }
+
+    /// Whether the set holds `g`.
+    pub fn contains(&self, g: &GtidValue) -> bool {
+        match g {
+            GtidValue::MySql { sid, tag, gno } => self
+                .mysql
+                .get(&(*sid, tag.clone()))
+                .is_some_and(|r| r.iter().any(|&(a, b)| (a..=b).contains(gno))),
+            GtidValue::MariaDb {
+                domain,
+                server,
+                seq,
+            } => self
+                .mariadb
+                .get(&(*domain, *server))
+                .is_some_and(|r| r.iter().any(|&(a, b)| (a..=b).contains(seq))),
+        }
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.mysql.is_empty() && self.mariadb.is_empty()
+    }
+
+    /// Each single GTID of the set when every range is one long (for parsing one GTID).
+    fn iter_singles(&self) -> impl Iterator<Item = GtidValue> + '_ {
+        let my = self.mysql.iter().flat_map(|((sid, tag), rs)| {
+            rs.iter().flat_map(move |&(a, b)| {
+                (a..=b.min(a + 1)).map(move |gno| GtidValue::MySql {
+                    sid: *sid,
+                    tag: tag.clone(),
+                    gno,
+                })
+            })
+        });
+        let md = self.mariadb.iter().flat_map(|((d, s), rs)| {
+            rs.iter().map(move |&(_, b)| GtidValue::MariaDb {
+                domain: *d,
+                server: *s,
+                seq: b,
+            })
+        });
+        my.chain(md)
+    }
+}
+
+fn parse_range(item: &str) -> Result<(u64, u64), String> {
+    let (a, b) = match item.split_once('-') {
+        Some((a, b)) => (a, b),
+        None => (item, item),
+    };
+    let a: u64 = a.parse().map_err(|_| format!("bad GTID number '{item}'"))?;
+    let b: u64 = b.parse().map_err(|_| format!("bad GTID number '{item}'"))?;
+    if a == 0 || a > b {
+        return Err(format!("bad GTID interval '{item}'"));
+    }
+    Ok((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_sets() {
+        let u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let s = GtidSet::parse(&format!("{u}:1-5:7,{u}:tag1:3")).unwrap();
+        let sid = Uuid::parse(u).unwrap();
+        assert_eq!(sid.to_string(), u);
+        let g = |tag: &str, gno| GtidValue::MySql {
+            sid,
+            tag: tag.into(),
+            gno,
+        };
+        assert!(s.contains(&g("", 1)));
+        assert!(s.contains(&g("", 5)));
+        assert!(!s.contains(&g("", 6)));
+        assert!(s.contains(&g("", 7)));
+        assert!(s.contains(&g("tag1", 3)));
+        assert!(!s.contains(&g("tag1", 4)));
+        assert_eq!(GtidValue::parse(&format!("{u}:9")).unwrap(), g("", 9));
+        assert!(GtidSet::parse(&format!("{u}:0")).is_err());
+    }
+
+    #[test]
+    fn mariadb_lists() {
+        let s = GtidSet::parse("0-1-10, 5-2-3:4").unwrap();
+        let g = |domain, server, seq| GtidValue::MariaDb {
+            domain,
+            server,
+            seq,
+        };
+        assert!(s.contains(&g(0, 1, 10)));
+        assert!(s.contains(&g(0, 1, 1)));
+        assert!(!s.contains(&g(0, 1, 11)));
+        assert!(!s.contains(&g(0, 2, 1)));
+        assert!(s.contains(&g(5, 2, 4)));
+        assert!(!s.contains(&g(5, 2, 2)));
+        assert_eq!(GtidValue::parse("0-1-10").unwrap(), g(0, 1, 10));
+        assert!(GtidSet::parse("0-1").is_err());
+    }
+}

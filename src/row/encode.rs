@@ -1,0 +1,176 @@
+//! Encoding values into row images: the writer's side of [`super::value::decode`] and
+//! [`super::image_len`].
+
+use super::column::{Column, ColumnType};
+use super::temporal;
+use super::value::Value;
+use super::{bit, TableInfo, PARTIAL_JSON_UPDATES};
+use crate::bytes::{put_packed, put_uint, put_uint_be};
+use crate::decimal;
+use crate::error::{Error, Result};
+
+fn mismatch(col: &Column, v: &Value) -> Error {
+    Error::malformed(
+        0,
+        format!("cannot store {v:?} in a column of type {:?}", col.real_type),
+    )
+}
+
+fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8], len_bytes: usize, col: &Column) -> Result<()> {
+    let max = if len_bytes >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * len_bytes)) - 1
+    };
+    if bytes.len() as u64 > max {
+        return Err(Error::malformed(
+            0,
+            format!(
+                "{} bytes do not fit a {:?} column with a {len_bytes}-byte length",
+                bytes.len(),
+                col.real_type
+            ),
+        ));
+    }
+    put_uint(out, bytes.len() as u64, len_bytes);
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// Appends the image bytes of `v` (not NULL) for column `col`.
+pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) -> Result<()> {
+    let fsp = col.meta1().min(6);
+    let int = |width: usize, out: &mut Vec<u8>| -> Result<()> {
+        let bits = 8 * width as u32;
+        let raw = match (v, unsigned) {
+            (&Value::Int(i), false) => {
+                let min = if bits == 64 { i64::MIN } else { -(1i64 << (bits - 1)) };
+                let max = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+                if i < min || i > max {
+                    return Err(Error::malformed(0, format!("{i} out of range for {bits}-bit column")));
+                }
+                i as u64
+            }
+            (&Value::UInt(u), true) => {
+                if bits < 64 && u >> bits != 0 {
+                    return Err(Error::malformed(0, format!("{u} out of range for {bits}-bit column")));
+                }
+                u
+            }
+            (&Value::Int(i), true) if i >= 0 => i as u64,
+            (&Value::UInt(u), false) if u <= i64::MAX as u64 => u,
+            _ => return Err(mismatch(col, v)),
+        };
+        put_uint(out, raw, width);
+        Ok(())
+    };
+    match (col.real_type, v) {
+        (ColumnType::TINY, _) => int(1, out)?,
+        (ColumnType::SHORT, _) => int(2, out)?,
+        (ColumnType::INT24, _) => int(3, out)?,
+        (ColumnType::LONG, _) => int(4, out)?,
+        (ColumnType::LONGLONG, _) => int(8, out)?,
+        (ColumnType::FLOAT, Value::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
+        (ColumnType::DOUBLE, Value::Double(f)) => out.extend_from_slice(&f.to_le_bytes()),
+        (ColumnType::NEWDECIMAL, Value::Decimal(text)) => {
+            let (p, s) = col.decimal_precision();
+            decimal::encode(text, p, s, out)?;
+        }
+        (ColumnType::YEAR, Value::Year(y)) => {
+            let b = match *y {
+                0 => 0,
+                1901..=2155 => (*y - 1900) as u8,
+                _ => return Err(Error::malformed(0, format!("YEAR {y} out of range"))),
+            };
+            out.push(b);
+        }
+        (ColumnType::DATE | ColumnType::NEWDATE, Value::Date(d)) => temporal::encode_date(*d, out),
+        (ColumnType::TIME, Value::Time(t, _)) => temporal::encode_time_old(*t, out),
+        (ColumnType::TIME2, Value::Time(t, _)) => temporal::encode_time2(*t, fsp, out),
+        (ColumnType::DATETIME, Value::DateTime(t, _)) => temporal::encode_datetime_old(*t, out),
+        (ColumnType::DATETIME2, Value::DateTime(t, _)) => temporal::encode_datetime2(*t, fsp, out),
+        (ColumnType::TIMESTAMP, Value::Timestamp { secs, .. }) => {
+            out.extend_from_slice(&secs.to_le_bytes())
+        }
+        (ColumnType::TIMESTAMP2, Value::Timestamp { secs, micros, .. }) => {
+            temporal::encode_timestamp2(*secs, *micros, fsp, out)
+        }
+        (ColumnType::BIT, Value::Bit(b)) => {
+            let (bytes, bits) = col.bit_len();
+            let n = usize::from(bytes) + usize::from(bits > 0);
+            if n < 8 && b >> (8 * n) != 0 {
+                return Err(Error::malformed(0, format!("BIT value {b:#x} wider than {n} bytes")));
+            }
+            put_uint_be(out, *b, n);
+        }
+        (ColumnType::ENUM, Value::Enum(e)) => put_uint(out, u64::from(*e), usize::from(col.meta[1])),
+        (ColumnType::SET, Value::Set(s)) => put_uint(out, *s, usize::from(col.meta[1])),
+        (ColumnType::VARCHAR | ColumnType::VAR_STRING, Value::Bytes(b)) => {
+            let max = usize::from(col.meta_le16());
+            if b.len() > max {
+                return Err(Error::malformed(0, format!("{} bytes over VARCHAR maximum {max}", b.len())));
+            }
+            put_prefixed(out, b, if max > 255 { 2 } else { 1 }, col)?
+        }
+        (ColumnType::STRING, Value::Bytes(b)) => {
+            let max = col.string_max_len() as usize;
+            if b.len() > max {
+                return Err(Error::malformed(0, format!("{} bytes over CHAR maximum {max}", b.len())));
+            }
+            put_prefixed(out, b, if max > 255 { 2 } else { 1 }, col)?
+        }
+        (
+            ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB,
+            Value::Bytes(b),
+        )
+        | (ColumnType::JSON, Value::Json(b) | Value::JsonDiff(b))
+        | (ColumnType::GEOMETRY, Value::Geometry(b))
+        | (ColumnType::VECTOR, Value::Vector(b)) => {
+            put_prefixed(out, b, usize::from(col.meta1()), col)?
+        }
+        _ => return Err(mismatch(col, v)),
+    }
+    Ok(())
+}
+
+/// Appends a whole image: for each present column (per `present`) the value in `values`
+/// (indexed by column), NULL bitmap first. `value_options` writes a PARTIAL_UPDATE_ROWS
+/// after-image header, with `partial[j]` telling whether JSON column `j` is a diff.
+pub fn encode_image(
+    table: &TableInfo,
+    present: &[u8],
+    values: &[Value],
+    value_options: Option<&[bool]>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let n = table.columns.len();
+    if values.len() != n {
+        return Err(Error::malformed(0, format!("{} values for {n} columns", values.len())));
+    }
+    if let Some(partial) = value_options {
+        if partial.iter().any(|&p| p) {
+            put_packed(out, PARTIAL_JSON_UPDATES);
+            let mut bits = vec![0u8; table.json_count.div_ceil(8)];
+            for (j, _) in partial.iter().enumerate().filter(|(_, &p)| p) {
+                bits[j / 8] |= 1 << (j % 8);
+            }
+            out.extend_from_slice(&bits);
+        } else {
+            put_packed(out, 0);
+        }
+    }
+    let present_cols: Vec<usize> = (0..n).filter(|&i| bit(present, i)).collect();
+    let mut nulls = vec![0u8; present_cols.len().div_ceil(8)];
+    for (k, &i) in present_cols.iter().enumerate() {
+        if values[i].is_null() {
+            nulls[k / 8] |= 1 << (k % 8);
+        }
+    }
+    out.extend_from_slice(&nulls);
+    for &i in &present_cols {
+        if !values[i].is_null() {
+            encode_value(&table.columns[i], table.unsigned[i], &values[i], out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Row images of rows events: finding each row's bytes (cheap, allocation-free), and
+//! decoding or encoding column values.
+//!
+//! A rows event's data is a sequence of rows; a row is one image (WRITE: after, DELETE:
+//! before) or two (UPDATE: before then after). An image is a null bitmap with one bit per
+//! *present* column (the event's column bitmap says which are present), then the values of
+//! the present, non-NULL columns. The after-image of a PARTIAL_UPDATE_ROWS event starts
+//! with a packed `value_options` and, when its bit 0 is set, a bitmap with one bit per JSON
+//! column of the table telling which JSON values are diffs.
+
+pub mod column;
+pub mod encode;
+pub mod temporal;
+pub mod value;
+
+use crate::bytes::Cursor;
+use crate::error::{Error, Result};
+use crate::event::rows::{RowsEvent, RowsKind, RowsVersion};
+use crate::event::table_map::TableMap;
+use column::{Column, ColumnType};
+pub use value::Value;
+
+/// `value_options` bit: JSON columns may hold partial updates.
+pub const PARTIAL_JSON_UPDATES: u64 = 1;
+
+/// What decoding row images needs to know about a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// Whether each column is unsigned (false when the metadata does not say).
+    pub unsigned: Vec<bool>,
+    /// For each column, its index among the table's JSON columns.
+    pub json_index: Vec<Option<usize>>,
+    /// Number of JSON columns.
+    pub json_count: usize,
+}
+
+impl TableInfo {
+    /// From a TABLE_MAP event (signedness from its optional metadata when present).
+    pub fn from_table_map(tm: &TableMap) -> Result<TableInfo> {
+        let columns = tm.columns()?;
+        let unsigned = if tm.optional.is_empty() {
+            vec![false; columns.len()]
+        } else {
+            let m = tm.optional_metadata(&columns)?;
+            m.unsigned.iter().map(|u| u.unwrap_or(false)).collect()
+        };
+        Ok(TableInfo::new(columns, unsigned))
+    }
+
+    /// From columns and their signedness.
+    pub fn new(columns: Vec<Column>, unsigned: Vec<bool>) -> TableInfo {
+        let mut json_count = 0;
+        let json_index = columns
+            .iter()
+            .map(|c| {
+                (c.real_type == ColumnType::JSON).then(|| {
+                    json_count += 1;
+                    json_count - 1
+                })
+            })
+            .collect();
+        TableInfo {
+            columns,
+            unsigned,
+            json_index,
+            json_count,
+        }
+    }
+}
+
+/// Whether bit `i` of a little-endian bitmap (column bitmaps, null bitmaps) is set.
+#[inline]
+pub fn bit(bitmap: &[u8], i: usize) -> bool {
+    bitmap.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)
+}
+
+/// Number of bits set among the first `n` of a bitmap.
+#[inline]
+pub fn count_bits(bitmap: &[u8], n: usize) -> usize {
+    let full = n / 8;
+    let mut c: usize = bitmap
+        .iter()
+        .take(full)
+        .map(|b| b.count_ones() as usize)
+        .sum();
+    if n % 8 != 0 {
+        if let Some(b) = bitmap.get(full) {
+            c += (b & ((1u8 << (n % 8)) - 1)).count_ones() as usize;
+        }
+    }
+    c
+}
+
+/// One image of a row: its bytes and what is needed to read them.
+#[derive(Debug, Clone, Copy)]
+pub struct RowImage<'d> {
+    /// The image's bytes (value options and partial bitmap, null bitmap, values).
+    pub bytes: &'d [u8],
+    /// Which columns are present.
+    pub present: &'d [u8],
+    /// Number of columns of the table.
+    pub column_count: usize,
+    /// Whether the image starts with `value_options` (PARTIAL_UPDATE_ROWS after-image).
+    pub has_value_options: bool,
+    /// Absolute offset of `bytes`.
+    pub offset: u64,
+}
+
+/// One row change: the byte range of its images in the rows data, and the images.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'d> {
+    /// Start of the row in the rows data.
+    pub start: usize,
+    /// End of the row in the rows data.
+    pub end: usize,
+    /// The before-image (UPDATE, DELETE).
+    pub before: Option<RowImage<'d>>,
+    /// The after-image (WRITE, UPDATE).
+    pub after: Option<RowImage<'d>>,
+}
+
+/// Walks the rows of a rows event.
+#[derive(Debug, Clone)]
+pub struct Rows<'d, 't> {
+    data: &'d [u8],
+    pos: usize,
+    base: u64,
+    table: &'t TableInfo,
+    kind: RowsKind,
+    before_cols: &'d [u8],
+    after_cols: &'d [u8],
+    column_count: usize,
+    done: bool,
+}
+
+impl<'d, 't> Rows<'d, 't> {
+    /// The rows of `event` whose (decompressed) rows data is `data`, with `table` the
+    /// TABLE_MAP it refers to.
+    pub fn new(event: &RowsEvent<'d>, data: &'d [u8], table: &'t TableInfo) -> Result<Rows<'d, 't>> {
+        let column_count = event.column_count as usize;
+        if column_count != table.columns.len() {
+            return Err(Error::malformed(
+                event.data_offset,
+                format!(
+                    "rows event has {} columns, its table map {}",
+                    event.column_count,
+                    table.columns.len()
+                ),
+            ));
+        }
+        let after_cols = if event.version == RowsVersion::V0 {
+            event.columns
+        } else {
+            event.after_columns()
+        };
+        Ok(Rows {
+            data,
+            pos: 0,
+            base: if event.compressed { 0 } else { event.data_offset },
+            table,
+            kind: event.kind,
+            before_cols: event.columns,
+            after_cols,
+            column_count,
+            done: false,
+        })
+    }
+
+    /// Measures one image at the current position.
+    fn image(&mut self, present: &'d [u8], value_options: bool) -> Result<RowImage<'d>> {
+        let start = self.pos;
+        let rest = &self.data[start..];
+        let len = image_len(rest, present, self.table, value_options, self.base + start as u64)?;
+        self.pos += len;
+        Ok(RowImage {
+            bytes: &rest[..len],
+            present,
+            column_count: self.column_count,
+            has_value_options: value_options,
+            offset: self.base + start as u64,
+        })
+    }
+
+    fn next_row(&mut self) -> Result<Row<'d>> {
+        let start = self.pos;
+        let (before, after) = match self.kind {
+            RowsKind::Write => (None, Some(self.image(self.after_cols, false)?)),
+            RowsKind::Delete => (Some(self.image(self.before_cols, false)?), None),
+            RowsKind::Update => (
+                Some(self.image(self.before_cols, false)?),
+                Some(self.image(self.after_cols, false)?),
+            ),
+            RowsKind::PartialUpdate => (
+                Some(self.image(self.before_cols, false)?),
+                Some(self.image(self.after_cols, true)?),
+            ),
+        };
+        Ok(Row {
+            start,
+            end: self.pos,
+            before,
+            after,
+        })
+    }
+}
+
+impl<'d> Iterator for Rows<'d, '_> {
+    type Item = Result<Row<'d>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.data.len() {
+            return None;
+        }
+        let r = self.next_row();
+        self.done = r.is_err();
+        Some(r)
+    }
+}
+
+/// Parsed prefix of an image: where the null bitmap and values start.
+struct ImageHead<'d> {
+    partial_bits: Option<&'d [u8]>,
+    nulls: &'d [u8],
+    values_at: usize,
+}
+
+fn image_head<'d>(
+    data: &'d [u8],
+    present: &[u8],
+    table: &TableInfo,
+    value_options: bool,
+    offset: u64,
+) -> Result<ImageHead<'d>> {
+    let mut c = Cursor::new(data, offset);
+    let mut partial_bits = None;
+    if value_options {
+        let opts = c.packed()?;
+        if opts & PARTIAL_JSON_UPDATES != 0 {
+            partial_bits = Some(c.take(table.json_count.div_ceil(8), "partial JSON bitmap")?);
+        }
+    }
+    let n = count_bits(present, table.columns.len());
+    let nulls = c.take(n.div_ceil(8), "row null bitmap")?;
+    Ok(ImageHead {
+        partial_bits,
+        nulls,
+        values_at: c.position(),
+    })
+}
+
+/// Length of the image at the start of `data`. Only length prefixes are read.
+pub fn image_len(
+    data: &[u8],
+    present: &[u8],
+    table: &TableInfo,
+    value_options: bool,
+    offset: u64,
+) -> Result<usize> {
+    let head = image_head(data, present, table, value_options, offset)?;
+    let mut pos = head.values_at;
+    let mut k = 0;
+    for (i, col) in table.columns.iter().enumerate() {
+        if !bit(present, i) {
+            continue;
+        }
+        let null = bit(head.nulls, k);
+        k += 1;
+        if null {
+            continue;
+        }
+        let rest = data.get(pos..).unwrap_or(&[]);
+        let n = col.value_len_at(rest, offset + pos as u64)?;
+        if n > rest.len() {
+            return Err(Error::malformed(
+                offset + pos as u64,
+                format!(
+                    "value of column {} needs {n} bytes, {} left in the rows data",
+                    i + 1,
+                    rest.len()
+                ),
+            ));
+        }
+        pos += n;
+    }
+    Ok(pos)
+}
+
+impl<'d> RowImage<'d> {
+    /// The values of the present columns in column order: `(column index, value)`.
+    pub fn values<'t>(&self, table: &'t TableInfo) -> Result<ImageValues<'d, 't>> {
+        let head = image_head(
+            self.bytes,
+            self.present,
+            table,
+            self.has_value_options,
+            self.offset,
+        )?;
+        Ok(ImageValues {
+            bytes: self.bytes,
+            pos: head.values_at,
+            present: self.present,
+            nulls: head.nulls,
+            partial_bits: head.partial_bits,
+            table,
+            col: 0,
+            k: 0,
+            offset: self.offset,
+        })
+    }
+
+    /// Whether column `i` is present in this image.
+    pub fn has_column(&self, i: usize) -> bool {
+        bit(self.present, i)
+    }
+}
+
+/// Iterator over the values of one image.
+#[derive(Debug, Clone)]
+pub struct ImageValues<'d, 't> {
+    bytes: &'d [u8],
+    pos: usize,
+    present: &'d [u8],
+    nulls: &'d [u8],
+    partial_bits: Option<&'d [u8]>,
+    table: &'t TableInfo,
+    col: usize,
+    k: usize,
+    offset: u64,
+}
+
+impl<'d> Iterator for ImageValues<'d, '_> {
+    type Item = Result<(usize, Value<'d>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.col < self.table.columns.len() {
+            let i = self.col;
+            self.col += 1;
+            if !bit(self.present, i) {
+                continue;
+            }
+            let null = bit(self.nulls, self.k);
+            self.k += 1;
+            if null {
+                return Some(Ok((i, Value::Null)));
+            }
+            let col = &self.table.columns[i];
+            let partial = match (self.partial_bits, self.table.json_index[i]) {
+                (Some(bits), Some(j)) => bits.get(j / 8).is_some_and(|b| b & (1 << (j % 8)) != 0),
+                _ => false,
+            };
+            let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+            let at = self.offset + self.pos as u64;
+            let r = value::decode(col, self.table.unsigned[i], partial, rest, at).map(|(v, n)| {
+                self.pos += n;
+                (i, v)
+            });
+            if r.is_err() {
+                self.col = usize::MAX;
+            }
+            return Some(r);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_counting() {
+        assert_eq!(count_bits(&[0xff, 0x01], 9), 9);
+        assert_eq!(count_bits(&[0xff, 0xff], 9), 9);
+        assert_eq!(count_bits(&[0b101], 3), 2);
+        assert!(bit(&[0, 2], 9));
+        assert!(!bit(&[0, 2], 8));
+    }
+}

@@ -1,0 +1,220 @@
+//! Column values: [`Value`] and decoding a value from a row image.
+
+use std::borrow::Cow;
+
+use super::column::{Column, ColumnType};
+use super::temporal::{self, Date, DateTime, Time};
+use crate::bytes::{be_uint, le_uint, Short};
+use crate::decimal;
+use crate::error::{Error, Result};
+
+/// One column value of a row image. Byte-string values borrow from the image.
+#[derive(Clone, PartialEq)]
+pub enum Value<'a> {
+    /// SQL NULL.
+    Null,
+    /// A signed integer (TINYINT … BIGINT).
+    Int(i64),
+    /// An unsigned integer (TINYINT … BIGINT UNSIGNED).
+    UInt(u64),
+    /// FLOAT.
+    Float(f32),
+    /// DOUBLE.
+    Double(f64),
+    /// DECIMAL, as exact text (`-12.340`).
+    Decimal(Cow<'a, str>),
+    /// YEAR (0 or 1901–2155).
+    Year(u16),
+    /// DATE.
+    Date(Date),
+    /// TIME, with the column's fractional digits.
+    Time(Time, u8),
+    /// DATETIME, with the column's fractional digits.
+    DateTime(DateTime, u8),
+    /// TIMESTAMP: seconds and microseconds since the epoch, with the column's digits.
+    Timestamp {
+        /// Seconds.
+        secs: u32,
+        /// Microseconds.
+        micros: u32,
+        /// Fractional digits of the column.
+        fsp: u8,
+    },
+    /// BIT(n), as an integer.
+    Bit(u64),
+    /// ENUM: the 1-based member index (0 = the empty error value).
+    Enum(u16),
+    /// SET: one bit per member.
+    Set(u64),
+    /// CHAR, VARCHAR, BINARY, VARBINARY, TEXT and BLOB bytes.
+    Bytes(Cow<'a, [u8]>),
+    /// MySQL JSON in its binary form.
+    Json(Cow<'a, [u8]>),
+    /// A PARTIAL_UPDATE_ROWS JSON diff list (see [`crate::jsondiff`]).
+    JsonDiff(Cow<'a, [u8]>),
+    /// GEOMETRY: 4-byte SRID and WKB.
+    Geometry(Cow<'a, [u8]>),
+    /// MySQL VECTOR: little-endian float32s.
+    Vector(Cow<'a, [u8]>),
+}
+
+impl std::fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => write!(f, "Null"),
+            Value::Int(v) => write!(f, "Int({v})"),
+            Value::UInt(v) => write!(f, "UInt({v})"),
+            Value::Float(v) => write!(f, "Float({v})"),
+            Value::Double(v) => write!(f, "Double({v})"),
+            Value::Decimal(v) => write!(f, "Decimal({v})"),
+            Value::Year(v) => write!(f, "Year({v})"),
+            Value::Date(v) => write!(f, "Date({v})"),
+            Value::Time(v, p) => write!(f, "Time({})", temporal::WithFsp(*v, *p)),
+            Value::DateTime(v, p) => write!(f, "DateTime({})", temporal::WithFsp(*v, *p)),
+            Value::Timestamp { secs, micros, fsp } => write!(
+                f,
+                "Timestamp({})",
+                temporal::UnixTime {
+                    secs: *secs,
+                    micros: *micros,
+                    fsp: *fsp
+                }
+            ),
+            Value::Bit(v) => write!(f, "Bit({v:#x})"),
+            Value::Enum(v) => write!(f, "Enum({v})"),
+            Value::Set(v) => write!(f, "Set({v:#x})"),
+            Value::Bytes(b) => write!(f, "Bytes({:?})", Short(b)),
+            Value::Json(b) => write!(f, "Json({:?})", Short(b)),
+            Value::JsonDiff(b) => write!(f, "JsonDiff({:?})", Short(b)),
+            Value::Geometry(b) => write!(f, "Geometry({:?})", Short(b)),
+            Value::Vector(b) => write!(f, "Vector({:?})", Short(b)),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// The value with its bytes owned.
+    pub fn into_owned(self) -> Value<'static> {
+        let own = |c: Cow<'_, [u8]>| Cow::Owned(c.into_owned());
+        match self {
+            Value::Null => Value::Null,
+            Value::Int(v) => Value::Int(v),
+            Value::UInt(v) => Value::UInt(v),
+            Value::Float(v) => Value::Float(v),
+            Value::Double(v) => Value::Double(v),
+            Value::Decimal(v) => Value::Decimal(Cow::Owned(v.into_owned())),
+            Value::Year(v) => Value::Year(v),
+            Value::Date(v) => Value::Date(v),
+            Value::Time(v, p) => Value::Time(v, p),
+            Value::DateTime(v, p) => Value::DateTime(v, p),
+            Value::Timestamp { secs, micros, fsp } => Value::Timestamp { secs, micros, fsp },
+            Value::Bit(v) => Value::Bit(v),
+            Value::Enum(v) => Value::Enum(v),
+            Value::Set(v) => Value::Set(v),
+            Value::Bytes(b) => Value::Bytes(own(b)),
+            Value::Json(b) => Value::Json(own(b)),
+            Value::JsonDiff(b) => Value::JsonDiff(own(b)),
+            Value::Geometry(b) => Value::Geometry(own(b)),
+            Value::Vector(b) => Value::Vector(own(b)),
+        }
+    }
+
+    /// Whether this is NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+/// Decodes the value of column `col` at the start of `data` (located at `offset`):
+/// returns it and the bytes it took. `partial` marks a JSON column that holds a diff list.
+pub fn decode<'a>(
+    col: &Column,
+    unsigned: bool,
+    partial: bool,
+    data: &'a [u8],
+    offset: u64,
+) -> Result<(Value<'a>, usize)> {
+    let n = col.value_len_at(data, offset)?;
+    let b = data.get(..n).ok_or_else(|| {
+        Error::malformed(
+            offset,
+            format!("value needs {n} bytes, {} left in the row image", data.len()),
+        )
+    })?;
+    let prefixed = |len_bytes: usize| &b[len_bytes..];
+    let int = |signed_bits: u32| -> Value<'a> {
+        let raw = le_uint(b);
+        if unsigned {
+            Value::UInt(raw)
+        } else {
+            let shift = 64 - signed_bits;
+            Value::Int(((raw << shift) as i64) >> shift)
+        }
+    };
+    let fsp = col.meta1().min(6);
+    let v = match col.real_type {
+        ColumnType::TINY => int(8),
+        ColumnType::SHORT => int(16),
+        ColumnType::INT24 => int(24),
+        ColumnType::LONG => int(32),
+        ColumnType::LONGLONG => int(64),
+        ColumnType::FLOAT => Value::Float(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        ColumnType::DOUBLE => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            Value::Double(f64::from_le_bytes(a))
+        }
+        ColumnType::NEWDECIMAL => {
+            let (p, s) = col.decimal_precision();
+            let mut text = String::with_capacity(usize::from(p) + 2);
+            decimal::decode(b, p, s, &mut text).map_err(|e| e.shifted(offset))?;
+            Value::Decimal(Cow::Owned(text))
+        }
+        ColumnType::YEAR => Value::Year(if b[0] == 0 { 0 } else { 1900 + u16::from(b[0]) }),
+        ColumnType::DATE | ColumnType::NEWDATE => Value::Date(temporal::decode_date(b)),
+        ColumnType::TIME => Value::Time(temporal::decode_time_old(b), 0),
+        ColumnType::TIME2 => Value::Time(temporal::decode_time2(b, fsp), fsp),
+        ColumnType::DATETIME => Value::DateTime(temporal::decode_datetime_old(b), 0),
+        ColumnType::DATETIME2 => Value::DateTime(temporal::decode_datetime2(b, fsp), fsp),
+        ColumnType::TIMESTAMP => Value::Timestamp {
+            secs: le_uint(b) as u32,
+            micros: 0,
+            fsp: 0,
+        },
+        ColumnType::TIMESTAMP2 => {
+            let (secs, micros) = temporal::decode_timestamp2(b, fsp);
+            Value::Timestamp { secs, micros, fsp }
+        }
+        ColumnType::BIT => Value::Bit(be_uint(b)),
+        ColumnType::ENUM => Value::Enum(le_uint(b) as u16),
+        ColumnType::SET => Value::Set(le_uint(b)),
+        ColumnType::NULL => Value::Null,
+        ColumnType::VARCHAR | ColumnType::VAR_STRING => {
+            Value::Bytes(Cow::Borrowed(prefixed(if col.meta_le16() > 255 { 2 } else { 1 })))
+        }
+        ColumnType::STRING => {
+            Value::Bytes(Cow::Borrowed(prefixed(if col.string_max_len() > 255 { 2 } else { 1 })))
+        }
+        ColumnType::BLOB
+        | ColumnType::TINY_BLOB
+        | ColumnType::MEDIUM_BLOB
+        | ColumnType::LONG_BLOB => Value::Bytes(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
+        ColumnType::JSON => {
+            let body = Cow::Borrowed(prefixed(usize::from(col.meta1())));
+            if partial {
+                Value::JsonDiff(body)
+            } else {
+                Value::Json(body)
+            }
+        }
+        ColumnType::GEOMETRY => Value::Geometry(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
+        ColumnType::VECTOR => Value::Vector(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
+        t => {
+            return Err(Error::unsupported(
+                offset,
+                format!("decoding column type {t:?}"),
+            ))
+        }
+    };
+    Ok((v, n))
+}

@@ -1,0 +1,192 @@
+//! Writing binlogs: [`BinlogWriter`] frames event bodies with a header whose `event_len` and
+//! `log_pos` it computes, and a CRC32 when the format says so.
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+use crate::event::control::Rotate;
+use crate::event::fde::Format;
+use crate::event::header::{EventHeader, EventType, CHECKSUM_LEN, HEADER_LEN, MAGIC};
+use crate::event::{event_crc, Event, EventData};
+
+/// The header fields a caller chooses; length and position are the writer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Event timestamp.
+    pub timestamp: u32,
+    /// Server id.
+    pub server_id: u32,
+    /// Header flags.
+    pub flags: u16,
+}
+
+impl Stamp {
+    /// The stamp of an existing event.
+    pub fn of(h: &EventHeader) -> Stamp {
+        Stamp {
+            timestamp: h.timestamp,
+            server_id: h.server_id,
+            flags: h.flags,
+        }
+    }
+}
+
+/// Writes a binlog: the magic and an FDE first, then events, positions and checksums
+/// computed as the server computes them.
+pub struct BinlogWriter<W: Write> {
+    out: W,
+    pos: u64,
+    format: Format,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> std::fmt::Debug for BinlogWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinlogWriter")
+            .field("pos", &self.pos)
+            .field("format", &self.format.server_version)
+            .finish()
+    }
+}
+
+impl<W: Write> BinlogWriter<W> {
+    /// Starts a binlog in `format`: writes the magic and an FDE stamped `stamp`, whose
+    /// creation time is `create_timestamp` (0, as in a rotated-to file, or the stamp's time).
+    pub fn new(out: W, format: Format, stamp: Stamp, create_timestamp: u32) -> Result<BinlogWriter<W>> {
+        if usize::from(format.header_len) != HEADER_LEN {
+            return Err(Error::unsupported(0, "writing binlogs with a pre-v4 header"));
+        }
+        let mut w = BinlogWriter {
+            out,
+            pos: 0,
+            format,
+            scratch: Vec::with_capacity(8192),
+        };
+        w.put(&MAGIC)?;
+        let body = w.format.to_fde(create_timestamp);
+        let stamp = Stamp {
+            flags: stamp.flags & !crate::event::header::FLAG_BINLOG_IN_USE,
+            ..stamp
+        };
+        w.write_parts(EventType::FORMAT_DESCRIPTION, stamp, &[&body])?;
+        Ok(w)
+    }
+
+    /// Starts a binlog with a copy of an existing FDE (`fde` must be one), so the output
+    /// describes itself exactly as the source did, the in-use flag cleared.
+    pub fn with_fde(out: W, fde: &Event, format: &Format) -> Result<BinlogWriter<W>> {
+        match fde.decode(format)? {
+            EventData::FormatDescription(d) => {
+                let f = Format::from_fde(&d);
+                Self::new(out, f, Stamp::of(fde.header()), d.create_timestamp)
+            }
+            _ => Err(Error::malformed(fde.offset(), "not a FORMAT_DESCRIPTION event")),
+        }
+    }
+
+    /// The format being written.
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// Bytes written so far: the position of the next event.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.out
+            .write_all(b)
+            .map_err(|e| Error::io(self.pos, &e))?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+
+    /// Writes an event whose body is the concatenation of `parts`. Returns its offset.
+    pub fn write_parts(&mut self, t: EventType, stamp: Stamp, parts: &[&[u8]]) -> Result<u64> {
+        let checksum = if t == EventType::FORMAT_DESCRIPTION {
+            self.format.fde_has_checksum()
+        } else {
+            self.format.has_checksum()
+        };
+        let body_len: usize = parts.iter().map(|p| p.len()).sum();
+        let len = HEADER_LEN + body_len + if checksum { CHECKSUM_LEN } else { 0 };
+        let start = self.pos;
+        let end = start + len as u64;
+        let (Ok(event_len), Ok(log_pos)) = (u32::try_from(len), u32::try_from(end)) else {
+            return Err(Error::unsupported(
+                start,
+                format!("event of {len} bytes ending at {end} exceeds the 4 GiB binlog limits"),
+            ));
+        };
+        let header = EventHeader {
+            timestamp: stamp.timestamp,
+            event_type: t,
+            server_id: stamp.server_id,
+            event_len,
+            log_pos,
+            flags: stamp.flags,
+        };
+        let mut hb = Vec::with_capacity(HEADER_LEN);
+        header.write(&mut hb);
+        let mut crc = crc32fast::Hasher::new();
+        if t == EventType::FORMAT_DESCRIPTION {
+            crc = crc32fast::Hasher::new_with_initial(event_crc(&hb, t));
+        } else {
+            crc.update(&hb);
+        }
+        self.put(&hb)?;
+        for p in parts {
+            crc.update(p);
+            self.put(p)?;
+        }
+        if checksum {
+            self.put(&crc.finalize().to_le_bytes())?;
+        }
+        Ok(start)
+    }
+
+    /// Writes an event with a body.
+    pub fn write_event(&mut self, t: EventType, stamp: Stamp, body: &[u8]) -> Result<u64> {
+        self.write_parts(t, stamp, &[body])
+    }
+
+    /// Encodes `data` and writes it as an event of type `t`.
+    pub fn write_data(&mut self, t: EventType, stamp: Stamp, data: &EventData) -> Result<u64> {
+        let mut body = std::mem::take(&mut self.scratch);
+        body.clear();
+        data.encode(&mut body);
+        let r = self.write_parts(t, stamp, &[&body]);
+        self.scratch = body;
+        r
+    }
+
+    /// Copies an existing event: same header fields and body, with `event_len`, `log_pos`
+    /// and the checksum computed for this file.
+    pub fn copy_event(&mut self, ev: &Event) -> Result<u64> {
+        self.write_parts(ev.event_type(), Stamp::of(ev.header()), &[ev.body()])
+    }
+
+    /// Ends the file with a ROTATE to `next_file` (position 4), as a server does when it
+    /// switches files, and returns the output.
+    pub fn finish_with_rotate(mut self, stamp: Stamp, next_file: &[u8]) -> Result<W> {
+        let r = EventData::Rotate(Rotate {
+            position: Some(4),
+            next_file,
+        });
+        self.write_data(EventType::ROTATE, stamp, &r)?;
+        self.finish()
+    }
+
+    /// Ends the file with a STOP event, as a server does at shutdown, and returns the output.
+    pub fn finish_with_stop(mut self, stamp: Stamp) -> Result<W> {
+        self.write_parts(EventType::STOP, stamp, &[])?;
+        self.finish()
+    }
+
+    /// Flushes and returns the output without an end event.
+    pub fn finish(mut self) -> Result<W> {
+        self.out.flush().map_err(|e| Error::io(self.pos, &e))?;
+        Ok(self.out)
+    }
+}
