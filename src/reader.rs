@@ -2,6 +2,7 @@
 //! [`Events`] iterator. Walking copies nothing: every [`Event`] borrows its bytes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::fde::{Format, FormatDescription, StartV3};
@@ -158,7 +159,7 @@ pub struct Events<'a> {
     data: &'a [u8],
     pos: usize,
     base: u64,
-    format: Format,
+    format: Arc<Format>,
     verify: bool,
     done: bool,
     encrypted: bool,
@@ -171,6 +172,22 @@ impl<'a> Events<'a> {
             data,
             pos,
             base,
+            format: Arc::new(format),
+            verify: true,
+            done: false,
+            encrypted: false,
+        }
+    }
+
+    /// Events of `data` between absolute offsets `start` and `end` (event boundaries) of a
+    /// file whose format there is `format`: how a transaction found earlier is walked again.
+    pub fn range(data: &'a [u8], start: u64, end: u64, format: Arc<Format>) -> Events<'a> {
+        let end = usize::try_from(end).unwrap_or(usize::MAX).min(data.len());
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(end);
+        Events {
+            data: &data[..end],
+            pos: start,
+            base: 0,
             format,
             verify: true,
             done: false,
@@ -188,6 +205,11 @@ impl<'a> Events<'a> {
     /// The format in force at the current position.
     pub fn format(&self) -> &Format {
         &self.format
+    }
+
+    /// The format in force at the current position, shared.
+    pub fn shared_format(&self) -> Arc<Format> {
+        Arc::clone(&self.format)
     }
 
     /// Absolute offset of the next event.
@@ -242,7 +264,7 @@ impl<'a> Events<'a> {
         };
         let (checksum, verifiable) = if header.event_type == EventType::FORMAT_DESCRIPTION {
             let fde = parse_fde_with_trailer(&raw[header_len..], offset + header_len as u64)?;
-            self.format = Format::from_fde(&fde);
+            self.format = Arc::new(Format::from_fde(&fde));
             // The trailer is there on every checksum-aware server; like the server, only
             // check it when the algorithm is CRC32.
             (self.format.fde_has_checksum(), self.format.has_checksum())
