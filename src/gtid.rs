@@ -175,6 +175,21 @@ impl GtidSet {
         }
     }
 
+    /// Adds one GTID, merging it into the ranges.
+    pub fn insert(&mut self, g: &GtidValue) {
+        let (ranges, n) = match g {
+            GtidValue::MySql { sid, tag, gno } => {
+                (self.mysql.entry((*sid, tag.clone())).or_default(), *gno)
+            }
+            GtidValue::MariaDb {
+                domain,
+                server,
+                seq,
+            } => (self.mariadb.entry((*domain, *server)).or_default(), *seq),
+        };
+        add_to_ranges(ranges, n);
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.mysql.is_empty() && self.mariadb.is_empty()
@@ -199,6 +214,78 @@ impl GtidSet {
             })
         });
         my.chain(md)
+    }
+}
+
+/// Adds `n` to sorted, disjoint, closed ranges, merging neighbours.
+fn add_to_ranges(ranges: &mut Vec<(u64, u64)>, n: u64) {
+    // Fast path: GTIDs mostly come in order.
+    if let Some(last) = ranges.last_mut() {
+        if last.1.checked_add(1) == Some(n) {
+            last.1 = n;
+            return;
+        }
+        if (last.0..=last.1).contains(&n) {
+            return;
+        }
+    }
+    let i = ranges.partition_point(|r| r.1 < n);
+    if ranges.get(i).is_some_and(|r| r.0 <= n) {
+        return;
+    }
+    ranges.insert(i, (n, n));
+    // Merge with the neighbours where they touch.
+    if i + 1 < ranges.len() && ranges[i].1 + 1 == ranges[i + 1].0 {
+        ranges[i].1 = ranges[i + 1].1;
+        ranges.remove(i + 1);
+    }
+    if i > 0 && ranges[i - 1].1 + 1 == ranges[i].0 {
+        ranges[i - 1].1 = ranges[i].1;
+        ranges.remove(i);
+    }
+}
+
+impl fmt::Display for GtidSet {
+    /// MySQL sets as `uuid:1-5:7,uuid:tag:1`; MariaDB ranges as `domain-server-first..last`
+    /// (or `domain-server-seq` for one).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut sep = |f: &mut fmt::Formatter<'_>| -> fmt::Result {
+            if !first {
+                f.write_str(",")?;
+            }
+            first = false;
+            Ok(())
+        };
+        let mut last_sid = None;
+        for ((sid, tag), ranges) in &self.mysql {
+            if last_sid != Some(*sid) || !tag.is_empty() {
+                sep(f)?;
+                write!(f, "{sid}")?;
+            }
+            last_sid = Some(*sid);
+            if !tag.is_empty() {
+                write!(f, ":{tag}")?;
+            }
+            for (a, b) in ranges {
+                if a == b {
+                    write!(f, ":{a}")?;
+                } else {
+                    write!(f, ":{a}-{b}")?;
+                }
+            }
+        }
+        for ((d, s), ranges) in &self.mariadb {
+            for (a, b) in ranges {
+                sep(f)?;
+                if a == b {
+                    write!(f, "{d}-{s}-{a}")?;
+                } else {
+                    write!(f, "{d}-{s}-{a}..{d}-{s}-{b}")?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -238,6 +325,29 @@ mod tests {
         assert!(!s.contains(&g("tag1", 4)));
         assert_eq!(GtidValue::parse(&format!("{u}:9")).unwrap(), g("", 9));
         assert!(GtidSet::parse(&format!("{u}:0")).is_err());
+    }
+
+    #[test]
+    fn insert_merges_ranges() {
+        let mut s = GtidSet::default();
+        for seq in [3u64, 1, 2, 7, 5, 6, 9] {
+            s.insert(&GtidValue::MariaDb {
+                domain: 0,
+                server: 1,
+                seq,
+            });
+        }
+        assert_eq!(s.to_string(), "0-1-1..0-1-3,0-1-5..0-1-7,0-1-9");
+        let u = Uuid([1; 16]);
+        let mut m = GtidSet::default();
+        for gno in [1u64, 2, 4] {
+            m.insert(&GtidValue::MySql {
+                sid: u,
+                tag: String::new(),
+                gno,
+            });
+        }
+        assert_eq!(m.to_string(), format!("{u}:1-2:4"));
     }
 
     #[test]

@@ -498,37 +498,24 @@ fn expect_end(c: &Cursor, what: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn round_trip<T, P, E>(body: &[u8], parse: P, encode: E)
-    where
-        P: Fn(&[u8]) -> Result<T>,
-        E: Fn(&T, &mut Vec<u8>),
-    {
-        let v = parse(body).unwrap();
-        let mut out = Vec::new();
-        encode(&v, &mut out);
-        assert_eq!(out, body);
+    macro_rules! round_trip {
+        ($body:expr, $parse:expr) => {{
+            let body: &[u8] = $body;
+            let v = $parse(body).unwrap();
+            let mut out = Vec::new();
+            v.encode(&mut out);
+            assert_eq!(out, body);
+        }};
     }
 
     #[test]
     fn small_events_round_trip() {
-        round_trip(&[1, 0, 0, 0, 0, 0, 0, 0], |b| Xid::parse(b, 0), Xid::encode);
-        round_trip(&[2, 5, 0, 0, 0, 0, 0, 0, 0], |b| Intvar::parse(b, 0), Intvar::encode);
-        round_trip(
-            b"\x04\0\0\0\0\0\0\0mysql-bin.000002",
-            |b| Rotate::parse(b, 0, 8),
-            Rotate::encode,
-        );
-        round_trip(
-            b"\x01\0\0\0a\0\x21\0\0\0\x01\0\0\0x\0",
-            |b| UserVar::parse(b, 0),
-            UserVar::encode,
-        );
-        round_trip(b"\x01\0\0\0b\x01", |b| UserVar::parse(b, 0), UserVar::encode);
-        round_trip(
-            b"\0\x01\0\0\0\x01\0\0\0\x01\0\0\0ab",
-            |b| XaPrepare::parse(b, 0),
-            XaPrepare::encode,
-        );
+        round_trip!(&[1, 0, 0, 0, 0, 0, 0, 0], |b| Xid::parse(b, 0));
+        round_trip!(&[2, 5, 0, 0, 0, 0, 0, 0, 0], |b| Intvar::parse(b, 0));
+        round_trip!(b"\x04\0\0\0\0\0\0\0mysql-bin.000002", |b| Rotate::parse(b, 0, 8));
+        round_trip!(b"\x01\0\0\0a\0\0\x21\0\0\0\x01\0\0\0x\0", |b| UserVar::parse(b, 0));
+        round_trip!(b"\x01\0\0\0b\x01", |b| UserVar::parse(b, 0));
+        round_trip!(b"\0\x01\0\0\0\x01\0\0\0\x01\0\0\0ab", |b| XaPrepare::parse(b, 0));
     }
 
     #[test]

@@ -159,7 +159,7 @@ impl<'a> RowsEvent<'a> {
             None
         };
         let data_offset = c.offset();
-        Ok(RowsEvent {
+        let ev = RowsEvent {
             event_type: t,
             kind,
             version,
@@ -173,7 +173,10 @@ impl<'a> RowsEvent<'a> {
             columns_after,
             data: c.rest(),
             data_offset,
-        })
+        };
+        // Servers refuse extra data they cannot read; so do we.
+        ev.extra_info().map_err(|e| e.shifted(offset + usize::from(ev.table_id_len) as u64 + 4))?;
+        Ok(ev)
     }
 
     /// Appends the body.

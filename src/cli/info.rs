@@ -1,0 +1,305 @@
+//! `binlog-tool info`: what a binlog file is and what it holds.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use binlog::event::fde::{CHECKSUM_CRC32, CHECKSUM_OFF};
+use binlog::event::header::FLAG_BINLOG_IN_USE;
+use binlog::gtid::{GtidSet, GtidValue};
+use binlog::{EventData, EventType, Flavor};
+
+use super::index::read_index;
+use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult};
+
+/// Show server version, flavor, checksums, size, event count, time and position range,
+/// GTIDs, and how each file ends (rotated, stopped, still open, or truncated and where).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Binlog files.
+    #[arg(required_unless_present = "index")]
+    pub files: Vec<PathBuf>,
+    /// Read the file list from a binlog index file (`mysql-bin.index`), in its order.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Table)]
+    pub format: InfoFormat,
+}
+
+/// Output formats of `info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InfoFormat {
+    /// `key: value` lines, a blank line between files.
+    Table,
+    /// One JSON array of objects.
+    Json,
+}
+
+/// How a file ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// A ROTATE to the next file.
+    Rotate(String),
+    /// A STOP event (server shut down).
+    Stop,
+    /// No end event, every event complete: the server still has it open, or crashed.
+    Open,
+    /// An event is cut short (or garbled) at this offset.
+    Truncated { at: u64, error: String },
+}
+
+/// What `info` reports about one file.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub size: u64,
+    pub server_version: String,
+    pub flavor: Flavor,
+    pub binlog_version: u16,
+    pub checksum: &'static str,
+    pub events: u64,
+    pub first_timestamp: Option<u32>,
+    pub last_timestamp: Option<u32>,
+    pub first_position: Option<u64>,
+    pub last_position: Option<u64>,
+    pub end_position: u64,
+    pub gtids: GtidSet,
+    pub previous_gtids: Option<String>,
+    pub gtid_list: Option<String>,
+    pub in_use: bool,
+    pub encrypted: bool,
+    pub ending: Ending,
+}
+
+/// Reads `path` and gathers its [`FileInfo`].
+pub fn file_info(path: &Path) -> CliResult<FileInfo> {
+    let file = open(path)?;
+    let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+    let format = log.format();
+    let mut info = FileInfo {
+        path: path.to_path_buf(),
+        size: file.bytes().len() as u64,
+        server_version: format.server_version.clone(),
+        flavor: format.flavor,
+        binlog_version: format.binlog_version,
+        checksum: match format.checksum_alg {
+            None => "none (server predates checksums)",
+            Some(CHECKSUM_CRC32) => "CRC32",
+            Some(CHECKSUM_OFF) => "NONE",
+            Some(_) => "unknown",
+        },
+        events: 0,
+        first_timestamp: None,
+        last_timestamp: None,
+        first_position: None,
+        last_position: None,
+        end_position: 4,
+        gtids: GtidSet::default(),
+        previous_gtids: None,
+        gtid_list: None,
+        in_use: false,
+        encrypted: log.encrypted_from().is_some(),
+        ending: Ending::Open,
+    };
+    let mut events = log.events().verify_checksums(false);
+    let mut last_type = None;
+    let mut next_file = String::new();
+    while let Some(ev) = events.next() {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                info.ending = Ending::Truncated {
+                    at: e.offset(),
+                    error: e.kind().to_string(),
+                };
+                break;
+            }
+        };
+        info.events += 1;
+        info.first_position.get_or_insert(ev.offset());
+        info.last_position = Some(ev.offset());
+        info.end_position = ev.end_offset();
+        last_type = Some(ev.event_type());
+        if ev.is_encrypted() {
+            continue;
+        }
+        let ts = ev.header().timestamp;
+        info.first_timestamp.get_or_insert(ts);
+        info.last_timestamp = Some(ts);
+        let t = ev.event_type();
+        if !matches!(
+            t,
+            EventType::FORMAT_DESCRIPTION
+                | EventType::GTID
+                | EventType::GTID_TAGGED
+                | EventType::MARIADB_GTID
+                | EventType::PREVIOUS_GTIDS
+                | EventType::MARIADB_GTID_LIST
+                | EventType::ROTATE
+        ) {
+            continue;
+        }
+        match ev.decode(events.format()) {
+            Ok(EventData::FormatDescription(_)) => {
+                if info.events == 1 {
+                    info.in_use = ev.header().flags & FLAG_BINLOG_IN_USE != 0;
+                }
+            }
+            Ok(EventData::Gtid(g)) => info.gtids.insert(&GtidValue::MySql {
+                sid: g.sid,
+                tag: g
+                    .tag
+                    .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
+                    .unwrap_or_default(),
+                gno: g.gno,
+            }),
+            Ok(EventData::MariadbGtid(g)) => info.gtids.insert(&GtidValue::MariaDb {
+                domain: g.domain_id,
+                server: ev.header().server_id,
+                seq: g.seq_no,
+            }),
+            Ok(EventData::PreviousGtids(p)) => info.previous_gtids = Some(p.to_text()),
+            Ok(EventData::GtidList(l)) => info.gtid_list = Some(l.to_text()),
+            Ok(EventData::Rotate(r)) => next_file = String::from_utf8_lossy(r.next_file).into_owned(),
+            _ => {}
+        }
+    }
+    if !matches!(info.ending, Ending::Truncated { .. }) {
+        info.ending = match last_type {
+            Some(EventType::ROTATE) => Ending::Rotate(next_file),
+            Some(EventType::STOP) => Ending::Stop,
+            _ => Ending::Open,
+        };
+    }
+    Ok(info)
+}
+
+fn ending_text(e: &Ending) -> String {
+    match e {
+        Ending::Rotate(n) => format!("rotated to {n}"),
+        Ending::Stop => "stopped (STOP event)".into(),
+        Ending::Open => "open: no ROTATE or STOP at the end (still written, or the server crashed)".into(),
+        Ending::Truncated { at, error } => format!("truncated at offset {at}: {error}"),
+    }
+}
+
+fn table(w: &mut dyn Write, i: &FileInfo) -> std::io::Result<()> {
+    let opt_time = |t: Option<u32>| t.map(|t| format!("{} ({t})", local_time(t))).unwrap_or_else(|| "-".into());
+    let opt_pos = |p: Option<u64>| p.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+    line(w, &format!("file:            {}", i.path.display()))?;
+    line(w, &format!("size:            {}", i.size))?;
+    line(w, &format!("server version:  {}", i.server_version))?;
+    line(w, &format!("flavor:          {}", i.flavor.name()))?;
+    line(w, &format!("binlog version:  {}", i.binlog_version))?;
+    line(w, &format!("checksum:        {}", i.checksum))?;
+    line(w, &format!("events:          {}", i.events))?;
+    line(w, &format!("first event:     {}", opt_time(i.first_timestamp)))?;
+    line(w, &format!("last event:      {}", opt_time(i.last_timestamp)))?;
+    line(w, &format!("first position:  {}", opt_pos(i.first_position)))?;
+    line(w, &format!("last position:   {}", opt_pos(i.last_position)))?;
+    line(w, &format!("end position:    {}", i.end_position))?;
+    if let Some(p) = &i.previous_gtids {
+        line(w, &format!("previous GTIDs:  {}", if p.is_empty() { "-" } else { p }))?;
+    }
+    if let Some(l) = &i.gtid_list {
+        line(w, &format!("GTID list:       {}", if l.is_empty() { "-" } else { l }))?;
+    }
+    let g = i.gtids.to_string();
+    line(w, &format!("GTIDs:           {}", if g.is_empty() { "-" } else { &g }))?;
+    line(w, &format!("in use flag:     {}", if i.in_use { "set" } else { "clear" }))?;
+    if i.encrypted {
+        line(w, "encrypted:       yes (events after START_ENCRYPTION are not readable)")?;
+    }
+    line(w, &format!("ends:            {}", ending_text(&i.ending)))
+}
+
+fn json(out: &mut String, i: &FileInfo) {
+    let opt_num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+    out.push_str("{\"file\":");
+    json_str(out, &i.path.display().to_string());
+    out.push_str(&format!(",\"size\":{}", i.size));
+    out.push_str(",\"server_version\":");
+    json_str(out, &i.server_version);
+    out.push_str(",\"flavor\":");
+    json_str(out, i.flavor.name());
+    out.push_str(&format!(",\"binlog_version\":{}", i.binlog_version));
+    out.push_str(",\"checksum\":");
+    json_str(out, i.checksum);
+    out.push_str(&format!(",\"events\":{}", i.events));
+    out.push_str(&format!(",\"first_timestamp\":{}", opt_num(i.first_timestamp.map(u64::from))));
+    out.push_str(&format!(",\"last_timestamp\":{}", opt_num(i.last_timestamp.map(u64::from))));
+    for (k, t) in [("first_event_time", i.first_timestamp), ("last_event_time", i.last_timestamp)] {
+        out.push_str(&format!(",\"{k}\":"));
+        match t {
+            Some(t) => json_str(out, &local_time(t)),
+            None => out.push_str("null"),
+        }
+    }
+    out.push_str(&format!(",\"first_position\":{}", opt_num(i.first_position)));
+    out.push_str(&format!(",\"last_position\":{}", opt_num(i.last_position)));
+    out.push_str(&format!(",\"end_position\":{}", i.end_position));
+    out.push_str(",\"gtids\":");
+    json_str(out, &i.gtids.to_string());
+    for (k, v) in [("previous_gtids", &i.previous_gtids), ("gtid_list", &i.gtid_list)] {
+        out.push_str(&format!(",\"{k}\":"));
+        match v {
+            Some(v) => json_str(out, v),
+            None => out.push_str("null"),
+        }
+    }
+    out.push_str(&format!(",\"in_use\":{},\"encrypted\":{}", i.in_use, i.encrypted));
+    let (end, next, at, err) = match &i.ending {
+        Ending::Rotate(n) => ("rotate", Some(n.as_str()), None, None),
+        Ending::Stop => ("stop", None, None, None),
+        Ending::Open => ("open", None, None, None),
+        Ending::Truncated { at, error } => ("truncated", None, Some(*at), Some(error.as_str())),
+    };
+    out.push_str(",\"end\":");
+    json_str(out, end);
+    out.push_str(",\"next_file\":");
+    match next {
+        Some(n) => json_str(out, n),
+        None => out.push_str("null"),
+    }
+    out.push_str(&format!(",\"truncated_at\":{}", opt_num(at)));
+    out.push_str(",\"error\":");
+    match err {
+        Some(e) => json_str(out, e),
+        None => out.push_str("null"),
+    }
+    out.push('}');
+}
+
+/// Runs `info`.
+pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
+    let mut files = args.files.clone();
+    if let Some(index) = &args.index {
+        files.extend(read_index(index)?.into_iter().map(|e| e.path));
+    }
+    let mut w = stdout();
+    let mut json_out = String::from("[");
+    for (n, path) in files.iter().enumerate() {
+        let i = file_info(path)?;
+        match args.format {
+            InfoFormat::Table => {
+                if n > 0 {
+                    line(&mut w, "")?;
+                }
+                table(&mut w, &i)?;
+            }
+            InfoFormat::Json => {
+                if n > 0 {
+                    json_out.push(',');
+                }
+                json(&mut json_out, &i);
+            }
+        }
+    }
+    if args.format == InfoFormat::Json {
+        json_out.push(']');
+        line(&mut w, &json_out)?;
+    }
+    // A truncated file is reported, not an error of the command: `verify` judges files.
+    w.flush()?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

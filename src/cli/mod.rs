@@ -1,0 +1,56 @@
+//! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
+//! `run`; rendering helpers live in `render` and `output`.
+
+pub mod events;
+pub mod index;
+pub mod info;
+pub mod output;
+pub mod render;
+pub mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Failure;
+
+/// Tools for MySQL and MariaDB binary logs: inspect, verify, undo, split, snapshot.
+///
+/// Exit status: 0 success; 1 the command ran but found problems (verify, CRC errors
+/// while listing); 2 an error stopped it (bad input, unreadable file, bad arguments).
+#[derive(Debug, Parser)]
+#[command(name = "binlog-tool", version, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarize binlog files: version, checksums, size, events, times, GTIDs, ending.
+    Info(info::Args),
+    /// List events as SHOW BINLOG EVENTS does.
+    Events(events::Args),
+    /// Check lengths, positions and CRC32s of every event, and an index file.
+    Verify(verify::Args),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Events(a) => events::run(a),
+        Command::Verify(a) => verify::run(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
