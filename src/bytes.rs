@@ -323,7 +323,16 @@ mod tests {
 
     #[test]
     fn packed_round_trip() {
-        for v in [0u64, 250, 251, 0xffff, 0x1_0000, 0xff_ffff, 0x100_0000, u64::MAX] {
+        for v in [
+            0u64,
+            250,
+            251,
+            0xffff,
+            0x1_0000,
+            0xff_ffff,
+            0x100_0000,
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_packed(&mut out, v);
             assert_eq!(out.len(), packed_size(v));
@@ -340,7 +349,10 @@ mod tests {
         c.u8().unwrap();
         let e = c.u32().unwrap_err();
         assert_eq!(e.offset(), 101);
-        assert!(matches!(e.kind(), ErrorKind::UnexpectedEof { needed: 4, .. }));
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::UnexpectedEof { needed: 4, .. }
+        ));
         let e = Cursor::new(&[0xfb], 7).packed().unwrap_err();
         assert_eq!(e.offset(), 7);
     }

@@ -119,7 +119,11 @@ impl GtidSet {
                 if rest.is_empty() {
                     return Err(format!("GTID '{part}' has no transaction numbers"));
                 }
-                for item in rest.strip_prefix(':').ok_or("expected ':' after uuid")?.split(':') {
+                for item in rest
+                    .strip_prefix(':')
+                    .ok_or("expected ':' after uuid")?
+                    .split(':')
+                {
                     if item
                         .chars()
                         .next()
@@ -139,8 +143,12 @@ impl GtidSet {
                 if f.len() != 3 {
                     return Err(format!("'{part}' is neither a MySQL nor a MariaDB GTID"));
                 }
-                let domain: u32 = f[0].parse().map_err(|_| format!("bad domain in '{part}'"))?;
-                let server: u32 = f[1].parse().map_err(|_| format!("bad server id in '{part}'"))?;
+                let domain: u32 = f[0]
+                    .parse()
+                    .map_err(|_| format!("bad domain in '{part}'"))?;
+                let server: u32 = f[1]
+                    .parse()
+                    .map_err(|_| format!("bad server id in '{part}'"))?;
                 let (a, b) = match f[2].split_once(':') {
                     Some((a, b)) => (
                         a.parse().map_err(|_| format!("bad seq in '{part}'"))?,
@@ -151,7 +159,10 @@ impl GtidSet {
                 if a > b {
                     return Err(format!("empty range in '{part}'"));
                 }
-                set.mariadb.entry((domain, server)).or_default().push((a, b));
+                set.mariadb
+                    .entry((domain, server))
+                    .or_default()
+                    .push((a, b));
             }
         }
         Ok(set)

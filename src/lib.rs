@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod bytes;
+pub mod check;
 pub mod compress;
 pub mod decimal;
 pub mod error;

@@ -109,8 +109,7 @@ fn first_format(data: &[u8]) -> Result<Option<Format>> {
         return Ok(None);
     };
     let len_bytes = data.get(4 + 9..4 + 13);
-    let Some(len) = len_bytes.map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    else {
+    let Some(len) = len_bytes.map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
         return Ok(None);
     };
     let Some(ev) = data.get(4..4 + len) else {
@@ -241,7 +240,12 @@ impl<'a> Events<'a> {
                     )
                 })?;
             self.pos += len;
-            return Ok(Some(Event::encrypted(offset, header, raw, header_len as u8)));
+            return Ok(Some(Event::encrypted(
+                offset,
+                header,
+                raw,
+                header_len as u8,
+            )));
         }
         let header = EventHeader::parse(rest, header_len, offset)?;
         let len = header.event_len as usize;

@@ -303,7 +303,9 @@ impl<'a> Transactions<'a> {
                         txn.finish(&ev, TxnEnd::Statement);
                         break;
                     }
-                    EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED | EventType::EXECUTE_LOAD_QUERY => {
+                    EventType::QUERY
+                    | EventType::MARIADB_QUERY_COMPRESSED
+                    | EventType::EXECUTE_LOAD_QUERY => {
                         if let First::Statement { xa_end: true } = classify(&ev, &format) {
                             txn.kind = TxnKind::XaEnd;
                         }
@@ -319,7 +321,10 @@ impl<'a> Transactions<'a> {
                 State::Statement => {
                     if matches!(
                         t,
-                        EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED | EventType::EXECUTE_LOAD_QUERY | EventType::EXEC_LOAD
+                        EventType::QUERY
+                            | EventType::MARIADB_QUERY_COMPRESSED
+                            | EventType::EXECUTE_LOAD_QUERY
+                            | EventType::EXEC_LOAD
                     ) {
                         txn.finish(&ev, TxnEnd::Statement);
                         break;

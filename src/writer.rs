@@ -52,9 +52,17 @@ impl<W: Write> std::fmt::Debug for BinlogWriter<W> {
 impl<W: Write> BinlogWriter<W> {
     /// Starts a binlog in `format`: writes the magic and an FDE stamped `stamp`, whose
     /// creation time is `create_timestamp` (0, as in a rotated-to file, or the stamp's time).
-    pub fn new(out: W, format: Format, stamp: Stamp, create_timestamp: u32) -> Result<BinlogWriter<W>> {
+    pub fn new(
+        out: W,
+        format: Format,
+        stamp: Stamp,
+        create_timestamp: u32,
+    ) -> Result<BinlogWriter<W>> {
         if usize::from(format.header_len) != HEADER_LEN {
-            return Err(Error::unsupported(0, "writing binlogs with a pre-v4 header"));
+            return Err(Error::unsupported(
+                0,
+                "writing binlogs with a pre-v4 header",
+            ));
         }
         let mut w = BinlogWriter {
             out,
@@ -80,7 +88,10 @@ impl<W: Write> BinlogWriter<W> {
                 let f = Format::from_fde(&d);
                 Self::new(out, f, Stamp::of(fde.header()), d.create_timestamp)
             }
-            _ => Err(Error::malformed(fde.offset(), "not a FORMAT_DESCRIPTION event")),
+            _ => Err(Error::malformed(
+                fde.offset(),
+                "not a FORMAT_DESCRIPTION event",
+            )),
         }
     }
 
@@ -95,9 +106,7 @@ impl<W: Write> BinlogWriter<W> {
     }
 
     fn put(&mut self, b: &[u8]) -> Result<()> {
-        self.out
-            .write_all(b)
-            .map_err(|e| Error::io(self.pos, &e))?;
+        self.out.write_all(b).map_err(|e| Error::io(self.pos, &e))?;
         self.pos += b.len() as u64;
         Ok(())
     }

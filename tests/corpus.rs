@@ -141,9 +141,16 @@ fn every_manifest_file_walks_as_the_manifest_says() {
         typed_total += w.typed;
         let want: BTreeMap<String, usize> = row.histogram.iter().cloned().collect();
         if w.histogram != want {
-            failures.push(format!("{}: histogram {:?} != manifest {:?}", row.rel, w.histogram, want));
+            failures.push(format!(
+                "{}: histogram {:?} != manifest {:?}",
+                row.rel, w.histogram, want
+            ));
         }
-        if let Some(inner) = row.notes.split(' ').find_map(|n| n.strip_prefix("payload_inner=")) {
+        if let Some(inner) = row
+            .notes
+            .split(' ')
+            .find_map(|n| n.strip_prefix("payload_inner="))
+        {
             let want: BTreeMap<String, usize> = inner
                 .split(',')
                 .map(|kv| {
@@ -159,7 +166,10 @@ fn every_manifest_file_walks_as_the_manifest_says() {
             }
         }
         if !w.reencode_mismatches.is_empty() {
-            failures.push(format!("{}: re-encoding differs at {:?}", row.rel, w.reencode_mismatches));
+            failures.push(format!(
+                "{}: re-encoding differs at {:?}",
+                row.rel, w.reencode_mismatches
+            ));
         }
         match expected_breakage(&row.rel) {
             None => {
@@ -197,8 +207,16 @@ fn every_manifest_file_walks_as_the_manifest_says() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
-    assert!(typed_total > 10_000, "only {typed_total} typed events re-encoded");
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        typed_total > 10_000,
+        "only {typed_total} typed events re-encoded"
+    );
 }
 
 #[test]
@@ -215,12 +233,18 @@ fn corrupt_files_fail_at_the_documented_offsets() {
     assert_eq!(w.structural_error.as_ref().map(|e| e.0), Some(4));
 
     // One bad CRC, on the GTID event after the FDE.
-    let bytes = std::fs::read(dir.join("mariadb-server-mysql-test_10.11.19/std_data/mdev-39404-binlog.000001")).unwrap();
+    let bytes = std::fs::read(
+        dir.join("mariadb-server-mysql-test_10.11.19/std_data/mdev-39404-binlog.000001"),
+    )
+    .unwrap();
     let log = Binlog::parse(&bytes).unwrap();
     let fde_end = log.events().next().unwrap().unwrap().end_offset();
     let w = walk(&bytes);
     assert_eq!(w.crc_errors, vec![fde_end]);
-    let err = log.events().find_map(|e| e.err()).expect("checked walk fails");
+    let err = log
+        .events()
+        .find_map(|e| e.err())
+        .expect("checked walk fails");
     assert_eq!(err.offset(), fde_end);
     assert!(matches!(err.kind(), ErrorKind::BadChecksum { .. }));
 }

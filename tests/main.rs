@@ -1,4 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod cli;
 mod common;
 mod corpus;
+mod writer;

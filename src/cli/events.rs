@@ -85,10 +85,7 @@ impl Printer<'_> {
                 use std::fmt::Write as _;
                 b.push_str("{\"file\":");
                 json_str(b, log_name);
-                let _ = write!(
-                    b,
-                    ",\"pos\":{pos},\"end_log_pos\":{end_log_pos},\"type\":"
-                );
+                let _ = write!(b, ",\"pos\":{pos},\"end_log_pos\":{end_log_pos},\"type\":");
                 json_str(b, &name);
                 let _ = write!(
                     b,
@@ -124,7 +121,10 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         buf: String::with_capacity(512),
     };
     if args.format == EventsFormat::Table {
-        writeln!(p.w, "Log_name\tPos\tEvent_type\tServer_id\tEnd_log_pos\tInfo")?;
+        writeln!(
+            p.w,
+            "Log_name\tPos\tEvent_type\tServer_id\tEnd_log_pos\tInfo"
+        )?;
     }
     let mut crc_problems = 0usize;
     let last = args.files.len().saturating_sub(1);
@@ -135,7 +135,11 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let start = if n == 0 { args.start_position.unwrap_or(0) } else { 0 };
+        let start = if n == 0 {
+            args.start_position.unwrap_or(0)
+        } else {
+            0
+        };
         let stop = if n == last { args.stop_position } else { None };
         let mut events = log.events().verify_checksums(false);
         while let Some(ev) = events.next() {
@@ -157,7 +161,12 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 let mut inner_events = payload_events(&inner, &format);
                 while let Some(iev) = inner_events.next() {
                     let iev = iev.map_err(|e| fail_at(path, &e.in_payload(ev.offset())))?;
-                    p.event(&log_name, &iev, &format, Some((ev.offset(), ev.end_offset())))?;
+                    p.event(
+                        &log_name,
+                        &iev,
+                        &format,
+                        Some((ev.offset(), ev.end_offset())),
+                    )?;
                 }
             }
         }

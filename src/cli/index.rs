@@ -18,7 +18,8 @@ pub struct IndexEntry {
 /// Reads an index file. Relative entries (`./mysql-bin.000001`) are resolved against the
 /// index's own directory, as the server resolves them against its datadir.
 pub fn read_index(index: &Path) -> CliResult<Vec<IndexEntry>> {
-    let text = std::fs::read_to_string(index).map_err(|e| fail(index, format_args!("cannot read index: {e}")))?;
+    let text = std::fs::read_to_string(index)
+        .map_err(|e| fail(index, format_args!("cannot read index: {e}")))?;
     let dir = index.parent().unwrap_or(Path::new("."));
     Ok(text
         .lines()

@@ -13,6 +13,7 @@ use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult
 
 /// Show server version, flavor, checksums, size, event count, time and position range,
 /// GTIDs, and how each file ends (rotated, stopped, still open, or truncated and where).
+/// Exit status 1 when a file is truncated.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Binlog files.
@@ -160,7 +161,9 @@ pub fn file_info(path: &Path) -> CliResult<FileInfo> {
             }),
             Ok(EventData::PreviousGtids(p)) => info.previous_gtids = Some(p.to_text()),
             Ok(EventData::GtidList(l)) => info.gtid_list = Some(l.to_text()),
-            Ok(EventData::Rotate(r)) => next_file = String::from_utf8_lossy(r.next_file).into_owned(),
+            Ok(EventData::Rotate(r)) => {
+                next_file = String::from_utf8_lossy(r.next_file).into_owned()
+            }
             _ => {}
         }
     }
@@ -178,13 +181,18 @@ fn ending_text(e: &Ending) -> String {
     match e {
         Ending::Rotate(n) => format!("rotated to {n}"),
         Ending::Stop => "stopped (STOP event)".into(),
-        Ending::Open => "open: no ROTATE or STOP at the end (still written, or the server crashed)".into(),
+        Ending::Open => {
+            "open: no ROTATE or STOP at the end (still written, or the server crashed)".into()
+        }
         Ending::Truncated { at, error } => format!("truncated at offset {at}: {error}"),
     }
 }
 
 fn table(w: &mut dyn Write, i: &FileInfo) -> std::io::Result<()> {
-    let opt_time = |t: Option<u32>| t.map(|t| format!("{} ({t})", local_time(t))).unwrap_or_else(|| "-".into());
+    let opt_time = |t: Option<u32>| {
+        t.map(|t| format!("{} ({t})", local_time(t)))
+            .unwrap_or_else(|| "-".into())
+    };
     let opt_pos = |p: Option<u64>| p.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
     line(w, &format!("file:            {}", i.path.display()))?;
     line(w, &format!("size:            {}", i.size))?;
@@ -193,22 +201,49 @@ fn table(w: &mut dyn Write, i: &FileInfo) -> std::io::Result<()> {
     line(w, &format!("binlog version:  {}", i.binlog_version))?;
     line(w, &format!("checksum:        {}", i.checksum))?;
     line(w, &format!("events:          {}", i.events))?;
-    line(w, &format!("first event:     {}", opt_time(i.first_timestamp)))?;
-    line(w, &format!("last event:      {}", opt_time(i.last_timestamp)))?;
-    line(w, &format!("first position:  {}", opt_pos(i.first_position)))?;
+    line(
+        w,
+        &format!("first event:     {}", opt_time(i.first_timestamp)),
+    )?;
+    line(
+        w,
+        &format!("last event:      {}", opt_time(i.last_timestamp)),
+    )?;
+    line(
+        w,
+        &format!("first position:  {}", opt_pos(i.first_position)),
+    )?;
     line(w, &format!("last position:   {}", opt_pos(i.last_position)))?;
     line(w, &format!("end position:    {}", i.end_position))?;
     if let Some(p) = &i.previous_gtids {
-        line(w, &format!("previous GTIDs:  {}", if p.is_empty() { "-" } else { p }))?;
+        line(
+            w,
+            &format!("previous GTIDs:  {}", if p.is_empty() { "-" } else { p }),
+        )?;
     }
     if let Some(l) = &i.gtid_list {
-        line(w, &format!("GTID list:       {}", if l.is_empty() { "-" } else { l }))?;
+        line(
+            w,
+            &format!("GTID list:       {}", if l.is_empty() { "-" } else { l }),
+        )?;
     }
     let g = i.gtids.to_string();
-    line(w, &format!("GTIDs:           {}", if g.is_empty() { "-" } else { &g }))?;
-    line(w, &format!("in use flag:     {}", if i.in_use { "set" } else { "clear" }))?;
+    line(
+        w,
+        &format!("GTIDs:           {}", if g.is_empty() { "-" } else { &g }),
+    )?;
+    line(
+        w,
+        &format!(
+            "in use flag:     {}",
+            if i.in_use { "set" } else { "clear" }
+        ),
+    )?;
     if i.encrypted {
-        line(w, "encrypted:       yes (events after START_ENCRYPTION are not readable)")?;
+        line(
+            w,
+            "encrypted:       yes (events after START_ENCRYPTION are not readable)",
+        )?;
     }
     line(w, &format!("ends:            {}", ending_text(&i.ending)))
 }
@@ -226,28 +261,46 @@ fn json(out: &mut String, i: &FileInfo) {
     out.push_str(",\"checksum\":");
     json_str(out, i.checksum);
     out.push_str(&format!(",\"events\":{}", i.events));
-    out.push_str(&format!(",\"first_timestamp\":{}", opt_num(i.first_timestamp.map(u64::from))));
-    out.push_str(&format!(",\"last_timestamp\":{}", opt_num(i.last_timestamp.map(u64::from))));
-    for (k, t) in [("first_event_time", i.first_timestamp), ("last_event_time", i.last_timestamp)] {
+    out.push_str(&format!(
+        ",\"first_timestamp\":{}",
+        opt_num(i.first_timestamp.map(u64::from))
+    ));
+    out.push_str(&format!(
+        ",\"last_timestamp\":{}",
+        opt_num(i.last_timestamp.map(u64::from))
+    ));
+    for (k, t) in [
+        ("first_event_time", i.first_timestamp),
+        ("last_event_time", i.last_timestamp),
+    ] {
         out.push_str(&format!(",\"{k}\":"));
         match t {
             Some(t) => json_str(out, &local_time(t)),
             None => out.push_str("null"),
         }
     }
-    out.push_str(&format!(",\"first_position\":{}", opt_num(i.first_position)));
+    out.push_str(&format!(
+        ",\"first_position\":{}",
+        opt_num(i.first_position)
+    ));
     out.push_str(&format!(",\"last_position\":{}", opt_num(i.last_position)));
     out.push_str(&format!(",\"end_position\":{}", i.end_position));
     out.push_str(",\"gtids\":");
     json_str(out, &i.gtids.to_string());
-    for (k, v) in [("previous_gtids", &i.previous_gtids), ("gtid_list", &i.gtid_list)] {
+    for (k, v) in [
+        ("previous_gtids", &i.previous_gtids),
+        ("gtid_list", &i.gtid_list),
+    ] {
         out.push_str(&format!(",\"{k}\":"));
         match v {
             Some(v) => json_str(out, v),
             None => out.push_str("null"),
         }
     }
-    out.push_str(&format!(",\"in_use\":{},\"encrypted\":{}", i.in_use, i.encrypted));
+    out.push_str(&format!(
+        ",\"in_use\":{},\"encrypted\":{}",
+        i.in_use, i.encrypted
+    ));
     let (end, next, at, err) = match &i.ending {
         Ending::Rotate(n) => ("rotate", Some(n.as_str()), None, None),
         Ending::Stop => ("stop", None, None, None),
@@ -278,8 +331,16 @@ pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
     }
     let mut w = stdout();
     let mut json_out = String::from("[");
+    let mut truncated = false;
     for (n, path) in files.iter().enumerate() {
         let i = file_info(path)?;
+        if let Ending::Truncated { at, error } = &i.ending {
+            truncated = true;
+            eprintln!(
+                "binlog-tool: {}: truncated at offset {at}: {error}",
+                path.display()
+            );
+        }
         match args.format {
             InfoFormat::Table => {
                 if n > 0 {
@@ -299,7 +360,11 @@ pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
         json_out.push(']');
         line(&mut w, &json_out)?;
     }
-    // A truncated file is reported, not an error of the command: `verify` judges files.
+    // A truncated file is described like any other, and the exit status says so.
     w.flush()?;
-    Ok(std::process::ExitCode::SUCCESS)
+    Ok(if truncated {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
 }

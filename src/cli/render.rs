@@ -3,7 +3,9 @@
 use binlog::event::control::xid_sql;
 use binlog::event::gtid::GtidKind;
 use binlog::event::payload::COMPRESSION_ZSTD;
-use binlog::event::rows::{COMPLETE_ROWS_F, NO_FOREIGN_KEY_CHECKS_F, RELAXED_UNIQUE_CHECKS_F, STMT_END_F};
+use binlog::event::rows::{
+    COMPLETE_ROWS_F, NO_FOREIGN_KEY_CHECKS_F, RELAXED_UNIQUE_CHECKS_F, STMT_END_F,
+};
 use binlog::{Event, EventData, Format};
 
 fn lossy(b: &[u8]) -> String {
@@ -36,7 +38,11 @@ pub fn event_info(ev: &Event, format: &Format) -> String {
     };
     match data {
         EventData::FormatDescription(f) => {
-            format!("Server ver: {}, Binlog ver: {}", f.version_str(), f.binlog_version)
+            format!(
+                "Server ver: {}, Binlog ver: {}",
+                f.version_str(),
+                f.binlog_version
+            )
         }
         EventData::StartV3(s) => format!(
             "Server ver: {}, Binlog ver: {}",
@@ -85,7 +91,11 @@ pub fn event_info(ev: &Event, format: &Format) -> String {
         EventData::Incident(i) => format!(
             "#{} ({}) {}",
             i.incident,
-            if i.incident == 1 { "LOST_EVENTS" } else { "UNKNOWN" },
+            if i.incident == 1 {
+                "LOST_EVENTS"
+            } else {
+                "UNKNOWN"
+            },
             lossy(i.message)
         ),
         EventData::Heartbeat(h) => match h.position {
@@ -104,7 +114,11 @@ pub fn event_info(ev: &Event, format: &Format) -> String {
         ),
         EventData::TransactionPayload(p) => format!(
             "compression='{}', decompressed_size={} bytes",
-            if p.compression == COMPRESSION_ZSTD { "ZSTD" } else { "NONE" },
+            if p.compression == COMPRESSION_ZSTD {
+                "ZSTD"
+            } else {
+                "NONE"
+            },
             p.uncompressed_size.unwrap_or(p.payload_size)
         ),
         EventData::BinlogCheckpoint(c) => lossy(c.file),
@@ -112,7 +126,10 @@ pub fn event_info(ev: &Event, format: &Format) -> String {
             let gtid = g.gtid_text(ev.header().server_id);
             match &g.xid {
                 Some(x) if g.flags & binlog::event::gtid::FL_PREPARED_XA != 0 => {
-                    format!("XA START {};GTID {gtid}", xid_sql(x.gtrid, x.bqual, x.format_id))
+                    format!(
+                        "XA START {};GTID {gtid}",
+                        xid_sql(x.gtrid, x.bqual, x.format_id)
+                    )
                 }
                 _ if g.is_standalone() => format!("GTID {gtid}"),
                 _ => format!("BEGIN GTID {gtid}"),
@@ -144,12 +161,18 @@ fn user_var_value(v: &binlog::event::control::UserVarValue) -> String {
         }
         0 => format!(
             "X'{}' /* collation {} */",
-            v.value.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            v.value
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
             v.charset
         ),
         _ => format!(
             "X'{}'",
-            v.value.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            v.value
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         ),
     }
 }

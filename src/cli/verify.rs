@@ -71,10 +71,7 @@ pub fn check(bytes: &[u8]) -> Report {
             Err(e) => {
                 r.problems.push(Problem {
                     offset: e.offset(),
-                    what: format!(
-                        "{}; the last complete event ends at {last_end}",
-                        e.kind()
-                    ),
+                    what: format!("{}; the last complete event ends at {last_end}", e.kind()),
                 });
                 break;
             }
@@ -155,7 +152,12 @@ pub fn check(bytes: &[u8]) -> Report {
             Ok(_) => {}
             Err(e) => r.problems.push(Problem {
                 offset: e.offset(),
-                what: format!("malformed {} event at {}: {}", t.show_name(), ev.offset(), e.kind()),
+                what: format!(
+                    "malformed {} event at {}: {}",
+                    t.show_name(),
+                    ev.offset(),
+                    e.kind()
+                ),
             }),
         }
     }
@@ -164,7 +166,10 @@ pub fn check(bytes: &[u8]) -> Report {
 
 fn report(w: &mut dyn Write, path: &Path, r: &Report, quiet: bool) -> std::io::Result<()> {
     for p in &r.problems {
-        line(w, &format!("{}: offset {}: {}", path.display(), p.offset, p.what))?;
+        line(
+            w,
+            &format!("{}: offset {}: {}", path.display(), p.offset, p.what),
+        )?;
     }
     if r.problems.is_empty() && !quiet {
         line(w, &format!("{}: OK, {} events", path.display(), r.events))?;
@@ -184,18 +189,29 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         for e in &entries {
             if !e.path.is_file() {
                 bad = true;
-                line(&mut w, &format!("{}: line {}: names {}, which does not exist", index.display(), e.line, e.written))?;
+                line(
+                    &mut w,
+                    &format!(
+                        "{}: line {}: names {}, which does not exist",
+                        index.display(),
+                        e.line,
+                        e.written
+                    ),
+                )?;
             }
             if let Some(seq) = sequence_number(&e.path) {
                 if let Some((prev, prev_name)) = &last_seq {
                     if seq <= *prev {
                         bad = true;
-                        line(&mut w, &format!(
-                            "{}: line {}: {} is out of order (comes after {prev_name})",
-                            index.display(),
-                            e.line,
-                            e.written
-                        ))?;
+                        line(
+                            &mut w,
+                            &format!(
+                                "{}: line {}: {} is out of order (comes after {prev_name})",
+                                index.display(),
+                                e.line,
+                                e.written
+                            ),
+                        )?;
                     }
                 }
                 last_seq = Some((seq, e.written.clone()));
@@ -203,7 +219,11 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         }
         index_order = entries.iter().map(|e| e.path.clone()).collect();
         if files.is_empty() {
-            files = entries.into_iter().filter(|e| e.path.is_file()).map(|e| e.path).collect();
+            files = entries
+                .into_iter()
+                .filter(|e| e.path.is_file())
+                .map(|e| e.path)
+                .collect();
         }
     }
     let mut rotates: Vec<(PathBuf, Option<String>)> = Vec::new();
@@ -217,20 +237,32 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     // Each file's ROTATE should name the file the index lists after it.
     if let Some(index) = &args.index {
         for pair in index_order.windows(2) {
-            let named = rotates.iter().find(|(p, _)| *p == pair[0]).and_then(|(_, n)| n.clone());
-            let next = pair[1].file_name().map(|s| s.to_string_lossy().into_owned());
+            let named = rotates
+                .iter()
+                .find(|(p, _)| *p == pair[0])
+                .and_then(|(_, n)| n.clone());
+            let next = pair[1]
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned());
             if let (Some(named), Some(next)) = (named, next) {
                 if named != next {
                     bad = true;
-                    line(&mut w, &format!(
-                        "{}: {} rotates to {named}, but the index lists {next} next",
-                        index.display(),
-                        pair[0].display()
-                    ))?;
+                    line(
+                        &mut w,
+                        &format!(
+                            "{}: {} rotates to {named}, but the index lists {next} next",
+                            index.display(),
+                            pair[0].display()
+                        ),
+                    )?;
                 }
             }
         }
     }
     w.flush()?;
-    Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

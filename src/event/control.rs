@@ -512,10 +512,16 @@ mod tests {
     fn small_events_round_trip() {
         round_trip!(&[1, 0, 0, 0, 0, 0, 0, 0], |b| Xid::parse(b, 0));
         round_trip!(&[2, 5, 0, 0, 0, 0, 0, 0, 0], |b| Intvar::parse(b, 0));
-        round_trip!(b"\x04\0\0\0\0\0\0\0mysql-bin.000002", |b| Rotate::parse(b, 0, 8));
-        round_trip!(b"\x01\0\0\0a\0\0\x21\0\0\0\x01\0\0\0x\0", |b| UserVar::parse(b, 0));
+        round_trip!(b"\x04\0\0\0\0\0\0\0mysql-bin.000002", |b| Rotate::parse(
+            b, 0, 8
+        ));
+        round_trip!(b"\x01\0\0\0a\0\0\x21\0\0\0\x01\0\0\0x\0", |b| {
+            UserVar::parse(b, 0)
+        });
         round_trip!(b"\x01\0\0\0b\x01", |b| UserVar::parse(b, 0));
-        round_trip!(b"\0\x01\0\0\0\x01\0\0\0\x01\0\0\0ab", |b| XaPrepare::parse(b, 0));
+        round_trip!(b"\0\x01\0\0\0\x01\0\0\0\x01\0\0\0ab", |b| XaPrepare::parse(
+            b, 0
+        ));
     }
 
     #[test]

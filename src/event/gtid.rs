@@ -355,7 +355,10 @@ impl<'a> Gtid<'a> {
 /// little-endian number shifted right by that count. A first byte 0xff means eight more
 /// bytes hold the value.
 pub fn varlen_uint(c: &mut Cursor) -> Result<u64> {
-    let first = *c.peek_rest().first().ok_or_else(|| c.malformed("missing varlen integer"))?;
+    let first = *c
+        .peek_rest()
+        .first()
+        .ok_or_else(|| c.malformed("missing varlen integer"))?;
     let n = first.trailing_ones() as usize;
     if n == 8 {
         c.u8()?;
@@ -375,7 +378,8 @@ fn varlen_u8(c: &mut Cursor) -> Result<u8> {
 fn varlen_u32(c: &mut Cursor) -> Result<u32> {
     let at = c.offset();
     let v = varlen_uint(c)?;
-    u32::try_from(v).map_err(|_| crate::error::Error::malformed(at, format!("value {v} over 32 bits")))
+    u32::try_from(v)
+        .map_err(|_| crate::error::Error::malformed(at, format!("value {v} over 32 bits")))
 }
 
 /// Reads a signed varlen integer (zig-zag: the low bit is the sign) that must not be negative.
@@ -482,7 +486,11 @@ impl<'a> PreviousGtids<'a> {
     /// Appends the body.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let n = self.entries.len() as u64;
-        let head = if self.tagged { (1 << 56) | (n << 8) | 1 } else { n };
+        let head = if self.tagged {
+            (1 << 56) | (n << 8) | 1
+        } else {
+            n
+        };
         out.extend_from_slice(&head.to_le_bytes());
         for e in &self.entries {
             out.extend_from_slice(&e.sid.0);
@@ -769,7 +777,18 @@ mod tests {
 
     #[test]
     fn varlen_round_trip() {
-        for v in [0u64, 1, 127, 128, 16383, 16384, 1 << 40, (1 << 56) - 1, 1 << 56, u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16383,
+            16384,
+            1 << 40,
+            (1 << 56) - 1,
+            1 << 56,
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_varlen_uint(&mut out, v);
             assert_eq!(out.len(), varlen_uint_size(v), "{v}");
@@ -798,7 +817,15 @@ mod tests {
 
     #[test]
     fn untagged_gtid_round_trip() {
-        let mut g = Gtid::new(GtidKind::Gtid, Uuid([7; 16]), 5, (3, 4), 1_700_000_000_000_000, 300, 80045);
+        let mut g = Gtid::new(
+            GtidKind::Gtid,
+            Uuid([7; 16]),
+            5,
+            (3, 4),
+            1_700_000_000_000_000,
+            300,
+            80045,
+        );
         g.original_commit_ts = Some(1);
         let mut b = Vec::new();
         g.encode(&mut b);

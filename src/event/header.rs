@@ -61,7 +61,9 @@ impl EventHeader {
     /// which lives at `offset` in the file.
     pub fn parse(data: &[u8], header_len: usize, offset: u64) -> Result<EventHeader> {
         if header_len == V1_HEADER_LEN {
-            let b = data.get(..V1_HEADER_LEN).ok_or_else(|| short(data, 13, offset))?;
+            let b = data
+                .get(..V1_HEADER_LEN)
+                .ok_or_else(|| short(data, 13, offset))?;
             let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
             return Ok(EventHeader {
                 timestamp: u32_at(0),

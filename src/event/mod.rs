@@ -194,7 +194,12 @@ impl<'a> Event<'a> {
         if self.encrypted {
             return Ok(EventData::Other(self.body()));
         }
-        EventData::parse(self.header.event_type, self.body(), self.body_offset(), format)
+        EventData::parse(
+            self.header.event_type,
+            self.body(),
+            self.body_offset(),
+            format,
+        )
     }
 }
 

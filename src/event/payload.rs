@@ -90,7 +90,11 @@ impl<'a> TransactionPayload<'a> {
 
     /// A new payload event holding `payload` compressed with `compression`, with the header
     /// fields in the order MySQL writes them.
-    pub fn new(compression: u64, uncompressed_size: u64, payload: &'a [u8]) -> TransactionPayload<'a> {
+    pub fn new(
+        compression: u64,
+        uncompressed_size: u64,
+        payload: &'a [u8],
+    ) -> TransactionPayload<'a> {
         TransactionPayload {
             fields: Vec::new(),
             compression,

@@ -61,7 +61,10 @@ impl<'a> Query<'a> {
         let error_code = c.u16()?;
         let (status_len, extra) = if post_header_len >= QUERY_POST_HEADER_LEN {
             let n = usize::from(c.u16()?);
-            (Some(n), c.take(post_header_len - QUERY_POST_HEADER_LEN, "query post-header")?)
+            (
+                Some(n),
+                c.take(post_header_len - QUERY_POST_HEADER_LEN, "query post-header")?,
+            )
         } else {
             (None, &[][..])
         };
@@ -145,7 +148,10 @@ impl<'a> Query<'a> {
 }
 
 fn trim(q: &[u8]) -> &[u8] {
-    let start = q.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(q.len());
+    let start = q
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(q.len());
     let end = q
         .iter()
         .rposition(|b| !b.is_ascii_whitespace() && *b != b';')
@@ -297,7 +303,11 @@ impl<'a> StatusVars<'a> {
             129 => StatusVar::Xid(c.u64()?),
             130 => {
                 let flags = c.u8()?;
-                let start_alter_seq_no = if flags & 0x0c != 0 { Some(c.u64()?) } else { None };
+                let start_alter_seq_no = if flags & 0x0c != 0 {
+                    Some(c.u64()?)
+                } else {
+                    None
+                };
                 StatusVar::GtidFlags3 {
                     flags,
                     start_alter_seq_no,

@@ -81,7 +81,11 @@ pub fn rows_type_info(t: EventType) -> Option<(RowsKind, RowsVersion, bool)> {
 
 /// The event type for a kind, version and compression (`None` for combinations no server
 /// writes, such as a compressed partial update).
-pub fn rows_event_type(kind: RowsKind, version: RowsVersion, compressed: bool) -> Option<EventType> {
+pub fn rows_event_type(
+    kind: RowsKind,
+    version: RowsVersion,
+    compressed: bool,
+) -> Option<EventType> {
     (20..=171u8)
         .map(EventType)
         .find(|&t| rows_type_info(t) == Some((kind, version, compressed)))
@@ -132,7 +136,12 @@ impl std::fmt::Debug for RowsEvent<'_> {
 
 impl<'a> RowsEvent<'a> {
     /// Parses the body of a rows event of type `t`.
-    pub fn parse(t: EventType, body: &'a [u8], offset: u64, format: &Format) -> Result<RowsEvent<'a>> {
+    pub fn parse(
+        t: EventType,
+        body: &'a [u8],
+        offset: u64,
+        format: &Format,
+    ) -> Result<RowsEvent<'a>> {
         let mut c = Cursor::new(body, offset);
         let (kind, version, compressed) =
             rows_type_info(t).ok_or_else(|| c.malformed("not a rows event"))?;
@@ -175,7 +184,8 @@ impl<'a> RowsEvent<'a> {
             data_offset,
         };
         // Servers refuse extra data they cannot read; so do we.
-        ev.extra_info().map_err(|e| e.shifted(offset + usize::from(ev.table_id_len) as u64 + 4))?;
+        ev.extra_info()
+            .map_err(|e| e.shifted(offset + usize::from(ev.table_id_len) as u64 + 4))?;
         Ok(ev)
     }
 
@@ -248,7 +258,8 @@ impl<'a> RowsEvent<'a> {
                 }
                 1 => {
                     let partition = c.u16()?;
-                    let source = if matches!(self.kind, RowsKind::Update | RowsKind::PartialUpdate) {
+                    let source = if matches!(self.kind, RowsKind::Update | RowsKind::PartialUpdate)
+                    {
                         Some(c.u16()?)
                     } else {
                         None

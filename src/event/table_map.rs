@@ -230,7 +230,7 @@ impl<'a> Iterator for OptionalFields<'a> {
         }
         let r = (|| {
             let kind = self.c.u8()?;
-            let offset = self.c.offset() ;
+            let offset = self.c.offset();
             let value = self.c.packed_bytes("optional metadata field")?;
             Ok(OptionalField {
                 kind,
@@ -449,7 +449,12 @@ impl OptionalMetadataBuilder {
     }
 
     /// DEFAULT_CHARSET-style field: a default and `(index, collation)` exceptions.
-    pub fn default_charset(&mut self, kind: u8, default: u64, exceptions: &[(u64, u64)]) -> &mut Self {
+    pub fn default_charset(
+        &mut self,
+        kind: u8,
+        default: u64,
+        exceptions: &[(u64, u64)],
+    ) -> &mut Self {
         let mut v = Vec::new();
         put_packed(&mut v, default);
         for &(i, cs) in exceptions {

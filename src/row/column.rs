@@ -301,10 +301,15 @@ pub fn parse_columns(
     for (i, &t) in types.iter().enumerate() {
         let t = ColumnType(t);
         let n = t.metadata_len().ok_or_else(|| {
-            Error::unsupported(c.offset(), format!("column {} has unknown type {}", i + 1, t.0))
+            Error::unsupported(
+                c.offset(),
+                format!("column {} has unknown type {}", i + 1, t.0),
+            )
         })?;
         let meta = c.take(n, "column metadata")?;
-        let nullable = null_bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0);
+        let nullable = null_bits
+            .get(i / 8)
+            .is_some_and(|b| b & (1 << (i % 8)) != 0);
         cols.push(Column::new(t, meta, nullable));
     }
     if !c.is_empty() {

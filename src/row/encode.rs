@@ -44,16 +44,30 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
         let bits = 8 * width as u32;
         let raw = match (v, unsigned) {
             (&Value::Int(i), false) => {
-                let min = if bits == 64 { i64::MIN } else { -(1i64 << (bits - 1)) };
-                let max = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+                let min = if bits == 64 {
+                    i64::MIN
+                } else {
+                    -(1i64 << (bits - 1))
+                };
+                let max = if bits == 64 {
+                    i64::MAX
+                } else {
+                    (1i64 << (bits - 1)) - 1
+                };
                 if i < min || i > max {
-                    return Err(Error::malformed(0, format!("{i} out of range for {bits}-bit column")));
+                    return Err(Error::malformed(
+                        0,
+                        format!("{i} out of range for {bits}-bit column"),
+                    ));
                 }
                 i as u64
             }
             (&Value::UInt(u), true) => {
                 if bits < 64 && u >> bits != 0 {
-                    return Err(Error::malformed(0, format!("{u} out of range for {bits}-bit column")));
+                    return Err(Error::malformed(
+                        0,
+                        format!("{u} out of range for {bits}-bit column"),
+                    ));
                 }
                 u
             }
@@ -99,28 +113,42 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
             let (bytes, bits) = col.bit_len();
             let n = usize::from(bytes) + usize::from(bits > 0);
             if n < 8 && b >> (8 * n) != 0 {
-                return Err(Error::malformed(0, format!("BIT value {b:#x} wider than {n} bytes")));
+                return Err(Error::malformed(
+                    0,
+                    format!("BIT value {b:#x} wider than {n} bytes"),
+                ));
             }
             put_uint_be(out, *b, n);
         }
-        (ColumnType::ENUM, Value::Enum(e)) => put_uint(out, u64::from(*e), usize::from(col.meta[1])),
+        (ColumnType::ENUM, Value::Enum(e)) => {
+            put_uint(out, u64::from(*e), usize::from(col.meta[1]))
+        }
         (ColumnType::SET, Value::Set(s)) => put_uint(out, *s, usize::from(col.meta[1])),
         (ColumnType::VARCHAR | ColumnType::VAR_STRING, Value::Bytes(b)) => {
             let max = usize::from(col.meta_le16());
             if b.len() > max {
-                return Err(Error::malformed(0, format!("{} bytes over VARCHAR maximum {max}", b.len())));
+                return Err(Error::malformed(
+                    0,
+                    format!("{} bytes over VARCHAR maximum {max}", b.len()),
+                ));
             }
             put_prefixed(out, b, if max > 255 { 2 } else { 1 }, col)?
         }
         (ColumnType::STRING, Value::Bytes(b)) => {
             let max = col.string_max_len() as usize;
             if b.len() > max {
-                return Err(Error::malformed(0, format!("{} bytes over CHAR maximum {max}", b.len())));
+                return Err(Error::malformed(
+                    0,
+                    format!("{} bytes over CHAR maximum {max}", b.len()),
+                ));
             }
             put_prefixed(out, b, if max > 255 { 2 } else { 1 }, col)?
         }
         (
-            ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB,
+            ColumnType::BLOB
+            | ColumnType::TINY_BLOB
+            | ColumnType::MEDIUM_BLOB
+            | ColumnType::LONG_BLOB,
             Value::Bytes(b),
         )
         | (ColumnType::JSON, Value::Json(b) | Value::JsonDiff(b))
@@ -145,7 +173,10 @@ pub fn encode_image(
 ) -> Result<()> {
     let n = table.columns.len();
     if values.len() != n {
-        return Err(Error::malformed(0, format!("{} values for {n} columns", values.len())));
+        return Err(Error::malformed(
+            0,
+            format!("{} values for {n} columns", values.len()),
+        ));
     }
     if let Some(partial) = value_options {
         if partial.iter().any(|&p| p) {
@@ -160,10 +191,11 @@ pub fn encode_image(
         }
     }
     let present_cols: Vec<usize> = (0..n).filter(|&i| bit(present, i)).collect();
-    let mut nulls = vec![0u8; present_cols.len().div_ceil(8)];
+    // Servers leave the bitmap's unused high bits set.
+    let mut nulls = vec![0xffu8; present_cols.len().div_ceil(8)];
     for (k, &i) in present_cols.iter().enumerate() {
-        if values[i].is_null() {
-            nulls[k / 8] |= 1 << (k % 8);
+        if !values[i].is_null() {
+            nulls[k / 8] &= !(1 << (k % 8));
         }
     }
     out.extend_from_slice(&nulls);

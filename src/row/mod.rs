@@ -138,7 +138,11 @@ pub struct Rows<'d, 't> {
 impl<'d, 't> Rows<'d, 't> {
     /// The rows of `event` whose (decompressed) rows data is `data`, with `table` the
     /// TABLE_MAP it refers to.
-    pub fn new(event: &RowsEvent<'d>, data: &'d [u8], table: &'t TableInfo) -> Result<Rows<'d, 't>> {
+    pub fn new(
+        event: &RowsEvent<'d>,
+        data: &'d [u8],
+        table: &'t TableInfo,
+    ) -> Result<Rows<'d, 't>> {
         let column_count = event.column_count as usize;
         if column_count != table.columns.len() {
             return Err(Error::malformed(
@@ -158,7 +162,11 @@ impl<'d, 't> Rows<'d, 't> {
         Ok(Rows {
             data,
             pos: 0,
-            base: if event.compressed { 0 } else { event.data_offset },
+            base: if event.compressed {
+                0
+            } else {
+                event.data_offset
+            },
             table,
             kind: event.kind,
             before_cols: event.columns,
@@ -172,7 +180,13 @@ impl<'d, 't> Rows<'d, 't> {
     fn image(&mut self, present: &'d [u8], value_options: bool) -> Result<RowImage<'d>> {
         let start = self.pos;
         let rest = &self.data[start..];
-        let len = image_len(rest, present, self.table, value_options, self.base + start as u64)?;
+        let len = image_len(
+            rest,
+            present,
+            self.table,
+            value_options,
+            self.base + start as u64,
+        )?;
         self.pos += len;
         Ok(RowImage {
             bytes: &rest[..len],

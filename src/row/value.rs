@@ -138,7 +138,10 @@ pub fn decode<'a>(
     let b = data.get(..n).ok_or_else(|| {
         Error::malformed(
             offset,
-            format!("value needs {n} bytes, {} left in the row image", data.len()),
+            format!(
+                "value needs {n} bytes, {} left in the row image",
+                data.len()
+            ),
         )
     })?;
     let prefixed = |len_bytes: usize| &b[len_bytes..];
@@ -190,10 +193,18 @@ pub fn decode<'a>(
         ColumnType::SET => Value::Set(le_uint(b)),
         ColumnType::NULL => Value::Null,
         ColumnType::VARCHAR | ColumnType::VAR_STRING => {
-            Value::Bytes(Cow::Borrowed(prefixed(if col.meta_le16() > 255 { 2 } else { 1 })))
+            Value::Bytes(Cow::Borrowed(prefixed(if col.meta_le16() > 255 {
+                2
+            } else {
+                1
+            })))
         }
         ColumnType::STRING => {
-            Value::Bytes(Cow::Borrowed(prefixed(if col.string_max_len() > 255 { 2 } else { 1 })))
+            Value::Bytes(Cow::Borrowed(prefixed(if col.string_max_len() > 255 {
+                2
+            } else {
+                1
+            })))
         }
         ColumnType::BLOB
         | ColumnType::TINY_BLOB

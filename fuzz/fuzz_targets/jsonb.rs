@@ -1,0 +1,35 @@
+//! The value codecs on raw bytes: MySQL binary JSON (decode, then render as text), JSON
+//! partial-update diff lists, and packed DECIMAL with precision and scale taken from the
+//! first two input bytes.
+
+#![no_main]
+
+use binlog::{decimal, jsonb, jsondiff};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut text = String::new();
+    if let Ok(j) = jsonb::decode(data) {
+        jsonb::to_text(&j, &mut text);
+    }
+
+    text.clear();
+    if let Ok(diffs) = jsondiff::parse_diffs(data) {
+        for d in &diffs {
+            jsondiff::diff_to_text(d, &mut text);
+        }
+    }
+
+    if let [precision, scale, rest @ ..] = data {
+        // Whatever length the bytes have (a row image always passes exactly bin_size
+        // bytes; a damaged caller might not) ...
+        text.clear();
+        let _ = decimal::decode(rest, *precision, *scale, &mut text);
+        // ... and exactly the length the column type gives, as row decoding does.
+        let n = decimal::bin_size(*precision, *scale);
+        if let Some(exact) = rest.get(..n) {
+            text.clear();
+            let _ = decimal::decode(exact, *precision, *scale, &mut text);
+        }
+    }
+});
