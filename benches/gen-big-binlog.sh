@@ -46,8 +46,10 @@ usage() { echo "usage: $0 OUT_DIR [SIZE_MB]" >&2; exit 2; }
 [[ $# -ge 1 && $# -le 2 ]] || usage
 OUT_DIR=$1
 SIZE_MB=${2:-1024}
-[[ $SIZE_MB =~ ^[0-9]+$ ]] && ((SIZE_MB >= 16 && SIZE_MB <= 1024)) \
-  || { echo "SIZE_MB must be an integer from 16 to 1024 (max_binlog_size is 1 GiB)" >&2; exit 2; }
+if ! [[ $SIZE_MB =~ ^[0-9]+$ ]] || ((SIZE_MB < 16 || SIZE_MB > 1024)); then
+  echo "SIZE_MB must be an integer from 16 to 1024 (max_binlog_size is 1 GiB)" >&2
+  exit 2
+fi
 TARGET_BYTES=$((SIZE_MB * 1024 * 1024))
 
 for tool in mariadbd mariadb-install-db mariadb mariadb-admin; do
@@ -60,8 +62,11 @@ done
 # them: 2 images x ~28 bytes x 2M rows = ~110 MB of row data).
 CUSTOMERS=$((200000 * SIZE_MB / 1024))
 ITEMS=$((2000000 * SIZE_MB / 1024))
-ROUND=20000          # OLTP transactions per stored-procedure call
-BIG_AT=$((TARGET_BYTES / 100 * 82))   # start the big transaction at 82%, so
+# OLTP transactions per stored-procedure call: ~50 MB of binlog at 20000,
+# so the file overshoots SIZE_MB by at most ~5%.
+ROUND=$((20000 * SIZE_MB / 1024))
+((ROUND >= 1000)) || ROUND=1000
+BIG_AT=$((TARGET_BYTES * 82 / 100))   # start the big transaction at 82%, so
                                     # ~50 MB of small ones follow it
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gen-big-binlog.XXXXXX")
@@ -155,7 +160,7 @@ done
 sql() {
   { echo "SET SESSION binlog_format = ROW; SET time_zone = '+00:00';"; cat; } \
     | mariadb --no-defaults --socket="$WORK/sock" --user=root \
-        --default-character-set=utf8mb4 --batch shop "$@"
+        --default-character-set=utf8mb4 --batch shop
 }
 
 # ------------------------------------------------------------ schema
