@@ -32,6 +32,7 @@ pub mod compress;
 pub mod decimal;
 pub mod error;
 pub mod event;
+pub mod filter;
 pub mod gtid;
 pub mod jsonb;
 pub mod jsondiff;

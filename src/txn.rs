@@ -123,6 +123,31 @@ impl Transaction {
     pub fn events<'a>(&self, data: &'a [u8]) -> Events<'a> {
         Events::range(data, self.start, self.end, Arc::clone(&self.format))
     }
+
+    /// Calls `f` for each of its events in order, going into a TRANSACTION_PAYLOAD: the
+    /// payload event itself is not passed, its inner events are, with the payload's offset
+    /// as the third argument. Errors inside a payload name the payload's offset.
+    pub fn visit<F>(&self, data: &[u8], mut f: F) -> Result<()>
+    where
+        F: FnMut(&Event, &Format, Option<u64>) -> Result<()>,
+    {
+        for ev in self.events(data) {
+            let ev = ev?;
+            if ev.event_type() == EventType::TRANSACTION_PAYLOAD {
+                if let EventData::TransactionPayload(p) = ev.decode(&self.format)? {
+                    let inner = p.decompress()?;
+                    let at = ev.offset();
+                    for iev in crate::event::payload::payload_events(&inner, &self.format) {
+                        let iev = iev.map_err(|e| e.in_payload(at))?;
+                        f(&iev, &self.format, Some(at)).map_err(|e| e.in_payload(at))?;
+                    }
+                    continue;
+                }
+            }
+            f(&ev, &self.format, None)?;
+        }
+        Ok(())
+    }
 }
 
 /// A group of events: a transaction, or a control event outside any.

@@ -3,5 +3,6 @@
 mod cli;
 mod common;
 mod corpus;
+mod fuzz_smoke;
 mod server;
 mod writer;

@@ -2,6 +2,7 @@
 //! `run`; rendering helpers live in `render` and `output`.
 
 pub mod events;
+pub mod filters;
 pub mod index;
 pub mod info;
 pub mod output;

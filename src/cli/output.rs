@@ -87,3 +87,86 @@ pub fn local_time(ts: u32) -> String {
         chrono::LocalResult::None => ts.to_string(),
     }
 }
+
+/// Where a command writes a binlog: a file that appears only once complete (written to a
+/// temporary name in the same directory, renamed on success, removed on failure), or
+/// standard output for `-`.
+pub struct OutputFile {
+    target: Option<std::path::PathBuf>,
+    temp: Option<std::path::PathBuf>,
+    writer: Box<dyn Write>,
+}
+
+impl OutputFile {
+    /// Opens `-` (stdout) or a temporary file next to `path`.
+    pub fn create(path: &Path) -> CliResult<OutputFile> {
+        if path == Path::new("-") {
+            return Ok(OutputFile {
+                target: None,
+                temp: None,
+                writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+            });
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| fail(path, "output must name a file"))?
+            .to_string_lossy()
+            .into_owned();
+        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| fail(path, format_args!("cannot create output: {e}")))?;
+        Ok(OutputFile {
+            target: Some(path.to_path_buf()),
+            temp: Some(temp),
+            writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
+    }
+
+    /// Flushes and moves the file into place.
+    pub fn commit(mut self) -> CliResult<()> {
+        self.writer.flush()?;
+        if let (Some(temp), Some(target)) = (self.temp.take(), &self.target) {
+            // Reopen to sync: the BufWriter owns the handle.
+            if let Ok(f) = std::fs::File::open(&temp) {
+                let _ = f.sync_all();
+            }
+            std::fs::rename(&temp, target).map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                fail(target, format_args!("cannot move output into place: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! A small, deterministic stand-in for the fuzz targets that runs on the stable toolchain:
+//! every binlog of `fixtures/` (and of `../shared/fixtures` when it is there) is cut short
+//! at many points and mutated in a few thousand seeded ways, and each copy goes through
+//! the deep walk (`check::deep_check`) and the transaction grouping.
+//!
+//! Every case runs inside `catch_unwind`; failures are collected with a description of the
+//! case (file, cut point or mutations) so that one failing assertion lists them all. A cut
+//! that falls inside an event of a file that walks to its end must also be *reported*: the
+//! walk stops with at least one problem at or before the cut.
+//!
+//! The amount of work is bounded (see the constants) so that the whole module runs in
+//! seconds in a debug build, and the random choices come from a fixed-seed xorshift.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use binlog::check::deep_check;
+use binlog::txn::Transactions;
+use binlog::Binlog;
+
+use crate::common::{root, shared_fixtures};
+
+/// Files shorter than this are cut at every byte.
+const CUT_EVERY_BYTE_BELOW: usize = 4096;
+/// Evenly spaced cuts in a longer file (event boundaries ±1 are cut as well).
+const EVEN_CUTS: usize = 256;
+/// Most bytes walked for the cuts of one file: a cut at `c` walks `c` bytes, so the cuts
+/// of a big file are thinned out (evenly) to stay within this.
+const CUT_BYTES_PER_FILE: u64 = 24 << 20;
+/// Mutated copies made in total, spread over the files below the size limit.
+const MUTATIONS: usize = 3000;
+/// Files larger than this are not mutated (each mutation walks the whole copy).
+const MUTATE_MAX_LEN: usize = 256 * 1024;
+
+/// One binlog to work on.
+struct Sample {
+    /// Path relative to the fixtures folder it came from, for messages.
+    name: String,
+    bytes: Vec<u8>,
+    /// Offsets where events start and end, from a walk with checksums off.
+    boundaries: Vec<usize>,
+    /// Whether the whole file walks structurally to its end (no framing error).
+    walks_to_end: bool,
+}
+
+/// Every file under `dir` (recursively) that starts with the binlog magic, sorted by path.
+fn binlogs_under(dir: &Path) -> Vec<Sample> {
+    let mut paths = Vec::new();
+    collect_files(dir, &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let bytes = std::fs::read(&p).ok()?;
+            if !bytes.starts_with(b"\xfebin") {
+                return None;
+            }
+            let name = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+            Some(load(name, bytes))
+        })
+        .collect()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn load(name: String, bytes: Vec<u8>) -> Sample {
+    let mut boundaries = vec![4];
+    let mut walks_to_end = false;
+    if let Ok(log) = Binlog::parse(&bytes) {
+        walks_to_end = true;
+        for ev in log.events().verify_checksums(false) {
+            match ev {
+                Ok(ev) => boundaries.push(ev.end_offset() as usize),
+                Err(_) => {
+                    walks_to_end = false;
+                    break;
+                }
+            }
+        }
+    }
+    Sample {
+        name,
+        bytes,
+        boundaries,
+        walks_to_end,
+    }
+}
+
+/// xorshift64*: small, fast, and the same sequence on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (`n` > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.next() as u8
+    }
+}
+
+/// What one case showed.
+struct Outcome {
+    /// The deep walk stopped at a framing error.
+    stopped: bool,
+    /// Offsets of the problems it reported.
+    problem_offsets: Vec<u64>,
+}
+
+/// Runs the deep walk and both transaction walks over `data`; `Err` with the panic
+/// message if anything panicked.
+fn run_case(data: &[u8]) -> Result<Outcome, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let report = deep_check(data);
+        if let Ok(log) = Binlog::parse(data) {
+            for events in [log.events(), log.events().verify_checksums(false)] {
+                // A group holds at least one event, which holds at least one byte, so a
+                // walk that yields more groups than there are bytes has gone wrong.
+                let groups = Transactions::new(events).take(data.len() + 2).count();
+                assert!(groups <= data.len(), "transaction walk does not end");
+            }
+        }
+        Outcome {
+            stopped: report.stopped,
+            problem_offsets: report.problems.iter().map(|e| e.offset()).collect(),
+        }
+    }))
+    .map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic with a non-string payload".into())
+    })
+}
+
+/// The cut points for one file, thinned to the byte budget.
+fn cut_points(b: &Sample) -> Vec<usize> {
+    let len = b.bytes.len();
+    let mut cuts: Vec<usize> = if len < CUT_EVERY_BYTE_BELOW {
+        (0..len).collect()
+    } else {
+        let mut c: Vec<usize> = (0..EVEN_CUTS).map(|i| i * len / EVEN_CUTS).collect();
+        for &o in &b.boundaries {
+            c.extend([o.saturating_sub(1), o, o + 1]);
+        }
+        c
+    };
+    cuts.retain(|&c| c < len);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let cost: u64 = cuts.iter().map(|&c| c as u64 + 1).sum();
+    if cost > CUT_BYTES_PER_FILE {
+        // Keep every k-th cut so that the total fits.
+        let k = cost.div_ceil(CUT_BYTES_PER_FILE) as usize;
+        cuts = cuts.into_iter().step_by(k).collect();
+    }
+    cuts
+}
+
+/// Cuts every file at its cut points; returns the failures.
+fn check_truncations(files: &[Sample]) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for b in files {
+        for cut in cut_points(b) {
+            cases += 1;
+            let data = &b.bytes[..cut];
+            match run_case(data) {
+                Err(msg) => failures.push(format!("{}: cut at {cut}: panicked: {msg}", b.name)),
+                Ok(out) => {
+                    // A cut inside an event of a sound file must be noticed, at or before
+                    // the cut: the last event no longer fits.
+                    let inside_event = b.boundaries.binary_search(&cut).is_err();
+                    if b.walks_to_end && inside_event {
+                        if !out.stopped {
+                            failures.push(format!(
+                                "{}: cut at {cut} (inside an event): the walk did not stop",
+                                b.name
+                            ));
+                        } else if !out.problem_offsets.iter().any(|&o| o <= cut as u64) {
+                            failures.push(format!(
+                                "{}: cut at {cut}: no problem at or before the cut (offsets {:?})",
+                                b.name, out.problem_offsets
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("fuzz_smoke: {cases} truncations of {} files", files.len());
+    failures
+}
+
+/// Applies one random mutation to `data`, describing it in `what`.
+fn mutate(rng: &mut Rng, b: &Sample, data: &mut Vec<u8>, what: &mut Vec<String>) {
+    // Half the time aim at an event header (the bytes that steer the walk), otherwise
+    // anywhere.
+    let pos = if rng.below(2) == 0 && !b.boundaries.is_empty() {
+        b.boundaries[rng.below(b.boundaries.len())] + rng.below(19)
+    } else {
+        rng.below(data.len().max(1))
+    };
+    if data.is_empty() {
+        data.push(rng.byte());
+        what.push("byte added to empty input".into());
+        return;
+    }
+    let pos = pos.min(data.len() - 1);
+    match rng.below(7) {
+        0 => {
+            let bit = rng.below(8);
+            data[pos] ^= 1 << bit;
+            what.push(format!("flip bit {bit} at {pos}"));
+        }
+        1 => {
+            data[pos] = 0;
+            what.push(format!("0x00 at {pos}"));
+        }
+        2 => {
+            data[pos] = 0xff;
+            what.push(format!("0xff at {pos}"));
+        }
+        3 => {
+            let v = rng.byte();
+            data[pos] = v;
+            what.push(format!("{v:#04x} at {pos}"));
+        }
+        4 => {
+            let n = 1 + rng.below(8);
+            let ins: Vec<u8> = (0..n).map(|_| rng.byte()).collect();
+            what.push(format!("insert {ins:02x?} at {pos}"));
+            data.splice(pos..pos, ins);
+        }
+        5 => {
+            let n = (1 + rng.below(8)).min(data.len() - pos);
+            data.drain(pos..pos + n);
+            what.push(format!("delete {n} bytes at {pos}"));
+        }
+        _ => {
+            // The event length at header offset 9 of some event.
+            let ev = b.boundaries[rng.below(b.boundaries.len())];
+            let at = ev + 9;
+            if at + 4 > data.len() {
+                return;
+            }
+            let old = u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
+            let new = match rng.below(6) {
+                0 => 0,
+                1 => old.wrapping_add(1),
+                2 => old.wrapping_sub(1),
+                3 => u32::MAX,
+                4 => rng.below(19) as u32,
+                _ => rng.next() as u32,
+            };
+            data[at..at + 4].copy_from_slice(&new.to_le_bytes());
+            what.push(format!("length of event at {ev}: {old} -> {new}"));
+        }
+    }
+}
+
+/// Mutates the files (those small enough) `MUTATIONS` times in all; returns the failures.
+fn check_mutations(files: &[Sample]) -> Vec<String> {
+    let small: Vec<&Sample> = files
+        .iter()
+        .filter(|b| b.bytes.len() <= MUTATE_MAX_LEN)
+        .collect();
+    let mut failures = Vec::new();
+    if small.is_empty() {
+        return failures;
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for i in 0..MUTATIONS {
+        let b = small[i % small.len()];
+        let mut data = b.bytes.clone();
+        let mut what = Vec::new();
+        // Usually one mutation, sometimes a few on top of each other.
+        let n = if rng.below(4) == 0 {
+            2 + rng.below(3)
+        } else {
+            1
+        };
+        for _ in 0..n {
+            mutate(&mut rng, b, &mut data, &mut what);
+        }
+        if let Err(msg) = run_case(&data) {
+            failures.push(format!(
+                "{}: mutation #{i} ({}): panicked: {msg}",
+                b.name,
+                what.join("; ")
+            ));
+        }
+    }
+    eprintln!("fuzz_smoke: {MUTATIONS} mutations of {} files", small.len());
+    failures
+}
+
+fn assert_none(what: &str, failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{what}: {} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn project_binlogs() -> Vec<Sample> {
+    let files = binlogs_under(&root().join("fixtures"));
+    assert!(
+        files.len() >= 10,
+        "found only {} binlogs in fixtures/",
+        files.len()
+    );
+    files
+}
+
+#[test]
+fn truncated_project_fixtures_are_reported() {
+    assert_none("truncations", check_truncations(&project_binlogs()));
+}
+
+#[test]
+fn mutated_project_fixtures_do_not_panic() {
+    assert_none("mutations", check_mutations(&project_binlogs()));
+}
+
+#[test]
+fn truncated_and_mutated_shared_fixtures() {
+    let Some(dir) = shared_fixtures() else { return };
+    let files = binlogs_under(&dir);
+    let mut failures = check_truncations(&files);
+    failures.extend(check_mutations(&files));
+    assert_none("shared corpus", failures);
+}
