@@ -161,7 +161,7 @@ fn value(v: &Value, offset: u64) -> crate::Result<()> {
         Value::JsonDiff(b) => {
             for d in jsondiff::parse_diffs(b).map_err(|e| e.shifted(offset))? {
                 let mut s = String::new();
-                jsondiff::diff_to_text(&d, &mut s);
+                jsondiff::diff_to_text(&d, "@", &mut s);
             }
         }
         _ => {}
