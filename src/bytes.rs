@@ -360,10 +360,10 @@ mod tests {
     #[test]
     fn big_endian_and_cstr() {
         let mut out = Vec::new();
-        put_uint_be(&mut out, 0x0102_0304_05, 5);
+        put_uint_be(&mut out, 0x01_0203_0405, 5);
         assert_eq!(out, [1, 2, 3, 4, 5]);
         let mut c = Cursor::new(&out, 0);
-        assert_eq!(c.uint_be(5).unwrap(), 0x0102_0304_05);
+        assert_eq!(c.uint_be(5).unwrap(), 0x01_0203_0405);
         let mut c = Cursor::new(b"ab\0c", 0);
         assert_eq!(c.cstr("s").unwrap(), b"ab");
         assert_eq!(c.rest(), b"c");

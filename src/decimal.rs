@@ -92,7 +92,7 @@ fn groups(precision: u8, scale: u8) -> impl Iterator<Item = usize> {
     let tail = frac % DIGITS_PER_GROUP;
     let full = intg / DIGITS_PER_GROUP + frac / DIGITS_PER_GROUP;
     std::iter::once(lead)
-        .chain(std::iter::repeat(DIGITS_PER_GROUP).take(full))
+        .chain(std::iter::repeat_n(DIGITS_PER_GROUP, full))
         .chain(std::iter::once(tail))
         .filter(|&d| d > 0)
 }

@@ -21,7 +21,7 @@
 //! - [`event`]: the event frame and the typed bodies, each with `parse` and `encode`.
 //! - [`row`]: row images: spans, values, encoding.
 //! - [`txn`]: grouping events into transactions.
-//! - [`writer`]: [`BinlogWriter`].
+//! - [`writer`]: the [`BinlogWriter`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -4,5 +4,7 @@ mod cli;
 mod common;
 mod corpus;
 mod fuzz_smoke;
+mod rows;
 mod server;
+mod values;
 mod writer;

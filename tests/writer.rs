@@ -41,8 +41,11 @@ fn copying_every_event_reproduces_each_fixture() {
     }
 }
 
+/// Column types, metadata block, null bits, columns and one value per column.
+type SampleTable = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<Column>, Vec<Value<'static>>);
+
 /// A table with one column of most types, and values for it.
-fn sample_table() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<Column>, Vec<Value<'static>>) {
+fn sample_table() -> SampleTable {
     let cols: Vec<(ColumnType, Vec<u8>, Value<'static>)> = vec![
         (ColumnType::LONG, vec![], Value::Int(-7)),
         (ColumnType::LONGLONG, vec![], Value::Int(i64::MIN)),
@@ -151,7 +154,7 @@ fn a_binlog_built_from_scratch_reads_back() {
 
     let present = vec![0xffu8; n.div_ceil(8)];
     let mut image = Vec::new();
-    encode_image(&table, &present, &values, None, &mut image).unwrap();
+    encode_image(&table, &present, &values, None, true, &mut image).unwrap();
     let rows = RowsEvent {
         event_type: EventType::WRITE_ROWS_V1,
         kind: RowsKind::Write,

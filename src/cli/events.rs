@@ -158,8 +158,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             p.event(&log_name, &ev, &format, None)?;
             if let Ok(EventData::TransactionPayload(tp)) = ev.decode(&format) {
                 let inner = tp.decompress().map_err(|e| fail_at(path, &e))?;
-                let mut inner_events = payload_events(&inner, &format);
-                while let Some(iev) = inner_events.next() {
+                for iev in payload_events(&inner, &format) {
                     let iev = iev.map_err(|e| fail_at(path, &e.in_payload(ev.offset())))?;
                     p.event(
                         &log_name,

@@ -141,10 +141,8 @@ pub fn file_info(path: &Path) -> CliResult<FileInfo> {
             continue;
         }
         match ev.decode(events.format()) {
-            Ok(EventData::FormatDescription(_)) => {
-                if info.events == 1 {
-                    info.in_use = ev.header().flags & FLAG_BINLOG_IN_USE != 0;
-                }
+            Ok(EventData::FormatDescription(_)) if info.events == 1 => {
+                info.in_use = ev.header().flags & FLAG_BINLOG_IN_USE != 0;
             }
             Ok(EventData::Gtid(g)) => info.gtids.insert(&GtidValue::MySql {
                 sid: g.sid,

@@ -328,6 +328,12 @@ impl Format {
         self.checksum_alg.is_some()
     }
 
+    /// Whether this server leaves the unused high bits of a row image's null bitmap set
+    /// (MariaDB, MySQL before 8.0) rather than clear (MySQL 8.0 and later).
+    pub fn sets_unused_null_bits(&self) -> bool {
+        self.flavor == Flavor::MariaDb || self.version < (8, 0, 0)
+    }
+
     /// The post-header length the format gives an event type (0 when it lists none).
     pub fn post_header_len(&self, t: EventType) -> usize {
         usize::from(t.0)

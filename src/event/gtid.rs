@@ -402,7 +402,7 @@ pub fn varlen_uint_size(v: u64) -> usize {
     if bits > 56 {
         9
     } else {
-        (bits.max(1) + 6) / 7
+        bits.max(1).div_ceil(7)
     }
 }
 

@@ -163,12 +163,17 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
 
 /// Appends a whole image: for each present column (per `present`) the value in `values`
 /// (indexed by column), NULL bitmap first. `value_options` writes a PARTIAL_UPDATE_ROWS
-/// after-image header, with `partial[j]` telling whether JSON column `j` is a diff.
+/// after-image header with those options; when they include [`PARTIAL_JSON_UPDATES`], the
+/// JSON columns whose value is a [`Value::JsonDiff`] are marked as diffs. `unused_bits_set`
+/// says how to fill the null bitmap's unused high bits: set, as MariaDB and MySQL before 8.0
+/// leave them, or clear, as MySQL 8.0 and later do (see
+/// [`crate::Format::sets_unused_null_bits`]).
 pub fn encode_image(
     table: &TableInfo,
     present: &[u8],
     values: &[Value],
-    value_options: Option<&[bool]>,
+    value_options: Option<u64>,
+    unused_bits_set: bool,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let n = table.columns.len();
@@ -178,24 +183,29 @@ pub fn encode_image(
             format!("{} values for {n} columns", values.len()),
         ));
     }
-    if let Some(partial) = value_options {
-        if partial.iter().any(|&p| p) {
-            put_packed(out, PARTIAL_JSON_UPDATES);
+    if let Some(opts) = value_options {
+        put_packed(out, opts);
+        if opts & PARTIAL_JSON_UPDATES != 0 {
             let mut bits = vec![0u8; table.json_count.div_ceil(8)];
-            for (j, _) in partial.iter().enumerate().filter(|(_, &p)| p) {
-                bits[j / 8] |= 1 << (j % 8);
+            for (i, v) in values.iter().enumerate() {
+                if let (Some(j), Value::JsonDiff(_)) = (table.json_index[i], v) {
+                    bits[j / 8] |= 1 << (j % 8);
+                }
             }
             out.extend_from_slice(&bits);
-        } else {
-            put_packed(out, 0);
         }
     }
     let present_cols: Vec<usize> = (0..n).filter(|&i| bit(present, i)).collect();
-    // Servers leave the bitmap's unused high bits set.
-    let mut nulls = vec![0xffu8; present_cols.len().div_ceil(8)];
+    let mut nulls = vec![0u8; present_cols.len().div_ceil(8)];
     for (k, &i) in present_cols.iter().enumerate() {
-        if !values[i].is_null() {
-            nulls[k / 8] &= !(1 << (k % 8));
+        if values[i].is_null() {
+            nulls[k / 8] |= 1 << (k % 8);
+        }
+    }
+    let used = present_cols.len() % 8;
+    if unused_bits_set && used != 0 {
+        if let Some(last) = nulls.last_mut() {
+            *last |= 0xffu8 << used;
         }
     }
     out.extend_from_slice(&nulls);

@@ -143,6 +143,13 @@ impl<'d, 't> Rows<'d, 't> {
         data: &'d [u8],
         table: &'t TableInfo,
     ) -> Result<Rows<'d, 't>> {
+        if event.version == RowsVersion::V0 {
+            return Err(Error::unsupported(
+                event.data_offset,
+                "MySQL 5.1 pre-GA rows events (types 20-22) hold rows in the storage engine's \
+                 record format, which the binlog does not describe",
+            ));
+        }
         let column_count = event.column_count as usize;
         if column_count != table.columns.len() {
             return Err(Error::malformed(
@@ -154,11 +161,7 @@ impl<'d, 't> Rows<'d, 't> {
                 ),
             ));
         }
-        let after_cols = if event.version == RowsVersion::V0 {
-            event.columns
-        } else {
-            event.after_columns()
-        };
+        let after_cols = event.after_columns();
         Ok(Rows {
             data,
             pos: 0,
@@ -322,6 +325,14 @@ impl<'d> RowImage<'d> {
             k: 0,
             offset: self.offset,
         })
+    }
+
+    /// The `value_options` of a PARTIAL_UPDATE_ROWS after-image.
+    pub fn value_options(&self) -> Result<Option<u64>> {
+        if !self.has_value_options {
+            return Ok(None);
+        }
+        Cursor::new(self.bytes, self.offset).packed().map(Some)
     }
 
     /// Whether column `i` is present in this image.

@@ -229,3 +229,21 @@ pub fn decode<'a>(
     };
     Ok((v, n))
 }
+
+/// Collation number of the `binary` character set.
+pub const BINARY_COLLATION: u16 = 63;
+
+/// The value a BINARY(n) column holds: servers strip trailing zero bytes of fixed-length
+/// binary strings in row images (as they strip trailing spaces of CHAR), so a BINARY
+/// value is padded back to the column's length here. Other values come back unchanged.
+pub fn padded_binary<'a>(col: &Column, charset: Option<u16>, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+    let max = col.string_max_len() as usize;
+    if col.real_type == ColumnType::STRING && charset == Some(BINARY_COLLATION) && bytes.len() < max
+    {
+        let mut v = bytes.to_vec();
+        v.resize(max, 0);
+        Cow::Owned(v)
+    } else {
+        Cow::Borrowed(bytes)
+    }
+}

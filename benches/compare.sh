@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# compare.sh - time binlog-tool against mariadb-binlog on the same binlog file.
+#
+# Usage:  benches/compare.sh FILE
+#
+# Environment:
+#   BINLOG_TOOL  the binlog-tool binary (default: target/release/binlog-tool under
+#                $CARGO_TARGET_DIR, or ./target, whichever exists)
+#   RUNS         timed runs per command (default 3)
+#   OUT          directory for raw results (default: a new mktemp dir, kept)
+#
+# Pairs measured (each tool command next to its mariadb-binlog counterpart):
+#   verify            binlog-tool verify FILE
+#                     vs mariadb-binlog FILE > /dev/null
+#   events            binlog-tool events --format jsonl FILE > /dev/null
+#                     vs mariadb-binlog FILE > /dev/null
+#   flashback         binlog-tool flashback FILE -o TMP
+#                     vs mariadb-binlog --flashback FILE > /dev/null
+#   bigtxn            binlog-tool bigtxn FILE
+#                     vs mariadb-binlog FILE | python3 benches/checkBigTran.py
+#                     and vs mariadb-binlog FILE > /dev/null
+#   decode            binlog-tool decode FILE > /dev/null
+#                     vs mariadb-binlog -v FILE > /dev/null
+# A pair whose binlog-tool subcommand does not exist yet (per `binlog-tool
+# help`) is skipped. Each distinct command is timed once even when it is the
+# counterpart of several pairs.
+#
+# The file is read once before anything is timed so both tools start from a
+# hot page cache. Timing uses hyperfine when installed (mean of RUNS runs),
+# else a loop of /usr/bin/time. Peak memory (max RSS) always comes from
+# /usr/bin/time, in one extra run; for a pipeline it is the largest process
+# of the pipeline, not their sum.
+
+set -euo pipefail
+
+[[ $# -eq 1 && -f $1 ]] || { echo "usage: $0 FILE" >&2; exit 2; }
+FILE=$(realpath "$1")
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+RUNS=${RUNS:-3}
+
+if [[ -z ${BINLOG_TOOL:-} ]]; then
+  for t in "${CARGO_TARGET_DIR:-/nonexistent}/release/binlog-tool" "$REPO/target/release/binlog-tool"; do
+    if [[ -x $t ]]; then BINLOG_TOOL=$t; break; fi
+  done
+fi
+[[ -n ${BINLOG_TOOL:-} && -x $BINLOG_TOOL ]] \
+  || { echo "$0: no binlog-tool binary; build one or set BINLOG_TOOL" >&2; exit 1; }
+for tool in mariadb-binlog python3; do
+  command -v "$tool" >/dev/null || { echo "$0: $tool not found" >&2; exit 1; }
+done
+[[ -x /usr/bin/time ]] || { echo "$0: /usr/bin/time (GNU time) not found" >&2; exit 1; }
+
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/binlog-compare.XXXXXX")}
+mkdir -p "$OUT"
+FLASHBACK_OUT=$OUT/flashback.bin   # binlog-tool flashback writes here (removed at exit)
+trap 'rm -f "$FLASHBACK_OUT"' EXIT
+
+# Quoted once here so the command strings below survive `bash -c`.
+printf -v T '%q' "$BINLOG_TOOL"
+printf -v F '%q' "$FILE"
+printf -v PY '%q' "$BENCH_DIR/checkBigTran.py"
+printf -v FB '%q' "$FLASHBACK_OUT"
+
+# Subcommands this build has (first word of each line of the command list).
+SUBCOMMANDS=$("$BINLOG_TOOL" help | awk '/^Commands:/ {on = 1; next} on && NF {print $1} /^$/ && on {on = 0}')
+has() { grep -qx "$1" <<<"$SUBCOMMANDS"; }
+
+# Each timed command gets a short label. PAIRS lists "label-of-tool label-of-baseline".
+declare -A CMD=()
+ORDER=()
+PAIRS=()
+add() { CMD[$1]=$2; ORDER+=("$1"); }
+
+add mariadb-binlog "mariadb-binlog $F > /dev/null"
+add verify "$T verify $F"
+add events-jsonl "$T events --format jsonl $F > /dev/null"
+PAIRS+=("verify mariadb-binlog" "events-jsonl mariadb-binlog")
+if has flashback; then
+  add flashback "$T flashback $F -o $FB"
+  add mariadb-binlog--flashback "mariadb-binlog --flashback $F > /dev/null"
+  PAIRS+=("flashback mariadb-binlog--flashback")
+else
+  echo "skipping flashback: no such subcommand yet" >&2
+fi
+if has bigtxn; then
+  add bigtxn "$T bigtxn $F > /dev/null"
+  add mariadb-binlog+checkBigTran "mariadb-binlog $F | python3 $PY > /dev/null"
+  PAIRS+=("bigtxn mariadb-binlog+checkBigTran" "bigtxn mariadb-binlog")
+else
+  echo "skipping bigtxn: no such subcommand yet" >&2
+fi
+if has decode; then
+  add decode "$T decode $F > /dev/null"
+  add mariadb-binlog-v "mariadb-binlog -v $F > /dev/null"
+  PAIRS+=("decode mariadb-binlog-v")
+else
+  echo "skipping decode: no such subcommand yet" >&2
+fi
+
+echo "file:        $FILE ($(stat -c %s "$FILE") bytes)"
+echo "binlog-tool: $BINLOG_TOOL"
+mariadb-binlog --version
+echo "runs:        $RUNS per command; raw results in $OUT"
+echo
+
+# Warm-up: one read of the whole file, so every command finds it in memory.
+cat "$FILE" >/dev/null
+
+# Results, per label: mean seconds, stddev, max RSS in KB.
+declare -A MEAN=() SD=() RSS=()
+
+# rss LABEL - one run under /usr/bin/time; prints max RSS in KB. A failed
+# command stops the script: timings of a command that errors out are noise.
+rss() {
+  local label=$1 log=$OUT/$1.time
+  if ! /usr/bin/time -f '%e %M' -o "$log" bash -c "set -o pipefail; ${CMD[$label]}" >/dev/null 2>"$OUT/$label.stderr"; then
+    echo "$0: '${CMD[$label]}' failed (exit status in $log, stderr in $OUT/$label.stderr)" >&2
+    tail -n 5 "$OUT/$label.stderr" >&2
+    exit 1
+  fi
+  tail -n 1 "$log" | awk '{print $2}'
+}
+
+for label in "${ORDER[@]}"; do
+  echo "== $label: ${CMD[$label]}"
+  RSS[$label]=$(rss "$label")
+  if command -v hyperfine >/dev/null; then
+    hyperfine --style basic --runs "$RUNS" --shell bash \
+      --export-json "$OUT/$label.json" -n "$label" "set -o pipefail; ${CMD[$label]}" >&2
+    read -r "MEAN[$label]" "SD[$label]" < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"{r[\"mean\"]:.3f} {r[\"stddev\"] or 0:.3f}")' "$OUT/$label.json")
+  else
+    # No hyperfine: time RUNS runs with GNU time (10 ms resolution).
+    : >"$OUT/$label.times"
+    for ((i = 0; i < RUNS; i++)); do
+      /usr/bin/time -f '%e' -a -o "$OUT/$label.times" bash -c "set -o pipefail; ${CMD[$label]}" >/dev/null
+    done
+    read -r "MEAN[$label]" "SD[$label]" < <(awk '{s += $1; q += $1 * $1; n++}
+      END {m = s / n; v = q / n - m * m; printf "%.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0)}' "$OUT/$label.times")
+  fi
+  echo "   mean ${MEAN[$label]} s ± ${SD[$label]}, max RSS ${RSS[$label]} KB"
+done
+
+# ------------------------------------------------------------ summary
+echo
+echo "Summary ($(basename "$FILE"), $(($(stat -c %s "$FILE") / 1048576)) MiB, mean of $RUNS runs, hot cache)"
+printf '%-28s %10s %9s %12s   %-28s %9s %12s\n' \
+  command mean_s stddev max_rss_MB "counterpart" mean_s "time ratio"
+for pair in "${PAIRS[@]}"; do
+  read -r a b <<<"$pair"
+  ratio=$(awk -v x="${MEAN[$a]}" -v y="${MEAN[$b]}" 'BEGIN {printf (y > 0 ? "%.3f" : "n/a"), x / y}')
+  printf '%-28s %10s %9s %12.1f   %-28s %9s %12s\n' \
+    "$a" "${MEAN[$a]}" "${SD[$a]}" "$(awk -v k="${RSS[$a]}" 'BEGIN {print k / 1024}')" \
+    "$b" "${MEAN[$b]}" "$ratio"
+done
+echo
+echo "Counterparts:"
+for label in "${ORDER[@]}"; do
+  case $label in mariadb-binlog*)
+    printf '%-28s %10s %9s %12.1f\n' "$label" "${MEAN[$label]}" "${SD[$label]}" \
+      "$(awk -v k="${RSS[$label]}" 'BEGIN {print k / 1024}')" ;;
+  esac
+done
+echo "(time ratio = binlog-tool mean / counterpart mean; below 1 means binlog-tool is faster)"
