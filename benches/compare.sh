@@ -8,6 +8,8 @@
 #                $CARGO_TARGET_DIR, or ./target, whichever exists)
 #   RUNS         timed runs per command (default 3)
 #   OUT          directory for raw results (default: a new mktemp dir, kept)
+#   HYPERFINE    set to 0 to time with the /usr/bin/time loop even when
+#                hyperfine is installed
 #
 # Pairs measured (each tool command next to its mariadb-binlog counterpart):
 #   verify            binlog-tool verify FILE
@@ -107,61 +109,86 @@ echo
 # Warm-up: one read of the whole file, so every command finds it in memory.
 cat "$FILE" >/dev/null
 
-# Results, per label: mean seconds, stddev, max RSS in KB.
-declare -A MEAN=() SD=() RSS=()
+# Results, per label: mean wall seconds, stddev, mean CPU seconds (user + system,
+# less disturbed than wall time on a shared machine), max RSS and peak
+# anonymous RSS in KB.
+declare -A MEAN=() SD=() CPU=() RSS=() ANON=()
 
-# rss LABEL - one run under /usr/bin/time; prints max RSS in KB. A failed
-# command stops the script: timings of a command that errors out are noise.
-rss() {
-  local label=$1 log=$OUT/$1.time
-  if ! /usr/bin/time -f '%e %M' -o "$log" bash -c "set -o pipefail; ${CMD[$label]}" >/dev/null 2>"$OUT/$label.stderr"; then
-    echo "$0: '${CMD[$label]}' failed (exit status in $log, stderr in $OUT/$label.stderr)" >&2
+# memory LABEL - one untimed run under /usr/bin/time: sets RSS[LABEL] (max RSS
+# in KB, what GNU time reports) and ANON[LABEL] (peak anonymous RSS in KB,
+# i.e. memory the process allocated, sampled from /proc every 20 ms; "-"
+# for pipelines). The two differ for binlog-tool because it maps the file:
+# the mapped pages count in its RSS although they are the shared page cache.
+# A failed command stops the script: timings of a failing command are noise.
+memory() {
+  local label=$1 log=$OUT/$1.time cmd=${CMD[$1]} tp child="" peak=0 a
+  case $cmd in *"|"*) ;; *) cmd="exec $cmd" ;; esac
+  /usr/bin/time -f '%e %M' -o "$log" bash -c "set -o pipefail; $cmd" >/dev/null 2>"$OUT/$label.stderr" &
+  tp=$!
+  while kill -0 "$tp" 2>/dev/null; do
+    [[ -n $child ]] || child=$(pgrep -P "$tp" | head -n 1) || true
+    if [[ -n $child ]]; then
+      a=$(awk '/^RssAnon:/ {print $2}' "/proc/$child/status" 2>/dev/null) || true
+      ((${a:-0} > peak)) && peak=$a
+    fi
+    sleep 0.02
+  done
+  if ! wait "$tp"; then
+    echo "$0: '${CMD[$label]}' failed (stderr in $OUT/$label.stderr)" >&2
     tail -n 5 "$OUT/$label.stderr" >&2
     exit 1
   fi
-  tail -n 1 "$log" | awk '{print $2}'
+  RSS[$label]=$(tail -n 1 "$log" | awk '{print $2}')
+  case ${CMD[$label]} in *"|"*) ANON[$label]=- ;; *) ANON[$label]=$peak ;; esac
 }
+
+# kb_to_mb KB - KB as MB with one decimal ("-" stays "-").
+kb_to_mb() { awk -v k="$1" 'BEGIN {if (k == "-") print "-"; else printf "%.1f", k / 1024}'; }
 
 for label in "${ORDER[@]}"; do
   echo "== $label: ${CMD[$label]}"
-  RSS[$label]=$(rss "$label")
-  if command -v hyperfine >/dev/null; then
+  memory "$label"
+  if [[ ${HYPERFINE:-1} != 0 ]] && command -v hyperfine >/dev/null; then
     hyperfine --style basic --runs "$RUNS" --shell bash \
       --export-json "$OUT/$label.json" -n "$label" "set -o pipefail; ${CMD[$label]}" >&2
-    read -r "MEAN[$label]" "SD[$label]" < <(python3 -c '
+    read -r "MEAN[$label]" "SD[$label]" "CPU[$label]" < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
-print(f"{r[\"mean\"]:.3f} {r[\"stddev\"] or 0:.3f}")' "$OUT/$label.json")
+print("%.3f %.3f %.3f" % (r["mean"], r["stddev"] or 0, r["user"] + r["system"]))' "$OUT/$label.json")
   else
     # No hyperfine: time RUNS runs with GNU time (10 ms resolution).
     : >"$OUT/$label.times"
     for ((i = 0; i < RUNS; i++)); do
-      /usr/bin/time -f '%e' -a -o "$OUT/$label.times" bash -c "set -o pipefail; ${CMD[$label]}" >/dev/null
+      /usr/bin/time -f '%e %U %S' -a -o "$OUT/$label.times" bash -c "set -o pipefail; ${CMD[$label]}" >/dev/null
     done
-    read -r "MEAN[$label]" "SD[$label]" < <(awk '{s += $1; q += $1 * $1; n++}
-      END {m = s / n; v = q / n - m * m; printf "%.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0)}' "$OUT/$label.times")
+    read -r "MEAN[$label]" "SD[$label]" "CPU[$label]" < <(awk '{s += $1; q += $1 * $1; c += $2 + $3; n++}
+      END {m = s / n; v = q / n - m * m; printf "%.3f %.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0), c / n}' "$OUT/$label.times")
   fi
-  echo "   mean ${MEAN[$label]} s ± ${SD[$label]}, max RSS ${RSS[$label]} KB"
+  echo "   mean ${MEAN[$label]} s ± ${SD[$label]}, CPU ${CPU[$label]} s, max RSS ${RSS[$label]} KB, peak anon RSS ${ANON[$label]} KB"
 done
 
 # ------------------------------------------------------------ summary
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN {if (y > 0) printf "%.3f", x / y; else print "n/a"}'; }
+row() { # LABEL: the label's own columns
+  printf '%-28s %8s %7s %8s %9s %9s' "$1" "${MEAN[$1]}" "${SD[$1]}" "${CPU[$1]}" \
+    "$(kb_to_mb "${RSS[$1]}")" "$(kb_to_mb "${ANON[$1]}")"
+}
 echo
 echo "Summary ($(basename "$FILE"), $(($(stat -c %s "$FILE") / 1048576)) MiB, mean of $RUNS runs, hot cache)"
-printf '%-28s %10s %9s %12s   %-28s %9s %12s\n' \
-  command mean_s stddev max_rss_MB "counterpart" mean_s "time ratio"
+printf '%-28s %8s %7s %8s %9s %9s   %-28s %8s %8s %7s %9s\n' \
+  command mean_s stddev cpu_s maxRSS_MB anonRSS_MB counterpart mean_s cpu_s ratio cpu_ratio
 for pair in "${PAIRS[@]}"; do
   read -r a b <<<"$pair"
-  ratio=$(awk -v x="${MEAN[$a]}" -v y="${MEAN[$b]}" 'BEGIN {printf (y > 0 ? "%.3f" : "n/a"), x / y}')
-  printf '%-28s %10s %9s %12.1f   %-28s %9s %12s\n' \
-    "$a" "${MEAN[$a]}" "${SD[$a]}" "$(awk -v k="${RSS[$a]}" 'BEGIN {print k / 1024}')" \
-    "$b" "${MEAN[$b]}" "$ratio"
+  printf '%s   %-28s %8s %8s %7s %9s\n' "$(row "$a")" "$b" "${MEAN[$b]}" "${CPU[$b]}" \
+    "$(ratio "${MEAN[$a]}" "${MEAN[$b]}")" "$(ratio "${CPU[$a]}" "${CPU[$b]}")"
 done
 echo
 echo "Counterparts:"
 for label in "${ORDER[@]}"; do
-  case $label in mariadb-binlog*)
-    printf '%-28s %10s %9s %12.1f\n' "$label" "${MEAN[$label]}" "${SD[$label]}" \
-      "$(awk -v k="${RSS[$label]}" 'BEGIN {print k / 1024}')" ;;
-  esac
+  case $label in mariadb-binlog*) printf '%s\n' "$(row "$label")" ;; esac
 done
-echo "(time ratio = binlog-tool mean / counterpart mean; below 1 means binlog-tool is faster)"
+echo
+echo "ratio = binlog-tool mean / counterpart mean (below 1: binlog-tool is faster);"
+echo "cpu_ratio the same for CPU time (user + system), steadier on a busy machine."
+echo "maxRSS = GNU time's max RSS; for binlog-tool it includes the pages of the mapped file"
+echo "(shared page cache). anonRSS = peak anonymous memory (sampled; '-' for pipelines)."

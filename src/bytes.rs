@@ -179,19 +179,29 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a MySQL packed (length-encoded) integer: one byte below 0xfb, or a marker
-    /// 0xfc / 0xfd / 0xfe followed by 2, 3 or 8 bytes.
+    /// 0xfc / 0xfd / 0xfe followed by 2, 3 or 8 bytes. Servers always use the shortest
+    /// form; a longer one is refused, so that everything read writes back the same.
     pub fn packed(&mut self) -> Result<u64> {
         let at = self.offset();
-        match self.u8()? {
-            b @ 0..=0xfa => Ok(u64::from(b)),
-            0xfc => self.uint(2),
-            0xfd => self.uint(3),
-            0xfe => self.uint(8),
-            b => Err(Error::malformed(
+        let v = match self.u8()? {
+            b @ 0..=0xfa => return Ok(u64::from(b)),
+            0xfc => self.uint(2)?,
+            0xfd => self.uint(3)?,
+            0xfe => self.uint(8)?,
+            b => {
+                return Err(Error::malformed(
+                    at,
+                    format!("packed integer starts with {b:#04x}"),
+                ))
+            }
+        };
+        if packed_size(v) != (self.offset() - at) as usize {
+            return Err(Error::malformed(
                 at,
-                format!("packed integer starts with {b:#04x}"),
-            )),
+                format!("packed integer {v} in a longer form than needed"),
+            ));
         }
+        Ok(v)
     }
 
     /// Reads a packed integer and checks that it fits in `usize` and in the data left.

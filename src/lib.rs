@@ -38,6 +38,8 @@ pub mod jsonb;
 pub mod jsondiff;
 pub mod reader;
 pub mod row;
+pub mod schema;
+pub mod sql;
 pub mod txn;
 pub mod writer;
 

@@ -351,6 +351,9 @@ impl<'a> Transactions<'a> {
                             | EventType::EXECUTE_LOAD_QUERY
                             | EventType::EXEC_LOAD
                     ) {
+                        if let First::Statement { xa_end: true } = classify(&ev, &format) {
+                            txn.kind = TxnKind::XaEnd;
+                        }
                         txn.finish(&ev, TxnEnd::Statement);
                         break;
                     }

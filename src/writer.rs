@@ -181,6 +181,7 @@ impl<W: Write> BinlogWriter<W> {
     pub fn finish_with_rotate(mut self, stamp: Stamp, next_file: &[u8]) -> Result<W> {
         let r = EventData::Rotate(Rotate {
             position: Some(4),
+            post_header_extra: &[],
             next_file,
         });
         self.write_data(EventType::ROTATE, stamp, &r)?;

@@ -9,10 +9,15 @@
 //! walk stops with at least one problem at or before the cut.
 //!
 //! The amount of work is bounded (see the constants) so that the whole module runs in
-//! seconds in a debug build, and the random choices come from a fixed-seed xorshift.
+//! seconds in a debug build, and the random choices come from a fixed-seed xorshift. A
+//! watchdog turns a case that hangs into an abort that names the case.
 
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use binlog::check::deep_check;
 use binlog::txn::Transactions;
@@ -24,13 +29,21 @@ use crate::common::{root, shared_fixtures};
 const CUT_EVERY_BYTE_BELOW: usize = 4096;
 /// Evenly spaced cuts in a longer file (event boundaries ±1 are cut as well).
 const EVEN_CUTS: usize = 256;
-/// Most bytes walked for the cuts of one file: a cut at `c` walks `c` bytes, so the cuts
-/// of a big file are thinned out (evenly) to stay within this.
-const CUT_BYTES_PER_FILE: u64 = 24 << 20;
-/// Mutated copies made in total, spread over the files below the size limit.
-const MUTATIONS: usize = 3000;
+/// How much work the cuts of one file may take, in bytes walked (a cut at `c` walks `c`
+/// bytes); past it the cuts are thinned out evenly. The project's own files under
+/// [`CUT_EVERY_BYTE_BELOW`] are exempt: they are cut at every byte whatever it costs (at
+/// most 8 MiB walked each).
+const PROJECT_CUT_BYTES: u64 = 4 << 20;
+/// The same for each file of the shared corpus, which holds about a hundred of them.
+const SHARED_CUT_BYTES: u64 = 512 << 10;
+/// Mutated copies made of the project's files.
+const PROJECT_MUTATIONS: usize = 3000;
+/// Mutated copies made of the shared corpus's files.
+const SHARED_MUTATIONS: usize = 2000;
 /// Files larger than this are not mutated (each mutation walks the whole copy).
 const MUTATE_MAX_LEN: usize = 256 * 1024;
+/// A case that runs this long is taken to hang (the slowest takes well under a second).
+const HANG_AFTER: Duration = Duration::from_secs(60);
 
 /// One binlog to work on.
 struct Sample {
@@ -119,6 +132,82 @@ impl Rng {
     }
 }
 
+/// Turns a hang into a failure: when one case has run for [`HANG_AFTER`], it prints the
+/// case and aborts the test process (a thread stuck in a loop cannot be stopped otherwise,
+/// and a hung test would hold CI until its time limit).
+struct Watchdog {
+    shared: Arc<(Mutex<Watched>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the watchdog watches: the case running now.
+struct Watched {
+    /// Incremented for each case.
+    serial: u64,
+    /// The case, for the message.
+    what: String,
+    /// Set when the cases are over.
+    done: bool,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let shared = Arc::new((
+            Mutex::new(Watched {
+                serial: 0,
+                what: String::new(),
+                done: false,
+            }),
+            Condvar::new(),
+        ));
+        let watched = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            let (lock, wake) = &*watched;
+            let mut seen = (u64::MAX, Instant::now());
+            let mut w = lock.lock().unwrap();
+            loop {
+                w = wake.wait_timeout(w, HANG_AFTER / 4).unwrap().0;
+                if w.done {
+                    return;
+                }
+                if w.serial != seen.0 {
+                    seen = (w.serial, Instant::now());
+                } else if seen.1.elapsed() >= HANG_AFTER {
+                    // Straight to stderr: the test harness's output capture would be
+                    // lost with the process.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "fuzz_smoke: case still running after {HANG_AFTER:?}: {}",
+                        w.what
+                    );
+                    std::process::abort();
+                }
+            }
+        });
+        Watchdog {
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    /// Notes that the case `what` starts now.
+    fn case(&self, what: impl FnOnce() -> String) {
+        let mut w = self.shared.0.lock().unwrap();
+        w.serial += 1;
+        w.what = what();
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.shared.0.lock().unwrap().done = true;
+        self.shared.1.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// What one case showed.
 struct Outcome {
     /// The deep walk stopped at a framing error.
@@ -127,18 +216,19 @@ struct Outcome {
     problem_offsets: Vec<u64>,
 }
 
-/// Runs the deep walk and both transaction walks over `data`; `Err` with the panic
-/// message if anything panicked.
+/// Runs the deep walk and the transaction walk over `data`; `Err` with the panic message
+/// if anything panicked.
 fn run_case(data: &[u8]) -> Result<Outcome, String> {
     catch_unwind(AssertUnwindSafe(|| {
         let report = deep_check(data);
         if let Ok(log) = Binlog::parse(data) {
-            for events in [log.events(), log.events().verify_checksums(false)] {
-                // A group holds at least one event, which holds at least one byte, so a
-                // walk that yields more groups than there are bytes has gone wrong.
-                let groups = Transactions::new(events).take(data.len() + 2).count();
-                assert!(groups <= data.len(), "transaction walk does not end");
-            }
+            // Checksums off, so that a mutated copy is grouped past its damaged event (and
+            // because CRC32 in a debug build would be most of this test's time).
+            let events = log.events().verify_checksums(false);
+            // A group holds at least one event, which holds at least one byte, so a walk
+            // that yields more groups than there are bytes has gone wrong.
+            let groups = Transactions::new(events).take(data.len() + 2).count();
+            assert!(groups <= data.len(), "transaction walk does not end");
         }
         Outcome {
             stopped: report.stopped,
@@ -153,8 +243,10 @@ fn run_case(data: &[u8]) -> Result<Outcome, String> {
     })
 }
 
-/// The cut points for one file, thinned to the byte budget.
-fn cut_points(b: &Sample) -> Vec<usize> {
+/// The cut points for one file: every byte of a small file, otherwise evenly spaced cuts
+/// and every event boundary ±1. They are thinned out to `budget` bytes walked, except for
+/// a small file when `every_byte_if_small`.
+fn cut_points(b: &Sample, budget: u64, every_byte_if_small: bool) -> Vec<usize> {
     let len = b.bytes.len();
     let mut cuts: Vec<usize> = if len < CUT_EVERY_BYTE_BELOW {
         (0..len).collect()
@@ -169,21 +261,24 @@ fn cut_points(b: &Sample) -> Vec<usize> {
     cuts.sort_unstable();
     cuts.dedup();
     let cost: u64 = cuts.iter().map(|&c| c as u64 + 1).sum();
-    if cost > CUT_BYTES_PER_FILE {
+    let exempt = every_byte_if_small && len < CUT_EVERY_BYTE_BELOW;
+    if cost > budget && !exempt {
         // Keep every k-th cut so that the total fits.
-        let k = cost.div_ceil(CUT_BYTES_PER_FILE) as usize;
+        let k = cost.div_ceil(budget) as usize;
         cuts = cuts.into_iter().step_by(k).collect();
     }
     cuts
 }
 
-/// Cuts every file at its cut points; returns the failures.
-fn check_truncations(files: &[Sample]) -> Vec<String> {
+/// Cuts every file at its cut points (see [`cut_points`]); returns the failures.
+fn check_truncations(files: &[Sample], budget: u64, every_byte_if_small: bool) -> Vec<String> {
     let mut failures = Vec::new();
-    let mut cases = 0;
+    let (mut cases, mut must_report) = (0, 0);
+    let watchdog = Watchdog::start();
     for b in files {
-        for cut in cut_points(b) {
+        for cut in cut_points(b, budget, every_byte_if_small) {
             cases += 1;
+            watchdog.case(|| format!("{} cut at {cut}", b.name));
             let data = &b.bytes[..cut];
             match run_case(data) {
                 Err(msg) => failures.push(format!("{}: cut at {cut}: panicked: {msg}", b.name)),
@@ -192,6 +287,7 @@ fn check_truncations(files: &[Sample]) -> Vec<String> {
                     // the cut: the last event no longer fits.
                     let inside_event = b.boundaries.binary_search(&cut).is_err();
                     if b.walks_to_end && inside_event {
+                        must_report += 1;
                         if !out.stopped {
                             failures.push(format!(
                                 "{}: cut at {cut} (inside an event): the walk did not stop",
@@ -208,7 +304,11 @@ fn check_truncations(files: &[Sample]) -> Vec<String> {
             }
         }
     }
-    eprintln!("fuzz_smoke: {cases} truncations of {} files", files.len());
+    eprintln!(
+        "fuzz_smoke: {cases} truncations of {} files, {must_report} of them inside an event \
+         of a file that walks to its end",
+        files.len()
+    );
     failures
 }
 
@@ -279,8 +379,9 @@ fn mutate(rng: &mut Rng, b: &Sample, data: &mut Vec<u8>, what: &mut Vec<String>)
     }
 }
 
-/// Mutates the files (those small enough) `MUTATIONS` times in all; returns the failures.
-fn check_mutations(files: &[Sample]) -> Vec<String> {
+/// Makes `count` mutated copies, taking the files small enough in turn; returns the
+/// failures.
+fn check_mutations(files: &[Sample], count: usize) -> Vec<String> {
     let small: Vec<&Sample> = files
         .iter()
         .filter(|b| b.bytes.len() <= MUTATE_MAX_LEN)
@@ -290,7 +391,8 @@ fn check_mutations(files: &[Sample]) -> Vec<String> {
         return failures;
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for i in 0..MUTATIONS {
+    let watchdog = Watchdog::start();
+    for i in 0..count {
         let b = small[i % small.len()];
         let mut data = b.bytes.clone();
         let mut what = Vec::new();
@@ -303,6 +405,7 @@ fn check_mutations(files: &[Sample]) -> Vec<String> {
         for _ in 0..n {
             mutate(&mut rng, b, &mut data, &mut what);
         }
+        watchdog.case(|| format!("{} mutation #{i}: {}", b.name, what.join("; ")));
         if let Err(msg) = run_case(&data) {
             failures.push(format!(
                 "{}: mutation #{i} ({}): panicked: {msg}",
@@ -311,7 +414,7 @@ fn check_mutations(files: &[Sample]) -> Vec<String> {
             ));
         }
     }
-    eprintln!("fuzz_smoke: {MUTATIONS} mutations of {} files", small.len());
+    eprintln!("fuzz_smoke: {count} mutations of {} files", small.len());
     failures
 }
 
@@ -336,19 +439,21 @@ fn project_binlogs() -> Vec<Sample> {
 
 #[test]
 fn truncated_project_fixtures_are_reported() {
-    assert_none("truncations", check_truncations(&project_binlogs()));
+    let failures = check_truncations(&project_binlogs(), PROJECT_CUT_BYTES, true);
+    assert_none("truncations", failures);
 }
 
 #[test]
 fn mutated_project_fixtures_do_not_panic() {
-    assert_none("mutations", check_mutations(&project_binlogs()));
+    let failures = check_mutations(&project_binlogs(), PROJECT_MUTATIONS);
+    assert_none("mutations", failures);
 }
 
 #[test]
 fn truncated_and_mutated_shared_fixtures() {
     let Some(dir) = shared_fixtures() else { return };
     let files = binlogs_under(&dir);
-    let mut failures = check_truncations(&files);
-    failures.extend(check_mutations(&files));
+    let mut failures = check_truncations(&files, SHARED_CUT_BYTES, false);
+    failures.extend(check_mutations(&files, SHARED_MUTATIONS));
     assert_none("shared corpus", failures);
 }

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod corpus;
 mod fuzz_smoke;
+mod pitr;
 mod rows;
 mod server;
 mod values;

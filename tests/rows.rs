@@ -75,8 +75,10 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
                 Ok(info) => {
                     tables.insert(tm.table_id, (info, tm.table.to_vec()));
                 }
-                Err(_) => {
+                Err(e) => {
                     tables.remove(&tm.table_id);
+                    t.errors
+                        .push(format!("{file} @{}: table map: {e}", ev.offset()));
                 }
             },
             Ok(EventData::Rows(re)) => {
@@ -163,7 +165,8 @@ fn every_corpus_row_re_encodes_to_its_bytes() {
     // The only rows that do not decode are in files broken on purpose.
     t.errors
         .retain(|e| !e.contains("corrupt-relay-bin") && !e.contains("invalid_row_v2_tag"));
-    t.errors.retain(|e| !e.contains("pre-GA rows events"));
+    t.errors
+        .retain(|e| !e.contains("pre-GA rows events") && !e.contains("carries no column metadata"));
     assert!(t.errors.is_empty(), "{}", t.errors.join("\n"));
     assert!(t.rows > 2000, "only {} rows", t.rows);
 }

@@ -216,18 +216,20 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(sql.as_bytes())
-            .unwrap();
+        // Feed the statements from another thread: the client may print (errors echo the
+        // statement) while we write, and both pipes must keep moving.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = sql.to_string();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
         let out = child.wait_with_output().unwrap();
+        let _ = feeder.join();
         assert!(
             out.status.success(),
             "SQL failed: {}\n--- SQL ---\n{}",
             String::from_utf8_lossy(&out.stderr),
-            if sql.len() > 2000 { &sql[..2000] } else { sql }
+            sql.get(..2000).unwrap_or(sql)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
@@ -308,15 +310,26 @@ impl Server {
         (f[0].to_string(), f[1].parse().unwrap())
     }
 
-    /// The rows of `db.table` ordered by its first column, every column as hex so that
-    /// nothing is lost in printing.
+    /// The rows of `db.table` ordered by its first columns, every column in a lossless text
+    /// form: numbers as the server prints them (floats as exact doubles), everything else
+    /// as hex, so that nothing is lost in printing.
     pub fn table_contents(&self, db: &str, table: &str) -> String {
         let cols = self.sql(&format!(
-            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='{db}' AND TABLE_NAME='{table}' ORDER BY ORDINAL_POSITION"
+            "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='{db}' AND TABLE_NAME='{table}' ORDER BY ORDINAL_POSITION"
         ));
         let exprs: Vec<String> = cols
             .lines()
-            .map(|c| format!("IFNULL(HEX(`{c}`),'NULL')"))
+            .map(|l| {
+                let (c, ty) = l.split_once('\t').unwrap_or((l, ""));
+                match ty {
+                    "float" | "double" => format!("IFNULL(CAST(`{c}` AS DOUBLE),'NULL')"),
+                    "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"
+                    | "year" | "bit" => {
+                        format!("IFNULL(CAST(`{c}` AS CHAR),'NULL')")
+                    }
+                    _ => format!("IFNULL(HEX(`{c}`),'NULL')"),
+                }
+            })
             .collect();
         self.sql(&format!(
             "SELECT {} FROM `{db}`.`{table}` ORDER BY 1,2",

@@ -82,7 +82,13 @@ fn from_file(path: &Path, seeds: &mut Seeds) {
     };
     let mut tables = Tables::new();
     let mut budget = (MAX_PER_FILE, MAX_PER_FILE);
-    walk(log.events().verify_checksums(false), &mut tables, seeds, &mut budget, true);
+    walk(
+        log.events().verify_checksums(false),
+        &mut tables,
+        seeds,
+        &mut budget,
+        true,
+    );
 }
 
 fn walk(
@@ -119,7 +125,8 @@ fn walk(
                 let mut cut = 0;
                 for row in rows {
                     let Ok(row) = row else { break };
-                    if row.end > MAX_ROWS_DATA && cut > 0 {
+                    // An empty row would come back forever (known bug 1 in README.md).
+                    if row.end == row.start || (row.end > MAX_ROWS_DATA && cut > 0) {
                         break;
                     }
                     cut = row.end;
@@ -142,7 +149,8 @@ fn walk(
                 }
                 // A compressed event's stored bytes can only be kept whole.
                 let case = if re.compressed {
-                    (re.data.len() <= MAX_ROWS_DATA).then(|| RowCase::from_events(&tm, &re, re.data))
+                    (re.data.len() <= MAX_ROWS_DATA)
+                        .then(|| RowCase::from_events(&tm, &re, re.data))
                 } else {
                     Some(RowCase::from_events(&tm, &re, &data[..cut]))
                 };
@@ -153,7 +161,13 @@ fn walk(
             }
             Ok(EventData::TransactionPayload(p)) if top_level => {
                 if let Ok(inner) = p.decompress() {
-                    walk(payload_events(&inner, &format), tables, seeds, budget, false);
+                    walk(
+                        payload_events(&inner, &format),
+                        tables,
+                        seeds,
+                        budget,
+                        false,
+                    );
                 }
             }
             _ => {}

@@ -8,16 +8,22 @@
 use binlog::check::{deep_check, MAX_PROBLEMS};
 use binlog::txn::{Group, Transactions};
 use binlog::{Binlog, Events};
-use binlog_fuzz::with_magic;
+use binlog_fuzz::{has_rows_event_without_columns, with_magic};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let data = with_magic(data);
     let data: &[u8] = &data;
+    if cfg!(feature = "skip-known-bugs") && has_rows_event_without_columns(data) {
+        return;
+    }
 
     let report = deep_check(data);
     assert!(report.problems.len() <= MAX_PROBLEMS);
-    assert!(!report.stopped || !report.problems.is_empty(), "stopped without a problem");
+    assert!(
+        !report.stopped || !report.problems.is_empty(),
+        "stopped without a problem"
+    );
 
     let Ok(log) = Binlog::parse(data) else {
         return;
@@ -49,7 +55,12 @@ fn walk_transactions(data: &[u8], events: Events) {
         let mut count = 0;
         let mut end = txn.start;
         for ev in txn.events(data).verify_checksums(false) {
-            let ev = ev.unwrap_or_else(|e| panic!("transaction {}..{} walks again with {e}", txn.start, txn.end));
+            let ev = ev.unwrap_or_else(|e| {
+                panic!(
+                    "transaction {}..{} walks again with {e}",
+                    txn.start, txn.end
+                )
+            });
             count += 1;
             end = ev.end_offset();
         }

@@ -1,5 +1,6 @@
-//! The value codecs on raw bytes: MySQL binary JSON (decode, then render as text), JSON
-//! partial-update diff lists, and packed DECIMAL with precision and scale taken from the
+//! The value codecs on raw bytes: MySQL binary JSON (decode, then render as JSON text and
+//! as unquoted text), JSON partial-update diff lists (parse, then render as mysqlbinlog
+//! does), and packed DECIMAL with precision and scale taken from the
 //! first two input bytes.
 
 #![no_main]
@@ -11,13 +12,13 @@ fuzz_target!(|data: &[u8]| {
     let mut text = String::new();
     if let Ok(j) = jsonb::decode(data) {
         jsonb::to_text(&j, &mut text);
+        text.clear();
+        jsonb::to_text_unquoted(&j, &mut text);
     }
 
     text.clear();
     if let Ok(diffs) = jsondiff::parse_diffs(data) {
-        for d in &diffs {
-            jsondiff::diff_to_text(d, &mut text);
-        }
+        jsondiff::diffs_to_text(&diffs, "@1", &mut text);
     }
 
     if let [precision, scale, rest @ ..] = data {

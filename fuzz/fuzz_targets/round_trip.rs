@@ -2,17 +2,22 @@
 //! typed form must encode back to exactly the same body (top-level events and those inside
 //! transaction payloads). A mismatch panics: finding one is this target's job.
 //!
-//! The panic message says which kind of mismatch it is:
-//! - "non-canonical": the body decodes to the same value as the re-encoded bytes (for
-//!   example a packed integer written in more bytes than needed). Servers never write
-//!   such bodies, but the library's promise `encode(parse(b)) == b` does not hold for them.
-//! - "lossy": decoding the re-encoded bytes gives something else again, or fails; the
-//!   typed form dropped or changed information.
+//! The panic message says which kind of mismatch it is, judged by decoding the re-encoded
+//! bytes again and comparing the two typed forms (by their `Debug` text, which for a few
+//! types abbreviates long byte fields, so this is a hint rather than proof):
+//! - "same value": both decode alike. The body holds bytes the parser ignores, or spells a
+//!   value in a form the encoder does not write (such as a packed integer in more bytes
+//!   than needed). Servers do not write such bodies, but `encode(parse(b)) == b` fails.
+//! - "lossy": the re-encoded bytes decode to something else, or not at all. The typed
+//!   form dropped or changed information.
+//!
+//! With the `skip-known-bugs` feature only lossy mismatches panic, and not the one already
+//! reported (README.md, "Known bugs"), so a run can look for new ones.
 
 #![no_main]
 
 use binlog::event::payload::payload_events;
-use binlog::{Binlog, Event, EventData, Events, Format};
+use binlog::{Binlog, Event, EventData, EventType, Events, Format};
 use binlog_fuzz::with_magic;
 use libfuzzer_sys::fuzz_target;
 
@@ -53,19 +58,15 @@ fn check(ev: &Event, typed: &EventData, format: &Format) {
     if out == body {
         return;
     }
-    // Classify: re-encoding the re-encoded bytes is stable when only the spelling differed.
-    let mut again = Vec::new();
+    // Classify by decoding the re-encoded bytes and comparing the typed forms.
     let how = match EventData::parse(ev.event_type(), &out, ev.body_offset(), format) {
-        Ok(d) => {
-            d.encode(&mut again);
-            if again == out {
-                "non-canonical"
-            } else {
-                "lossy"
-            }
-        }
-        Err(_) => "lossy (re-encoded body does not parse)",
+        Ok(d) if format!("{d:?}") == format!("{typed:?}") => "same value",
+        Ok(_) => "lossy",
+        Err(_) => "lossy (the re-encoded body does not parse)",
     };
+    if cfg!(feature = "skip-known-bugs") && (how == "same value" || known_lossy(ev, format)) {
+        return;
+    }
     let first_diff = body
         .iter()
         .zip(&out)
@@ -81,4 +82,10 @@ fn check(ev: &Event, typed: &EventData, format: &Format) {
         &body[..body.len().min(first_diff + 16)],
         &out[..out.len().min(first_diff + 16)],
     );
+}
+
+/// Known bug 3 (README.md): ROTATE with a post-header longer than 8 bytes (only a damaged
+/// FORMAT_DESCRIPTION announces one) loses the bytes past the position.
+fn known_lossy(ev: &Event, format: &Format) -> bool {
+    ev.event_type() == EventType::ROTATE && format.post_header_len(EventType::ROTATE) > 8
 }

@@ -1,7 +1,7 @@
 //! Row images: a table described by the first bytes of the input (see `RowCase` in
 //! src/lib.rs for the layout) and the rest decoded as the rows data of one rows event.
 //! Every row is found, every value decoded and rendered; JSON values go through the JSONB
-//! decoder and text renderer, partial-update diffs through the diff parser.
+//! decoder and text renderers, partial-update diffs through the diff parser and renderer.
 
 #![no_main]
 
@@ -42,7 +42,24 @@ fuzz_target!(|data: &[u8]| {
     let mut text = String::new();
     for row in rows {
         let Ok(row) = row else { break };
-        assert!(row.start < row.end && row.end <= rows_data.len(), "row span {}..{}", row.start, row.end);
+        // A row that takes no bytes leaves the iterator where it was: it would yield the
+        // same row forever (known bug 1 in README.md). With the `skip-known-bugs` feature
+        // such cases are dropped so that the fuzzer can go on.
+        if cfg!(feature = "skip-known-bugs") && row.start == row.end {
+            return;
+        }
+        assert!(
+            row.start < row.end,
+            "empty row at {}: the rows iterator does not advance",
+            row.start
+        );
+        assert!(
+            row.end <= rows_data.len(),
+            "row {}..{} past the {} bytes of rows data",
+            row.start,
+            row.end,
+            rows_data.len()
+        );
         for image in [row.before, row.after].into_iter().flatten() {
             let Ok(values) = image.values(&table) else {
                 continue;
@@ -51,28 +68,29 @@ fuzz_target!(|data: &[u8]| {
                 let Ok((i, v)) = v else { break };
                 assert!(i < table.columns.len());
                 text.clear();
-                render(&v, &mut text);
+                render(&v, i, &mut text);
             }
         }
     }
 });
 
-/// Renders a value the way the tool would show it: Debug covers every variant (dates and
-/// times through their Display impls); JSON goes through the JSONB codec and diff parser.
-fn render(v: &Value, out: &mut String) {
+/// Renders value `v` of column `i` the way the tool would show it: Debug covers every
+/// variant (dates and times through their Display impls); JSON goes through the JSONB
+/// decoder and both text renderers, diff lists through the parser and the mysqlbinlog-style
+/// renderer.
+fn render(v: &Value, i: usize, out: &mut String) {
     use std::fmt::Write;
     let _ = write!(out, "{v:?}");
     match v {
         Value::Json(b) => {
             if let Ok(j) = jsonb::decode(b) {
                 jsonb::to_text(&j, out);
+                jsonb::to_text_unquoted(&j, out);
             }
         }
         Value::JsonDiff(b) => {
             if let Ok(diffs) = jsondiff::parse_diffs(b) {
-                for d in &diffs {
-                    jsondiff::diff_to_text(d, out);
-                }
+                jsondiff::diffs_to_text(&diffs, &format!("@{}", i + 1), out);
             }
         }
         _ => {}

@@ -26,10 +26,12 @@
 //! ```
 
 use binlog::bytes::put_packed;
+use binlog::event::payload::payload_events;
 use binlog::event::rows::{rows_event_type, RowsEvent, RowsKind, RowsVersion};
 use binlog::event::TableMap;
 use binlog::row::column::ColumnType;
-use binlog::EventType;
+use binlog::row::count_bits;
+use binlog::{Binlog, EventData, EventType, Events};
 use std::borrow::Cow;
 
 /// The binlog magic.
@@ -46,6 +48,48 @@ pub fn with_magic(data: &[u8]) -> Cow<'_, [u8]> {
         v.extend_from_slice(data);
         Cow::Owned(v)
     }
+}
+
+/// Known bug 1 (README.md, "Known bugs"): when a row's images hold no column at all, they
+/// take no bytes, and `row::Rows` yields the same empty row forever. This says whether
+/// `data` (a whole binlog) has a rows event that could do that, at top level or inside a
+/// transaction payload, so that a run with the `skip-known-bugs` feature can leave it out.
+pub fn has_rows_event_without_columns(data: &[u8]) -> bool {
+    match Binlog::parse(data) {
+        Ok(log) => rows_event_without_columns(log.events().verify_checksums(false), true),
+        Err(_) => false,
+    }
+}
+
+fn rows_event_without_columns(mut events: Events, top_level: bool) -> bool {
+    while let Some(Ok(ev)) = events.next() {
+        let format = events.shared_format();
+        match ev.decode(&format) {
+            Ok(EventData::Rows(re)) => {
+                let n = usize::try_from(re.column_count).unwrap_or(usize::MAX);
+                let empty = |bitmap: &[u8]| count_bits(bitmap, n) == 0;
+                // A row advances if any of its images has a column (or, for the after
+                // image of a partial update, its value options byte).
+                let stuck = match re.kind {
+                    RowsKind::Write => empty(re.after_columns()),
+                    RowsKind::Delete => empty(re.columns),
+                    RowsKind::Update => empty(re.columns) && empty(re.after_columns()),
+                    RowsKind::PartialUpdate => false,
+                };
+                if stuck && !re.data.is_empty() {
+                    return true;
+                }
+            }
+            Ok(EventData::TransactionPayload(p)) if top_level => {
+                let inner = p.decompress().unwrap_or_default();
+                if rows_event_without_columns(payload_events(&inner, &format), false) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Column type codes a TABLE_MAP can list (every type whose metadata length is known).
@@ -322,7 +366,11 @@ mod tests {
             kind: RowsKind::Update,
             version: RowsVersion::V1,
             compressed: false,
-            types: vec![ColumnType::LONG.0, ColumnType::VARCHAR.0, ColumnType::JSON.0],
+            types: vec![
+                ColumnType::LONG.0,
+                ColumnType::VARCHAR.0,
+                ColumnType::JSON.0,
+            ],
             metadata: vec![0x2c, 0x01, 4],
             null_bits: vec![0b110],
             optional: vec![1, 1, 0x80],

@@ -1,10 +1,13 @@
 //! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
 //! `run`; rendering helpers live in `render` and `output`.
 
+pub mod cut;
+pub mod decode;
 pub mod events;
 pub mod filters;
 pub mod index;
 pub mod info;
+pub mod locate;
 pub mod output;
 pub mod render;
 pub mod verify;
@@ -36,6 +39,12 @@ pub enum Command {
     Events(events::Args),
     /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
+    /// Show each row change with names and values, as SQL or JSON lines.
+    Decode(decode::Args),
+    /// Find the transactions around a time, or the one with a GTID.
+    Locate(locate::Args),
+    /// Write the selected whole transactions of consecutive binlogs as one binlog.
+    Cut(cut::Args),
 }
 
 /// Runs a parsed command line.
@@ -44,6 +53,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Info(a) => info::run(a),
         Command::Events(a) => events::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Decode(a) => decode::run(a),
+        Command::Locate(a) => locate::run(a),
+        Command::Cut(a) => cut::run(a),
     }
 }
 

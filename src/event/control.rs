@@ -10,6 +10,8 @@ use crate::event::header::EventType;
 pub struct Rotate<'a> {
     /// Position in the next file (4 for a server-written rotate), when the post-header has it.
     pub position: Option<u64>,
+    /// Post-header bytes past the position (none from any known server).
+    pub post_header_extra: &'a [u8],
     /// Name of the next file.
     pub next_file: &'a [u8],
 }
@@ -18,15 +20,15 @@ impl<'a> Rotate<'a> {
     /// Parses the body; `post_header_len` is 8 in every format that has a position.
     pub fn parse(body: &'a [u8], offset: u64, post_header_len: usize) -> Result<Rotate<'a>> {
         let mut c = Cursor::new(body, offset);
-        let position = if post_header_len >= 8 {
+        let (position, post_header_extra) = if post_header_len >= 8 {
             let p = c.u64()?;
-            c.skip(post_header_len - 8, "rotate post-header")?;
-            Some(p)
+            (Some(p), c.take(post_header_len - 8, "rotate post-header")?)
         } else {
-            None
+            (None, &[][..])
         };
         Ok(Rotate {
             position,
+            post_header_extra,
             next_file: c.rest(),
         })
     }
@@ -35,6 +37,7 @@ impl<'a> Rotate<'a> {
     pub fn encode(&self, out: &mut Vec<u8>) {
         if let Some(p) = self.position {
             out.extend_from_slice(&p.to_le_bytes());
+            out.extend_from_slice(self.post_header_extra);
         }
         out.extend_from_slice(self.next_file);
     }
@@ -159,6 +162,9 @@ impl<'a> UserVar<'a> {
         let name_len = c.u32()? as usize;
         let name = c.take(name_len, "user variable name")?;
         let is_null = c.u8()?;
+        if is_null > 1 {
+            return Err(c.malformed(format!("user variable is_null byte {is_null}")));
+        }
         let value = if is_null != 0 {
             None
         } else {

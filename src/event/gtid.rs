@@ -442,8 +442,18 @@ impl<'a> PreviousGtids<'a> {
     /// Parses the body.
     pub fn parse(body: &'a [u8], offset: u64) -> Result<PreviousGtids<'a>> {
         let mut c = Cursor::new(body, offset);
+        let at = c.offset();
         let head = c.u64()?;
-        let tagged = head >> 56 != 0;
+        let tagged = match head >> 56 {
+            0 => false,
+            1 if head & 0xff == 1 => true,
+            f => {
+                return Err(crate::error::Error::malformed(
+                    at,
+                    format!("GTID set format {f} (header {head:#018x})"),
+                ))
+            }
+        };
         let n = if tagged {
             (head >> 8) & 0xffff_ffff_ffff
         } else {

@@ -290,7 +290,7 @@ impl<'a> EventData<'a> {
                 EventData::Query(Query::parse(t, body, offset, ph)?)
             }
             EventType::ROTATE => EventData::Rotate(Rotate::parse(body, offset, ph)?),
-            EventType::STOP => EventData::Stop,
+            EventType::STOP if body.is_empty() => EventData::Stop,
             EventType::XID => EventData::Xid(Xid::parse(body, offset)?),
             EventType::INTVAR => EventData::Intvar(Intvar::parse(body, offset)?),
             EventType::RAND => EventData::Rand(Rand::parse(body, offset)?),

@@ -142,6 +142,12 @@ impl<'a> TableMap<'a> {
 
     /// The columns with their metadata.
     pub fn columns(&self) -> Result<Vec<Column>> {
+        if !self.has_metadata && !self.column_types.is_empty() {
+            return Err(crate::error::Error::unsupported(
+                self.metadata_offset,
+                "table map from a MySQL 5.1 server older than 5.1.18 carries no column metadata",
+            ));
+        }
         parse_columns(
             self.column_types,
             self.metadata,

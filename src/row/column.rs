@@ -129,10 +129,15 @@ impl ColumnType {
     }
 
     /// Whether the column charset lists of TABLE_MAP have an entry for this (real) type.
+    /// MySQL 9 counts VECTOR columns among them (with the binary charset).
     pub fn is_character(self) -> bool {
         matches!(
             self,
-            ColumnType::STRING | ColumnType::VAR_STRING | ColumnType::VARCHAR | ColumnType::BLOB
+            ColumnType::STRING
+                | ColumnType::VAR_STRING
+                | ColumnType::VARCHAR
+                | ColumnType::BLOB
+                | ColumnType::VECTOR
         )
     }
 

@@ -202,6 +202,19 @@ impl<'d, 't> Rows<'d, 't> {
 
     fn next_row(&mut self) -> Result<Row<'d>> {
         let start = self.pos;
+        let row = self.images(start)?;
+        if row.end == start {
+            // Only an event whose images select no columns can do this; no server writes
+            // one, and the walk must move on.
+            return Err(Error::malformed(
+                self.base + start as u64,
+                "rows event whose rows take no bytes",
+            ));
+        }
+        Ok(row)
+    }
+
+    fn images(&mut self, start: usize) -> Result<Row<'d>> {
         let (before, after) = match self.kind {
             RowsKind::Write => (None, Some(self.image(self.after_cols, false)?)),
             RowsKind::Delete => (Some(self.image(self.before_cols, false)?), None),

@@ -1,0 +1,533 @@
+//! `binlog-tool decode`: every row change with names and values, as SQL or JSON lines.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use binlog::event::control::xid_sql;
+use binlog::event::rows::RowsKind;
+use binlog::event::table_map::TableMap;
+use binlog::filter::Filter;
+use binlog::row::{Rows, TableInfo, Value};
+use binlog::schema::Schema;
+use binlog::sql::{self, Change, ColumnInfo};
+use binlog::txn::{Group, Transaction, Transactions, TxnKind};
+use binlog::{Event, EventData, EventType, Format};
+
+use super::filters::FilterArgs;
+use super::output::{fail, fail_at, json_str, local_time, open, CliResult, OutputFile};
+
+/// Show what changed: for each row change its file, position, time, GTID, database, table,
+/// operation and values with column names (from TABLE_MAP metadata, else `--schema`, else
+/// `@1..@n` as mysqlbinlog -v does). `--format sql` writes statements that reproduce the
+/// changes on a copy of the data as it was at the start position.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Binlog files, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Which transactions and rows.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DecodeFormat::Sql)]
+    pub format: DecodeFormat,
+    /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns of tables
+    /// whose TABLE_MAP events carry no names.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// Write here instead of standard output (written in full or not at all).
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// Output formats of `decode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecodeFormat {
+    /// Executable SQL in the source's transaction blocks.
+    Sql,
+    /// One JSON object per row change.
+    Jsonl,
+}
+
+/// What rendering a table's rows needs.
+pub struct TableCtx {
+    /// Database.
+    pub db: String,
+    /// Table.
+    pub table: String,
+    /// Row decoding information.
+    pub info: TableInfo,
+    /// Per-column names, charsets, members.
+    pub cols: Vec<ColumnInfo>,
+    /// Primary key columns.
+    pub key: Vec<usize>,
+}
+
+impl TableCtx {
+    /// Builds the context of a TABLE_MAP, naming columns from its metadata or `schema`.
+    pub fn new(tm: &TableMap, schema: Option<&Schema>) -> binlog::Result<TableCtx> {
+        let columns = tm.columns()?;
+        let meta = tm.optional_metadata(&columns)?;
+        let db = String::from_utf8_lossy(tm.schema).into_owned();
+        let table = String::from_utf8_lossy(tm.table).into_owned();
+        let from_schema = schema
+            .and_then(|s| s.table(&db, &table))
+            .filter(|t| t.columns.len() == columns.len());
+        let cols: Vec<ColumnInfo> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ColumnInfo {
+                name: meta.names[i]
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .or_else(|| from_schema.map(|t| t.columns[i].clone())),
+                column: *c,
+                unsigned: meta.unsigned[i].unwrap_or(false),
+                charset: meta.charset[i],
+                members: meta.members[i]
+                    .as_ref()
+                    .map(|m| m.iter().map(|b| b.to_vec()).collect()),
+            })
+            .collect();
+        let key = if meta.has_primary_key {
+            meta.primary_key.iter().map(|(c, _)| *c).collect()
+        } else {
+            from_schema
+                .map(|t| t.primary_key.clone())
+                .unwrap_or_default()
+        };
+        let info = TableInfo::new(columns, cols.iter().map(|c| c.unsigned).collect());
+        Ok(TableCtx {
+            db,
+            table,
+            info,
+            cols,
+            key,
+        })
+    }
+}
+
+/// Appends a value as JSON.
+pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
+    let hex = |b: &[u8], out: &mut String| {
+        out.push_str("{\"hex\":\"");
+        for x in b {
+            let _ = write!(out, "{x:02X}");
+        }
+        out.push_str("\"}");
+    };
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        Value::Float(f) if f.is_finite() => {
+            let _ = write!(out, "{f:e}");
+        }
+        Value::Double(f) if f.is_finite() => {
+            let _ = write!(out, "{f:e}");
+        }
+        Value::Float(_) | Value::Double(_) => out.push_str("null"),
+        Value::Decimal(d) => json_str(out, d),
+        Value::Year(y) => {
+            let _ = write!(out, "{y}");
+        }
+        Value::Bit(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Enum(_) | Value::Set(_) if col.members.is_none() => {
+            let n = match v {
+                Value::Enum(e) => u64::from(*e),
+                Value::Set(s) => *s,
+                _ => 0,
+            };
+            let _ = write!(out, "{n}");
+        }
+        Value::Json(b) => match binlog::jsonb::decode(b) {
+            Ok(j) => binlog::jsonb::to_text(&j, out),
+            Err(_) => hex(b, out),
+        },
+        Value::Bytes(b) => {
+            let padded = binlog::row::value::padded_binary(&col.column, col.charset, b);
+            let text = !matches!(
+                col.charset,
+                Some(binlog::row::value::BINARY_COLLATION) | None
+            );
+            match std::str::from_utf8(&padded) {
+                Ok(s) if text => json_str(out, s),
+                _ => hex(&padded, out),
+            }
+        }
+        Value::Geometry(b) | Value::Vector(b) => hex(b, out),
+        _ => {
+            // Temporal values, named ENUM/SET members, JSON diffs: their SQL text, unquoted.
+            let mut s = String::new();
+            sql::literal(v, col, &mut s);
+            let s = s
+                .strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .map(|s| s.replace("''", "'"))
+                .unwrap_or(s);
+            json_str(out, &s);
+        }
+    }
+}
+
+struct Decoder<'s> {
+    format: DecodeFormat,
+    schema: Option<&'s Schema>,
+    out: OutputFile,
+    buf: String,
+    changes: u64,
+}
+
+/// One transaction's context for rendering.
+struct TxnCtx<'a> {
+    file: &'a str,
+    gtid: String,
+    time: u32,
+}
+
+impl Decoder<'_> {
+    fn flush(&mut self) -> CliResult<()> {
+        self.out.write_all(self.buf.as_bytes())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn header(&mut self) {
+        if self.format == DecodeFormat::Sql {
+            self.buf
+                .push_str("-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
+        }
+    }
+
+    fn row_change(
+        &mut self,
+        t: &TxnCtx,
+        ev: &Event,
+        table: &TableCtx,
+        kind: RowsKind,
+        before: Option<Vec<Option<Value>>>,
+        after: Option<Vec<Option<Value>>>,
+    ) {
+        self.changes += 1;
+        let change = match kind {
+            RowsKind::Write => Change::Insert,
+            RowsKind::Delete => Change::Delete,
+            _ => Change::Update,
+        };
+        let b = &mut self.buf;
+        match self.format {
+            DecodeFormat::Sql => {
+                let _ = write!(b, "/* {}:{} */ ", t.file, ev.offset());
+                sql::statement(
+                    change,
+                    &table.db,
+                    &table.table,
+                    &table.cols,
+                    &table.key,
+                    before.as_deref().unwrap_or(&[]),
+                    after.as_deref().unwrap_or(&[]),
+                    b,
+                );
+                b.push('\n');
+            }
+            DecodeFormat::Jsonl => {
+                b.push_str("{\"file\":");
+                json_str(b, t.file);
+                let _ = write!(
+                    b,
+                    ",\"pos\":{},\"timestamp\":{},\"time\":",
+                    ev.offset(),
+                    t.time
+                );
+                json_str(b, &local_time(t.time));
+                b.push_str(",\"gtid\":");
+                if t.gtid.is_empty() {
+                    b.push_str("null");
+                } else {
+                    json_str(b, &t.gtid);
+                }
+                b.push_str(",\"db\":");
+                json_str(b, &table.db);
+                b.push_str(",\"table\":");
+                json_str(b, &table.table);
+                b.push_str(",\"op\":");
+                json_str(b, kind.sql_name());
+                for (key, image) in [("before", &before), ("after", &after)] {
+                    let Some(image) = image else { continue };
+                    let _ = write!(b, ",\"{key}\":{{");
+                    let mut first = true;
+                    for (i, v) in image.iter().enumerate() {
+                        let Some(v) = v else { continue };
+                        if !first {
+                            b.push(',');
+                        }
+                        first = false;
+                        json_str(b, &table.cols[i].display_name(i));
+                        b.push(':');
+                        json_value(v, &table.cols[i], b);
+                    }
+                    b.push('}');
+                }
+                b.push_str("}\n");
+            }
+        }
+    }
+
+    fn statement(&mut self, t: &TxnCtx, ev: &Event, db: &[u8], text: &str) {
+        if self.format != DecodeFormat::Sql {
+            return;
+        }
+        let _ = write!(self.buf, "/* {}:{} */ ", t.file, ev.offset());
+        if !db.is_empty() {
+            self.buf.push_str("USE ");
+            sql::quote_ident(&String::from_utf8_lossy(db), &mut self.buf);
+            self.buf.push_str("; ");
+        }
+        self.buf.push_str(text.trim_end().trim_end_matches(';'));
+        self.buf.push_str(";\n");
+    }
+}
+
+fn image_values<'d>(
+    table: &TableCtx,
+    img: Option<binlog::row::RowImage<'d>>,
+) -> binlog::Result<Option<Vec<Option<Value<'d>>>>> {
+    let Some(img) = img else { return Ok(None) };
+    let mut v = vec![None; table.cols.len()];
+    for x in img.values(&table.info)? {
+        let (i, val) = x?;
+        v[i] = Some(val);
+    }
+    Ok(Some(v))
+}
+
+/// The value of a USER_VAR event as an SQL literal.
+fn user_var_literal(u: &binlog::event::UserVar, out: &mut String) {
+    let Some(v) = &u.value else {
+        out.push_str("NULL");
+        return;
+    };
+    let eight = |b: &[u8]| -> Option<[u8; 8]> { b.try_into().ok() };
+    match (v.kind, eight(v.value)) {
+        (1, Some(a)) => {
+            let _ = write!(out, "{:e}", f64::from_le_bytes(a));
+        }
+        (2, Some(a)) if v.flags.unwrap_or(0) & 1 != 0 => {
+            let _ = write!(out, "{}", u64::from_le_bytes(a));
+        }
+        (2, Some(a)) => {
+            let _ = write!(out, "{}", i64::from_le_bytes(a));
+        }
+        (4, _) if v.value.len() > 2 => {
+            let (p, s) = (v.value[0], v.value[1]);
+            let mut text = String::new();
+            match binlog::decimal::decode(&v.value[2..], p, s, &mut text) {
+                Ok(()) => out.push_str(&text),
+                Err(_) => out.push_str("NULL"),
+            }
+        }
+        _ => match sql::charset_name(v.charset as u16) {
+            Some(cs) if cs != "binary" => {
+                out.push_str("CONVERT(");
+                sql::hex_literal(v.value, out);
+                let _ = write!(out, " USING {cs})");
+            }
+            _ => sql::hex_literal(v.value, out),
+        },
+    }
+}
+
+/// Decodes one selected transaction.
+fn decode_txn(
+    d: &mut Decoder,
+    data: &[u8],
+    txn: &Transaction,
+    file: &str,
+    filter: &Filter,
+    tables: &mut HashMap<u64, TableCtx>,
+) -> binlog::Result<()> {
+    let t = TxnCtx {
+        file,
+        gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+        time: txn.last_timestamp,
+    };
+    if d.format == DecodeFormat::Sql {
+        let _ = write!(
+            d.buf,
+            "-- {file}:{}-{} at {}",
+            txn.start,
+            txn.end,
+            local_time(txn.first_timestamp)
+        );
+        if !t.gtid.is_empty() {
+            let _ = write!(d.buf, " GTID {}", t.gtid);
+        }
+        d.buf.push('\n');
+    }
+    // XA transactions are reproduced as XA: START … END, PREPARE, and later COMMIT.
+    let in_block = matches!(txn.kind, TxnKind::Dml | TxnKind::Payload);
+    if in_block && d.format == DecodeFormat::Sql {
+        d.buf.push_str("BEGIN;\n");
+    }
+    txn.visit(data, |ev, format: &Format, _| {
+        match ev.decode(format)? {
+            EventData::TableMap(tm) => {
+                tables.insert(tm.table_id, TableCtx::new(&tm, d.schema)?);
+            }
+            EventData::Rows(re) => {
+                let table = tables.get(&re.table_id).ok_or_else(|| {
+                    binlog::Error::malformed(
+                        ev.offset(),
+                        format!("rows event for unmapped table id {}", re.table_id),
+                    )
+                })?;
+                if !filter.selects_table(table.db.as_bytes(), table.table.as_bytes())
+                    || !filter.selects_kind(re.kind)
+                {
+                    return Ok(());
+                }
+                let rows_data = re.rows_data()?;
+                for row in Rows::new(&re, &rows_data, &table.info)? {
+                    let row = row?;
+                    let before = image_values(table, row.before)?;
+                    let after = image_values(table, row.after)?;
+                    d.row_change(&t, ev, table, re.kind, before, after);
+                }
+            }
+            EventData::MariadbGtid(g) => {
+                // MariaDB's GTID stands for the XA START of a prepared XA transaction.
+                if let (Some(x), true) =
+                    (&g.xid, g.flags & binlog::event::gtid::FL_PREPARED_XA != 0)
+                {
+                    if d.format == DecodeFormat::Sql {
+                        let _ = writeln!(
+                            d.buf,
+                            "XA START {};",
+                            xid_sql(x.gtrid, x.bqual, x.format_id)
+                        );
+                    }
+                }
+            }
+            EventData::Query(q)
+                if ev.event_type() == EventType::QUERY
+                    || ev.event_type() == EventType::MARIADB_QUERY_COMPRESSED =>
+            {
+                let text = q.text()?;
+                let text = String::from_utf8_lossy(&text);
+                let xa = text
+                    .trim_start()
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("XA "));
+                let control = q.is_begin() || q.is_commit() || q.is_rollback();
+                if xa {
+                    d.statement(&t, ev, b"", &text);
+                } else if !control && filter.selects_statement_db(q.db) {
+                    d.statement(&t, ev, q.db, &text);
+                }
+            }
+            EventData::UserVar(u) => {
+                if d.format == DecodeFormat::Sql {
+                    d.buf.push_str("SET @");
+                    sql::quote_ident(&String::from_utf8_lossy(u.name), &mut d.buf);
+                    d.buf.push_str(" := ");
+                    user_var_literal(&u, &mut d.buf);
+                    d.buf.push_str(";\n");
+                }
+            }
+            EventData::Intvar(i) => {
+                if d.format == DecodeFormat::Sql {
+                    let _ = writeln!(d.buf, "SET {}={};", i.name(), i.value);
+                }
+            }
+            EventData::Rand(r) => {
+                if d.format == DecodeFormat::Sql {
+                    let _ = writeln!(
+                        d.buf,
+                        "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
+                        r.seed1, r.seed2
+                    );
+                }
+            }
+            EventData::XaPrepare(x) => {
+                if d.format == DecodeFormat::Sql {
+                    let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
+                    if x.one_phase {
+                        let _ = writeln!(d.buf, "XA COMMIT {xid} ONE PHASE;");
+                    } else {
+                        let _ = writeln!(d.buf, "XA PREPARE {xid};");
+                    }
+                }
+            }
+            _ => {}
+        }
+        if d.buf.len() > 1 << 16 {
+            d.flush().map_err(|_| {
+                binlog::Error::new(binlog::ErrorKind::Io("write failed".into()), ev.offset())
+            })?;
+        }
+        Ok(())
+    })?;
+    if in_block && d.format == DecodeFormat::Sql {
+        d.buf.push_str("COMMIT;\n");
+    }
+    Ok(())
+}
+
+/// Runs `decode`.
+pub fn run(args: Args) -> CliResult<ExitCode> {
+    let filter = args.filter.to_filter()?;
+    let schema = match &args.schema {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?;
+            Some(Schema::parse(&text))
+        }
+        None => None,
+    };
+    let mut d = Decoder {
+        format: args.format,
+        schema: schema.as_ref(),
+        out: OutputFile::create(&args.output)?,
+        buf: String::with_capacity(1 << 17),
+        changes: 0,
+    };
+    d.header();
+    let last = args.files.len() - 1;
+    for (n, path) in args.files.iter().enumerate() {
+        let file = open(path)?;
+        let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut tables: HashMap<u64, TableCtx> = HashMap::new();
+        for group in Transactions::new(log.events()) {
+            let group = group.map_err(|e| fail_at(path, &e))?;
+            let Group::Transaction(txn) = group else {
+                continue;
+            };
+            if !txn.is_complete() {
+                continue;
+            }
+            if !filter.selects_transaction(&txn, n == 0, n == last) {
+                // Keep table maps current even for skipped transactions: none is needed,
+                // since every transaction maps the tables it uses.
+                continue;
+            }
+            decode_txn(&mut d, file.bytes(), &txn, &name, &filter, &mut tables)
+                .map_err(|e| fail_at(path, &e))?;
+            d.flush()?;
+        }
+    }
+    d.flush()?;
+    d.out.commit()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,188 @@
+//! `binlog-tool locate`: where a point in time, or a GTID, is in a set of binlogs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use binlog::gtid::GtidValue;
+use binlog::txn::{Group, Transaction, Transactions};
+
+use super::filters::parse_datetime;
+use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult, Failure};
+
+/// Find the transactions around a time (the first that committed at or after it and the
+/// last before it), or the transaction with a GTID — file, start and end position, time,
+/// GTID — for `--start-position`/`--stop-position` of a point-in-time recovery.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["datetime", "gtid"])))]
+pub struct Args {
+    /// Binlog files, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A local time, 'YYYY-MM-DD HH:MM:SS'.
+    #[arg(long)]
+    pub datetime: Option<String>,
+    /// A GTID: `uuid[:tag]:N` (MySQL) or `domain-server-seq` (MariaDB).
+    #[arg(long)]
+    pub gtid: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LocateFormat::Table)]
+    pub format: LocateFormat,
+}
+
+/// Output formats of `locate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocateFormat {
+    /// `key: value` lines.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// A transaction found, with its file.
+#[derive(Debug, Clone)]
+struct Found {
+    file: PathBuf,
+    txn: Transaction,
+}
+
+fn describe_table(w: &mut dyn Write, label: &str, f: &Option<Found>) -> std::io::Result<()> {
+    match f {
+        None => line(w, &format!("{label}: none")),
+        Some(f) => {
+            let t = &f.txn;
+            let gtid = t
+                .gtid
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "-".into());
+            line(
+                w,
+                &format!(
+                    "{label}: {} start {} end {} committed {} ({}) GTID {gtid}",
+                    f.file.display(),
+                    t.start,
+                    t.end,
+                    local_time(t.last_timestamp),
+                    t.last_timestamp
+                ),
+            )
+        }
+    }
+}
+
+fn describe_json(out: &mut String, f: &Option<Found>) {
+    match f {
+        None => out.push_str("null"),
+        Some(f) => {
+            let t = &f.txn;
+            out.push_str("{\"file\":");
+            json_str(out, &f.file.display().to_string());
+            out.push_str(&format!(
+                ",\"start_pos\":{},\"end_pos\":{},\"first_timestamp\":{},\"commit_timestamp\":{},\"commit_time\":",
+                t.start, t.end, t.first_timestamp, t.last_timestamp
+            ));
+            json_str(out, &local_time(t.last_timestamp));
+            out.push_str(",\"gtid\":");
+            match &t.gtid {
+                Some(g) => json_str(out, &g.to_string()),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Calls `f` with each complete transaction of each file, in order, until it returns true.
+fn each_transaction(
+    files: &[PathBuf],
+    mut f: impl FnMut(&Path, Transaction) -> bool,
+) -> CliResult<()> {
+    for path in files {
+        let file = open(path)?;
+        let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+        for g in Transactions::new(log.events().verify_checksums(false)) {
+            match g.map_err(|e| fail_at(path, &e))? {
+                Group::Transaction(t) if t.is_complete() => {
+                    if f(path, t) {
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `locate`.
+pub fn run(args: Args) -> CliResult<ExitCode> {
+    let mut w = stdout();
+    let found_any;
+    if let Some(dt) = &args.datetime {
+        let t = parse_datetime(dt)?;
+        let (mut before, mut after): (Option<Found>, Option<Found>) = (None, None);
+        each_transaction(&args.files, |path, txn| {
+            if txn.last_timestamp < t {
+                before = Some(Found {
+                    file: path.to_path_buf(),
+                    txn,
+                });
+                false
+            } else {
+                after = Some(Found {
+                    file: path.to_path_buf(),
+                    txn,
+                });
+                true
+            }
+        })?;
+        found_any = before.is_some() || after.is_some();
+        match args.format {
+            LocateFormat::Table => {
+                describe_table(&mut w, "last before", &before)?;
+                describe_table(&mut w, "first at or after", &after)?;
+            }
+            LocateFormat::Json => {
+                let mut s = String::from("{\"datetime\":");
+                json_str(&mut s, dt);
+                s.push_str(&format!(",\"timestamp\":{t},\"last_before\":"));
+                describe_json(&mut s, &before);
+                s.push_str(",\"first_at_or_after\":");
+                describe_json(&mut s, &after);
+                s.push('}');
+                line(&mut w, &s)?;
+            }
+        }
+    } else {
+        let text = args.gtid.as_deref().unwrap_or_default();
+        let g = GtidValue::parse(text).map_err(|e| Failure::Message(format!("--gtid: {e}")))?;
+        let mut hit = None;
+        each_transaction(&args.files, |path, txn| {
+            if txn.gtid.as_ref() == Some(&g) {
+                hit = Some(Found {
+                    file: path.to_path_buf(),
+                    txn,
+                });
+                true
+            } else {
+                false
+            }
+        })?;
+        found_any = hit.is_some();
+        match args.format {
+            LocateFormat::Table => describe_table(&mut w, &format!("GTID {g}"), &hit)?,
+            LocateFormat::Json => {
+                let mut s = String::new();
+                describe_json(&mut s, &hit);
+                line(&mut w, &s)?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(if found_any {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,428 @@
+//! Row changes as SQL: literals for every column type, and INSERT / UPDATE / DELETE
+//! statements that reproduce a row change on a copy of the table.
+//!
+//! Literals are chosen to be exact whatever the session's `sql_mode`: strings are quoted
+//! only when they are UTF-8 text of a UTF-8 column without backslashes or control bytes
+//! (quotes are doubled, never backslash-escaped); anything else is a hex literal, which a
+//! server stores byte for byte into any string column. Floats use scientific notation
+//! with the shortest digits that read back to the same value. TIMESTAMP values are written
+//! in UTC: output that holds them starts with `SET time_zone = '+00:00'`.
+
+use std::fmt::Write;
+
+use mysql_common::collations::{Collation, CollationId};
+
+use crate::jsonb;
+use crate::jsondiff;
+use crate::row::column::{Column, ColumnType};
+use crate::row::temporal::WithFsp;
+use crate::row::value::{padded_binary, BINARY_COLLATION};
+use crate::row::Value;
+
+/// What rendering a column's values needs to know.
+#[derive(Debug, Clone)]
+pub struct ColumnInfo {
+    /// Column name, when known (`binlog_row_metadata=FULL` or a schema file).
+    pub name: Option<String>,
+    /// Type and metadata.
+    pub column: Column,
+    /// Whether it is UNSIGNED.
+    pub unsigned: bool,
+    /// Collation number, when known.
+    pub charset: Option<u16>,
+    /// ENUM or SET members, when known.
+    pub members: Option<Vec<Vec<u8>>>,
+}
+
+impl ColumnInfo {
+    /// The name, or `@N` (1-based) as mysqlbinlog -v shows unnamed columns.
+    pub fn display_name(&self, index: usize) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("@{}", index + 1))
+    }
+}
+
+/// The character set name of a collation number (`utf8mb4`, `latin1`, `binary`), when
+/// known.
+pub fn charset_name(collation: u16) -> Option<String> {
+    let c = Collation::from(CollationId::from(collation));
+    match c.id() {
+        CollationId::UNKNOWN_COLLATION_ID => mariadb_charset(collation).map(str::to_string),
+        _ => Some(c.charset().to_string()),
+    }
+}
+
+/// MariaDB collation numbers past MySQL's table: the UCA 14.0.0 ones (2048+) carry the
+/// character set in bits 8–10, as MariaDB numbers them.
+fn mariadb_charset(id: u16) -> Option<&'static str> {
+    if id >= 2048 {
+        return match (id >> 8) & 7 {
+            0 => Some("utf8mb3"),
+            1 => Some("utf8mb4"),
+            2 => Some("ucs2"),
+            3 => Some("utf16"),
+            4 => Some("utf32"),
+            _ => None,
+        };
+    }
+    None
+}
+
+fn is_utf8(collation: Option<u16>) -> bool {
+    collation
+        .and_then(charset_name)
+        .is_some_and(|c| matches!(c.as_str(), "utf8mb4" | "utf8mb3" | "utf8" | "ascii"))
+}
+
+/// Appends `name` as a quoted identifier.
+pub fn quote_ident(name: &str, out: &mut String) {
+    out.push('`');
+    for c in name.chars() {
+        if c == '`' {
+            out.push('`');
+        }
+        out.push(c);
+    }
+    out.push('`');
+}
+
+/// Appends bytes as a hex literal `X'…'` (`''` for empty).
+pub fn hex_literal(b: &[u8], out: &mut String) {
+    out.push_str("X'");
+    for x in b {
+        let _ = write!(out, "{x:02X}");
+    }
+    out.push('\'');
+}
+
+/// Appends `text` as a quoted string if it can be written exactly without backslashes, else
+/// as a hex literal.
+pub fn string_literal(text: &[u8], out: &mut String) {
+    let plain = std::str::from_utf8(text).ok().filter(|s| {
+        !s.chars()
+            .any(|c| c == '\\' || (c.is_control() && c != '\n' && c != '\t'))
+    });
+    match plain {
+        Some(s) => {
+            out.push('\'');
+            for c in s.chars() {
+                if c == '\'' {
+                    out.push('\'');
+                }
+                out.push(c);
+            }
+            out.push('\'');
+        }
+        None => hex_literal(text, out),
+    }
+}
+
+/// Appends a float with the shortest digits that read back to it, in scientific notation
+/// (so the server reads it as a floating-point literal, not a DECIMAL).
+fn float_literal(f: f64, shortest: String, out: &mut String) {
+    if f.is_finite() {
+        out.push_str(&shortest);
+    } else {
+        out.push_str("NULL");
+    }
+}
+
+/// Appends the SQL literal for `v` in a column described by `col`.
+pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("NULL"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        // A FLOAT's exact value as a double: its shortest f32 digits could read back as a
+        // double just past FLT_MAX, which strict mode refuses.
+        Value::Float(f) => {
+            let d = f64::from(*f);
+            float_literal(d, format!("{d:e}"), out)
+        }
+        Value::Double(f) => float_literal(*f, format!("{f:e}"), out),
+        Value::Decimal(d) => out.push_str(d),
+        Value::Year(y) => {
+            let _ = write!(out, "{y}");
+        }
+        Value::Date(d) => {
+            let _ = write!(out, "'{d}'");
+        }
+        Value::DateTime(t, fsp) => {
+            let _ = write!(out, "'{}'", WithFsp(*t, *fsp));
+        }
+        Value::Time(t, fsp) => {
+            let _ = write!(out, "'{}'", WithFsp(*t, *fsp));
+        }
+        Value::Timestamp { secs, micros, fsp } => {
+            if *secs == 0 && *micros == 0 {
+                out.push_str("'0000-00-00 00:00:00'");
+            } else {
+                let t = chrono::DateTime::from_timestamp(i64::from(*secs), micros * 1000)
+                    .map(|t| t.naive_utc());
+                match t {
+                    Some(t) => {
+                        let _ = write!(out, "'{}", t.format("%Y-%m-%d %H:%M:%S"));
+                        if *fsp > 0 {
+                            let digits = format!("{micros:06}");
+                            let _ = write!(out, ".{}", &digits[..usize::from((*fsp).min(6))]);
+                        }
+                        out.push('\'');
+                    }
+                    None => out.push_str("NULL"),
+                }
+            }
+        }
+        Value::Bit(b) => {
+            let _ = write!(out, "b'{b:b}'");
+        }
+        Value::Enum(i) => match col
+            .members
+            .as_ref()
+            .and_then(|m| m.get(usize::from(*i).wrapping_sub(1)))
+        {
+            Some(name) => string_literal(name, out),
+            None => {
+                let _ = write!(out, "{i}");
+            }
+        },
+        Value::Set(bits) => match &col.members {
+            Some(m) if m.len() >= 64 - bits.leading_zeros() as usize => {
+                let names: Vec<&[u8]> = m
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| bits >> j & 1 == 1)
+                    .map(|(_, n)| n.as_slice())
+                    .collect();
+                string_literal(&names.join(&b","[..]), out);
+            }
+            _ => {
+                let _ = write!(out, "{bits}");
+            }
+        },
+        Value::Bytes(b) => {
+            let b = padded_binary(&col.column, col.charset, b);
+            let text_column = !matches!(col.charset, Some(BINARY_COLLATION) | None);
+            if text_column && is_utf8(col.charset) {
+                string_literal(&b, out);
+            } else {
+                hex_literal(&b, out);
+            }
+        }
+        Value::Json(b) => match jsonb::decode(b) {
+            Ok(j) => {
+                let mut text = String::new();
+                jsonb::to_text(&j, &mut text);
+                string_literal(text.as_bytes(), out);
+            }
+            Err(_) => out.push_str("NULL"),
+        },
+        Value::JsonDiff(b) => {
+            // Only meaningful as the right-hand side of `SET col = …`.
+            let name = col.display_name(0);
+            let mut q = String::new();
+            quote_ident(&name, &mut q);
+            match jsondiff::parse_diffs(b) {
+                Ok(diffs) => {
+                    let mut s = String::new();
+                    jsondiff::diffs_to_text(&diffs, &q, &mut s);
+                    out.push_str(&s);
+                }
+                Err(_) => out.push_str(&q),
+            }
+        }
+        Value::Geometry(b) | Value::Vector(b) => hex_literal(b, out),
+    }
+}
+
+/// Whether equality on this column can be trusted in a WHERE clause (floats cannot: their
+/// text form rounds).
+pub fn comparable(col: &ColumnInfo) -> bool {
+    !matches!(
+        col.column.real_type,
+        ColumnType::FLOAT | ColumnType::DOUBLE | ColumnType::JSON
+    )
+}
+
+/// A row change on one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// INSERT (after-image).
+    Insert,
+    /// UPDATE (before and after images).
+    Update,
+    /// DELETE (before-image).
+    Delete,
+}
+
+/// The statement text for a change of one row of `db.table`, whose images are given as a
+/// value (or `None` when absent from the image) per column. `key` lists the primary key
+/// columns; without one, WHERE uses every comparable column present in the before-image.
+#[allow(clippy::too_many_arguments)]
+pub fn statement(
+    change: Change,
+    db: &str,
+    table: &str,
+    cols: &[ColumnInfo],
+    key: &[usize],
+    before: &[Option<Value>],
+    after: &[Option<Value>],
+    out: &mut String,
+) {
+    let name = |i: usize, out: &mut String| quote_ident(&cols[i].display_name(i), out);
+    let mut target = String::new();
+    quote_ident(db, &mut target);
+    target.push('.');
+    quote_ident(table, &mut target);
+    match change {
+        Change::Insert => {
+            let present: Vec<usize> = (0..cols.len())
+                .filter(|&i| after.get(i).is_some_and(Option::is_some))
+                .collect();
+            let _ = write!(out, "INSERT INTO {target} (");
+            for (k, &i) in present.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                name(i, out);
+            }
+            out.push_str(") VALUES (");
+            for (k, &i) in present.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                if let Some(Some(v)) = after.get(i) {
+                    literal(v, &cols[i], out);
+                }
+            }
+            out.push_str(");");
+        }
+        Change::Update => {
+            let _ = write!(out, "UPDATE {target} SET ");
+            let mut first = true;
+            for i in 0..cols.len() {
+                let Some(Some(a)) = after.get(i) else {
+                    continue;
+                };
+                let same = matches!(before.get(i), Some(Some(b)) if b == a);
+                if same && !matches!(a, Value::JsonDiff(_)) {
+                    continue;
+                }
+                if !first {
+                    out.push_str(", ");
+                }
+                first = false;
+                name(i, out);
+                out.push_str(" = ");
+                let mut c = cols[i].clone();
+                if c.name.is_none() {
+                    c.name = Some(cols[i].display_name(i));
+                }
+                literal(a, &c, out);
+            }
+            if first {
+                // Nothing changed: keep the statement valid and harmless.
+                name(0, out);
+                out.push_str(" = ");
+                name(0, out);
+            }
+            where_clause(cols, key, before, out);
+            out.push_str(" LIMIT 1;");
+        }
+        Change::Delete => {
+            let _ = write!(out, "DELETE FROM {target}");
+            where_clause(cols, key, before, out);
+            out.push_str(" LIMIT 1;");
+        }
+    }
+}
+
+fn where_clause(cols: &[ColumnInfo], key: &[usize], before: &[Option<Value>], out: &mut String) {
+    let usable: Vec<usize> = if !key.is_empty()
+        && key
+            .iter()
+            .all(|&i| before.get(i).is_some_and(Option::is_some))
+    {
+        key.to_vec()
+    } else {
+        (0..cols.len())
+            .filter(|&i| before.get(i).is_some_and(Option::is_some) && comparable(&cols[i]))
+            .collect()
+    };
+    out.push_str(" WHERE ");
+    if usable.is_empty() {
+        out.push_str("FALSE");
+        return;
+    }
+    for (k, &i) in usable.iter().enumerate() {
+        if k > 0 {
+            out.push_str(" AND ");
+        }
+        quote_ident(&cols[i].display_name(i), out);
+        match before.get(i) {
+            Some(Some(Value::Null)) | None | Some(None) => out.push_str(" IS NULL"),
+            Some(Some(v)) => {
+                out.push_str(" = ");
+                literal(v, &cols[i], out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn col(t: ColumnType, meta: &[u8], charset: Option<u16>) -> ColumnInfo {
+        ColumnInfo {
+            name: Some("c".into()),
+            column: Column::new(t, meta, true),
+            unsigned: false,
+            charset,
+            members: None,
+        }
+    }
+
+    #[test]
+    fn literals_are_exact_and_safe() {
+        let mut s = String::new();
+        let text = col(ColumnType::VARCHAR, &[100, 0], Some(45));
+        literal(&Value::Bytes(Cow::Borrowed(b"it's")), &text, &mut s);
+        assert_eq!(s, "'it''s'");
+        s.clear();
+        literal(&Value::Bytes(Cow::Borrowed(b"a\\b")), &text, &mut s);
+        assert_eq!(s, "X'615C62'");
+        s.clear();
+        let bin = col(ColumnType::STRING, &[0xfe, 4], Some(63));
+        literal(&Value::Bytes(Cow::Borrowed(&[1])), &bin, &mut s);
+        assert_eq!(s, "X'01000000'");
+        s.clear();
+        literal(
+            &Value::Float(0.1),
+            &col(ColumnType::FLOAT, &[4], None),
+            &mut s,
+        );
+        assert_eq!(s.parse::<f32>().unwrap(), 0.1f32);
+        s.clear();
+        literal(&Value::Bit(5), &col(ColumnType::BIT, &[3, 0], None), &mut s);
+        assert_eq!(s, "b'101'");
+        s.clear();
+        literal(
+            &Value::Timestamp {
+                secs: 1,
+                micros: 500_000,
+                fsp: 3,
+            },
+            &col(ColumnType::TIMESTAMP2, &[3], None),
+            &mut s,
+        );
+        assert_eq!(s, "'1970-01-01 00:00:01.500'");
+        assert_eq!(charset_name(45).as_deref(), Some("utf8mb4"));
+        assert_eq!(charset_name(8).as_deref(), Some("latin1"));
+    }
+}
