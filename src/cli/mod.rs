@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod filters;
+pub mod flashback;
 pub mod index;
 pub mod info;
 pub mod output;
@@ -36,6 +37,8 @@ pub enum Command {
     Events(events::Args),
     /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
+    /// Write a binlog that undoes selected transactions (row format).
+    Flashback(flashback::Args),
 }
 
 /// Runs a parsed command line.
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Info(a) => info::run(a),
         Command::Events(a) => events::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Flashback(a) => flashback::run(a),
     }
 }
 
