@@ -76,7 +76,10 @@ fn initial_data() -> String {
     s.push_str(&format!("INSERT INTO t_pk VALUES {};\n", pk.join(",")));
     s.push_str("INSERT INTO t_uk VALUES (1,'u1',10),(2,'u2',20),(3,'u3',30);\n");
     let other: Vec<String> = (1..=50).map(|i| format!("({i},{})", i * 3)).collect();
-    s.push_str(&format!("INSERT INTO t_other VALUES {};\n", other.join(",")));
+    s.push_str(&format!(
+        "INSERT INTO t_other VALUES {};\n",
+        other.join(",")
+    ));
     s.push_str("INSERT INTO t_nopk VALUES (1,'a'),(1,'a'),(2,'b'),(NULL,NULL);\n");
     s.push_str("INSERT INTO t_my VALUES (1,'m1'),(2,'m2');\n");
     s.push_str("INSERT INTO t_keep VALUES (1,'k1');\n");
@@ -233,7 +236,11 @@ fn undo_restores_every_table_and_a_table_filter_restores_one() {
     let after = snapshot(&server);
     assert_tables_equal(&after, &before, Some(&["t_other"]));
     for t in ["t_all", "t_pk", "t_uk", "t_nopk", "t_my"] {
-        assert_eq!(table(&after, t), table(&changed, t), "{t} must be untouched");
+        assert_eq!(
+            table(&after, t),
+            table(&changed, t),
+            "{t} must be untouched"
+        );
     }
 }
 
@@ -314,7 +321,10 @@ fn undo_applies_under_gtid_strict_mode() {
     let pos_after = server.value("SELECT @@gtid_binlog_pos");
     let seq = |p: &str| -> u64 { p.rsplit('-').next().unwrap().parse().unwrap() };
     assert!(pos_after.starts_with("3-43-"), "{pos_after}");
-    assert!(seq(&pos_after) > seq(&pos_before), "{pos_before} -> {pos_after}");
+    assert!(
+        seq(&pos_after) > seq(&pos_before),
+        "{pos_before} -> {pos_after}"
+    );
 }
 
 /// Refusals name the file and offset and leave nothing at -o; --skip-ddl leaves DDL out;
@@ -352,7 +362,11 @@ fn refusals_skip_ddl_and_dry_run() {
             r.stderr
         );
         assert!(!out.exists(), "nothing may be left at -o");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temp file left"
+        );
     }
     // The refused files also refuse when they come after a good one.
     let r = flashback(&[rows_file.clone(), stmt_file.clone()], &[], &out);
@@ -361,7 +375,11 @@ fn refusals_skip_ddl_and_dry_run() {
 
     let r = flashback(std::slice::from_ref(&ddl_file), &["--skip-ddl"], &out);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("DDL left out: ALTER TABLE"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("DDL left out: ALTER TABLE"),
+        "{}",
+        r.stderr
+    );
     let text = run_mariadb_binlog(&["-v"], &out);
     assert!(!text.contains("ALTER TABLE"));
     assert!(text.contains("DELETE FROM `r`.`t`"));
@@ -375,9 +393,16 @@ fn refusals_skip_ddl_and_dry_run() {
     let counts: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(counts, ["r.t", "3", "2", "1"], "{}", dry.stdout);
     assert!(dry.stdout.contains("transactions: 3"), "{}", dry.stdout);
-    let json = tool(&["flashback", "--dry-run", "--format", "json", "--sql-type", "insert,delete"])
-        .arg(&rows_file)
-        .ok();
+    let json = tool(&[
+        "flashback",
+        "--dry-run",
+        "--format",
+        "json",
+        "--sql-type",
+        "insert,delete",
+    ])
+    .arg(&rows_file)
+    .ok();
     let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();
     assert_eq!(v["transactions"], 2);
     assert_eq!(v["tables"][0]["inserted"], 3);
@@ -483,9 +508,15 @@ fn mysql_corpus_undo_is_the_source_reversed() {
     let mut checked = 0;
     let mut payloads = 0;
     for row in manifest(&dir) {
-        let has_rows = row.histogram.iter().any(|(k, _)| k.contains("ROWS") || k == "TRX_PAYLOAD");
+        let has_rows = row
+            .histogram
+            .iter()
+            .any(|(k, _)| k.contains("ROWS") || k == "TRX_PAYLOAD");
         // MySQL only; before 5.5 the corpus holds pre-GA rows events and NDB partial images.
-        let mut v = row.server_version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut v = row
+            .server_version
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
         let old = (v.next().unwrap_or(0), v.next().unwrap_or(0)) < (5, 5);
         if row.server_version.contains("MariaDB") || !has_rows || old {
             continue;
@@ -494,9 +525,13 @@ fn mysql_corpus_undo_is_the_source_reversed() {
         let mut r = flashback(std::slice::from_ref(&row.path), &["--skip-ddl"], &out);
         if r.code != 0 {
             assert!(
-                ["statement-format", "MINIMAL or NOBLOB", "JSON partial update"]
-                    .iter()
-                    .any(|w| r.stderr.contains(w)),
+                [
+                    "statement-format",
+                    "MINIMAL or NOBLOB",
+                    "JSON partial update"
+                ]
+                .iter()
+                .any(|w| r.stderr.contains(w)),
                 "{}: {}",
                 row.rel,
                 r.stderr
@@ -525,7 +560,11 @@ fn mysql_corpus_undo_is_the_source_reversed() {
         let want: Vec<Change> = changes(&source, stop).iter().rev().map(invert).collect();
         let got = changes(&undo, None);
         assert_eq!(got.len(), want.len(), "{}", row.rel);
-        assert!(got == want, "{}: undo images differ from the source's", row.rel);
+        assert!(
+            got == want,
+            "{}: undo images differ from the source's",
+            row.rel
+        );
         if row.histogram.iter().any(|(k, _)| k == "TRX_PAYLOAD") && !want.is_empty() {
             payloads += 1;
             assert!(

@@ -8,7 +8,9 @@ use binlog::flashback::{self, FileError, Options, Plan, Position, Summary};
 use binlog::{Binlog, BinlogFile};
 
 use super::filters::FilterArgs;
-use super::output::{fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile};
+use super::output::{
+    fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile,
+};
 
 /// Write a binlog whose transactions undo the selected ones, to apply with
 /// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb).
@@ -113,7 +115,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         return Err(Failure::Message("--output (-o) is required".into()));
     };
     let mut output = OutputFile::create(target)?;
-    let (_, stats) = flashback::write_binlog(&logs, &plan, &opts, output.writer()).map_err(located)?;
+    let (_, stats) =
+        flashback::write_binlog(&logs, &plan, &opts, output.writer()).map_err(located)?;
     output.commit()?;
     if plan.txns.is_empty() {
         eprintln!("binlog-tool: nothing selected to undo; the output holds no transaction");
@@ -170,10 +173,17 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
             let width = s.tables.keys().map(|k| k.len()).max().unwrap_or(0).max(5);
             line(
                 w,
-                &format!("{:<width$}  {:>10}  {:>10}  {:>10}", "table", "inserted", "updated", "deleted"),
+                &format!(
+                    "{:<width$}  {:>10}  {:>10}  {:>10}",
+                    "table", "inserted", "updated", "deleted"
+                ),
             )?;
             let total = s.total();
-            for (name, c) in s.tables.iter().chain(std::iter::once((&"total".to_string(), &total))) {
+            for (name, c) in s
+                .tables
+                .iter()
+                .chain(std::iter::once((&"total".to_string(), &total)))
+            {
                 line(
                     w,
                     &format!(
@@ -200,7 +210,10 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
                     None => o.push_str("null"),
                 }
             }
-            for (key, t) in [("first_time", plan.first_time), ("last_time", plan.last_time)] {
+            for (key, t) in [
+                ("first_time", plan.first_time),
+                ("last_time", plan.last_time),
+            ] {
                 o.push_str(&format!(",\"{key}\":"));
                 match t {
                     Some(t) => json_str(&mut o, &local_time(t)),

@@ -96,9 +96,7 @@ impl<'a> TxnBytes<'a> {
     /// payload event.
     pub fn locate(&self, e: Error) -> Error {
         match self.payload_at {
-            Some(at) if !matches!(e.kind(), crate::ErrorKind::InPayload { .. }) => {
-                e.in_payload(at)
-            }
+            Some(at) if !matches!(e.kind(), crate::ErrorKind::InPayload { .. }) => e.in_payload(at),
             _ => e,
         }
     }
@@ -147,9 +145,17 @@ impl TxnIndex {
 /// Whether a statement is one of those that frame a transaction rather than change data.
 pub fn is_transaction_control(text: &[u8]) -> bool {
     let w = first_word(text);
-    ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "XA", "START"]
-        .iter()
-        .any(|k| w.eq_ignore_ascii_case(k.as_bytes()))
+    [
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "RELEASE",
+        "XA",
+        "START",
+    ]
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k.as_bytes()))
 }
 
 /// Whether a statement changes rows (as opposed to DDL and administration).
@@ -212,8 +218,7 @@ pub fn statement_concerns(opts: &Options, db: &[u8]) -> bool {
     }
     (f.databases.is_empty() || f.databases.iter().any(|d| d.as_bytes() == db))
         && (f.tables.is_empty()
-            || f
-                .tables
+            || f.tables
                 .iter()
                 .any(|p| crate::filter::like(p.db.as_bytes(), db)))
 }

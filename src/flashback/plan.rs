@@ -99,7 +99,11 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
             let selected = opts.filter.selects_transaction(&t, first_file, last_file);
             if !t.is_complete() {
                 if selected {
-                    p.note(fi, t.start, "an unfinished transaction (never committed in this file) is left alone");
+                    p.note(
+                        fi,
+                        t.start,
+                        "an unfinished transaction (never committed in this file) is left alone",
+                    );
                 }
                 continue;
             }
@@ -146,7 +150,15 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                         commit_time: t.last_timestamp,
                     };
                     let rows = scan(inputs, &txn, opts, &mut idx)?;
-                    p.add(txn, rows, Position { file: fi, offset: t.start }, t.end);
+                    p.add(
+                        txn,
+                        rows,
+                        Position {
+                            file: fi,
+                            offset: t.start,
+                        },
+                        t.end,
+                    );
                 }
                 TxnKind::Dml | TxnKind::Payload | TxnKind::XaPrepare => {
                     if !selected {
@@ -159,18 +171,29 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                         commit_time: t.last_timestamp,
                     };
                     let rows = scan(inputs, &txn, opts, &mut idx)?;
-                    p.add(txn, rows, Position { file: fi, offset: t.start }, t.end);
+                    p.add(
+                        txn,
+                        rows,
+                        Position {
+                            file: fi,
+                            offset: t.start,
+                        },
+                        t.end,
+                    );
                 }
             }
         }
     }
-    let mut left: Vec<(String, Prepared)> = prepared.into_iter().filter(|(_, v)| v.selected).collect();
+    let mut left: Vec<(String, Prepared)> =
+        prepared.into_iter().filter(|(_, v)| v.selected).collect();
     left.sort_by_key(|(_, v)| (v.file, v.start));
     for (xid, pr) in left {
         p.note(
             pr.file,
             pr.start,
-            format!("XA transaction {xid} is prepared but not committed in the input files: left alone"),
+            format!(
+                "XA transaction {xid} is prepared but not committed in the input files: left alone"
+            ),
         );
     }
     p.notes.sort_by_key(|n| (n.at.file, n.at.offset));
@@ -208,20 +231,32 @@ fn check_input(inputs: &[Binlog], log: &Binlog) -> Result<()> {
         return Err(Error::unsupported(at, "the binlog is encrypted"));
     }
     if !log.has_format_event() || log.format().binlog_version < 4 {
-        return Err(Error::unsupported(4, "only v4 binlogs (MySQL 5.0 and later, MariaDB) can be undone"));
+        return Err(Error::unsupported(
+            4,
+            "only v4 binlogs (MySQL 5.0 and later, MariaDB) can be undone",
+        ));
     }
     let first = inputs[0].format().flavor;
     if log.format().flavor != first {
         return Err(Error::unsupported(
             4,
-            format!("this file is {} and the first one {}: all inputs must come from one server", log.format().flavor.name(), first.name()),
+            format!(
+                "this file is {} and the first one {}: all inputs must come from one server",
+                log.format().flavor.name(),
+                first.name()
+            ),
         ));
     }
     Ok(())
 }
 
 /// Indexes (and so checks) a transaction to undo; returns how many rows events it undoes.
-fn scan(inputs: &[Binlog], txn: &UndoTxn, opts: &Options, idx: &mut TxnIndex) -> Result<usize, FileError> {
+fn scan(
+    inputs: &[Binlog],
+    txn: &UndoTxn,
+    opts: &Options,
+    idx: &mut TxnIndex,
+) -> Result<usize, FileError> {
     let fi = txn.file as usize;
     let log = &inputs[fi];
     let format = Arc::new(log.format().clone());
@@ -290,7 +325,14 @@ fn xa_end(t: &Transaction, data: &[u8]) -> Result<Option<(bool, String)>> {
 
 /// A standalone statement in the selection: DDL is refused (or left out with
 /// `skip_ddl`), statement-format DML always refused.
-fn statement(t: &Transaction, data: &[u8], opts: &Options, p: &mut Plan, fi: usize, selected: bool) -> Result<()> {
+fn statement(
+    t: &Transaction,
+    data: &[u8],
+    opts: &Options,
+    p: &mut Plan,
+    fi: usize,
+    selected: bool,
+) -> Result<()> {
     if !selected {
         return Ok(());
     }

@@ -6,7 +6,9 @@
 use crate::bytes::{put_packed, put_uint, Cursor};
 use crate::error::{Error, Result};
 use crate::event::header::EventType;
-use crate::event::rows::{rows_event_type, ExtraInfo, RowsEvent, RowsKind, RowsVersion, STMT_END_F};
+use crate::event::rows::{
+    rows_event_type, ExtraInfo, RowsEvent, RowsKind, RowsVersion, STMT_END_F,
+};
 use crate::event::table_map::TableMap;
 use crate::row::{bit, Rows, TableInfo, PARTIAL_JSON_UPDATES};
 use crate::writer::Stamp;

@@ -181,7 +181,10 @@ impl Walker {
             let last = i + 1 == group.len();
             let tm_ev = bytes.event_at(r.table_map).map_err(input)?;
             let EventData::TableMap(tm) = tm_ev.decode(format).map_err(input)? else {
-                return Err(input(Error::malformed(r.table_map, "not a TABLE_MAP event")));
+                return Err(input(Error::malformed(
+                    r.table_map,
+                    "not a TABLE_MAP event",
+                )));
             };
             let table = self.tables.get(&tm, tm_ev.body()).map_err(input)?;
             let ev = bytes.event_at(r.offset).map_err(input)?;
