@@ -6,8 +6,8 @@
 # Usage:  benches/gen-huge-last-txn.sh OUT_DIR
 #
 # A private `mariadbd --no-defaults` on a mktemp datadir (own socket, no
-# TCP; ROW format, FULL row metadata, CRC32) logs ~100 MB of small InnoDB
-# transactions, then one INSERT ... SELECT of 850k rows of ~1 KB into a
+# TCP; ROW format, FULL row metadata, CRC32) logs ~120 MB of small InnoDB
+# transactions, then one INSERT ... SELECT of 900k rows of ~1 KB into a
 # BLACKHOLE table (rows are logged, not stored: fast), and the file is
 # copied to OUT_DIR/mariadb-bin.000001. The server and the temp dir are
 # removed on exit. Needs mariadbd, mariadb-install-db, mariadb; run as root
@@ -47,8 +47,8 @@ CREATE DATABASE h;
 CREATE TABLE h.small (id INT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB;
 CREATE TABLE h.sink (id INT PRIMARY KEY, a VARCHAR(500), b VARCHAR(500), n BIGINT) ENGINE=BLACKHOLE;
 SQL
-# ~100 MB of small transactions: batches of 1000 single-row inserts.
-for round in $(seq 0 99); do
+# ~120 MB of small transactions: batches of 1000 single-row inserts.
+for round in $(seq 0 199); do
   sql -e "SET timestamp = 1893492000 + $round; USE h;
     INSERT INTO small SELECT seq + $round * 1000, REPEAT('s', 150) FROM seq_1_to_1000;
     UPDATE small SET v = REPEAT('u', 180) WHERE id > $round * 1000;
@@ -56,7 +56,7 @@ for round in $(seq 0 99); do
 done
 # The big one: one statement, one transaction.
 sql -e "SET timestamp = 1893499200; USE h; INSERT INTO h.sink
-  SELECT seq, REPEAT('a', 500), REPEAT('b', 480), seq FROM seq_1_to_850000"
+  SELECT seq, REPEAT('a', 500), REPEAT('b', 480), seq FROM seq_1_to_900000"
 sql -e 'FLUSH BINARY LOGS'
 cp "$WORK/binlog/mariadb-bin.000001" "$OUT_DIR/"
 ls -l "$OUT_DIR/mariadb-bin.000001"

@@ -393,3 +393,35 @@ impl TableCache {
         Ok(&self.by_id[&tm.table_id].1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_told_apart() {
+        assert!(is_transaction_control(b"BEGIN"));
+        assert!(is_transaction_control(b"  SAVEPOINT `s1`"));
+        assert!(is_transaction_control(b"XA END X'78',X'',1"));
+        assert!(!is_transaction_control(b"INSERT INTO t VALUES (1)"));
+        assert!(is_dml(b"/* c */ insert into t values (1)"));
+        assert!(is_dml(b"# comment\nUPDATE t SET a = 1"));
+        assert!(is_dml(b"(SELECT 1)"));
+        assert!(!is_dml(b"ALTER TABLE t ADD COLUMN c INT"));
+        assert!(!is_dml(b"CREATE TABLE ins (a INT)"));
+        assert_eq!(excerpt(b"a\n  b"), "a b");
+        assert!(excerpt(&[b'x'; 100]).ends_with("..."));
+    }
+
+    #[test]
+    fn statements_of_other_databases_do_not_concern_a_table_filter() {
+        let mut opts = Options::default();
+        assert!(statement_concerns(&opts, b"shop"));
+        opts.filter.tables = vec![crate::filter::TablePattern::parse("shop.ord%").unwrap()];
+        assert!(statement_concerns(&opts, b"shop"));
+        assert!(!statement_concerns(&opts, b"other"));
+        assert!(statement_concerns(&opts, b""));
+        opts.filter.databases = vec!["shop".into()];
+        assert!(!statement_concerns(&opts, b"other"));
+    }
+}

@@ -259,3 +259,139 @@ fn encode_extra(src: &RowsEvent, update: bool, out: &mut Vec<u8>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::fde::Format;
+    use crate::row::column::{Column, ColumnType};
+
+    fn table() -> (TableInfo, TableMap<'static>) {
+        let cols = vec![
+            Column::new(ColumnType::LONG, &[], false),
+            Column::new(ColumnType::VARCHAR, &[20, 0], true),
+        ];
+        let tm = TableMap::new(7, b"d", b"t", &[3, 15], &[20, 0], &[2], &[]);
+        (TableInfo::new(cols, vec![false, false]), tm)
+    }
+
+    /// One image of (id, v): null bitmap, 4-byte id, 1-byte length and bytes.
+    fn image(id: u32, v: &str) -> Vec<u8> {
+        let mut b = vec![0xfc];
+        b.extend_from_slice(&id.to_le_bytes());
+        b.push(v.len() as u8);
+        b.extend_from_slice(v.as_bytes());
+        b
+    }
+
+    /// An image of `v` alone.
+    fn v_image(v: &str) -> Vec<u8> {
+        let mut b = vec![0xfe, v.len() as u8];
+        b.extend_from_slice(v.as_bytes());
+        b
+    }
+
+    #[test]
+    fn update_is_swapped_and_reversed() {
+        let (info, tm) = table();
+        let mut data = Vec::new();
+        for (id, old, new) in [(1, "a", "b"), (2, "cc", "d")] {
+            data.extend(image(id, old));
+            data.extend(v_image(new));
+        }
+        let src = RowsEvent {
+            event_type: EventType::UPDATE_ROWS_V1,
+            kind: RowsKind::Update,
+            version: RowsVersion::V1,
+            compressed: false,
+            table_id: 7,
+            table_id_len: 6,
+            flags: STMT_END_F | crate::event::rows::NO_FOREIGN_KEY_CHECKS_F,
+            extra: None,
+            column_count: 2,
+            columns: &[0b11],
+            columns_after: Some(&[0b10]),
+            data: &data,
+            data_offset: 0,
+        };
+        let mut spans = Vec::new();
+        row_spans(&src, &data, &info, &mut spans).unwrap();
+        assert_eq!(spans.len(), 2);
+        let stamp = Stamp {
+            timestamp: 1,
+            server_id: 2,
+            flags: 0,
+        };
+        let undo = UndoRows::new(&src, &data, stamp, &tm, &info, &spans, false).unwrap();
+        assert_eq!(undo.event_type, EventType::UPDATE_ROWS_V1);
+        assert_eq!(undo.flags, crate::event::rows::NO_FOREIGN_KEY_CHECKS_F);
+        let mut body = Vec::new();
+        undo.encode_body(&mut body);
+        let back = RowsEvent::parse(undo.event_type, &body, 0, &Format::mariadb_1011()).unwrap();
+        assert_eq!(back.columns, &[0b10]);
+        assert_eq!(back.columns_after, Some(&[0b11][..]));
+        let mut want = Vec::new();
+        for (id, old, new) in [(2, "cc", "d"), (1, "a", "b")] {
+            want.extend(v_image(new));
+            want.extend(image(id, old));
+        }
+        assert_eq!(back.data, &want[..]);
+    }
+
+    #[test]
+    fn write_becomes_delete_with_rows_reversed() {
+        let (info, tm) = table();
+        let data: Vec<u8> = [image(1, "x"), image(2, "yy"), image(3, "")].concat();
+        let src = RowsEvent {
+            event_type: EventType::WRITE_ROWS_V2,
+            kind: RowsKind::Write,
+            version: RowsVersion::V2,
+            compressed: false,
+            table_id: 7,
+            table_id_len: 6,
+            flags: 0,
+            extra: Some(&[]),
+            column_count: 2,
+            columns: &[0b11],
+            columns_after: None,
+            data: &data,
+            data_offset: 0,
+        };
+        let mut spans = Vec::new();
+        row_spans(&src, &data, &info, &mut spans).unwrap();
+        let stamp = Stamp {
+            timestamp: 1,
+            server_id: 2,
+            flags: 0,
+        };
+        let undo = UndoRows::new(&src, &data, stamp, &tm, &info, &spans, true).unwrap();
+        assert_eq!(undo.event_type, EventType::DELETE_ROWS_V2);
+        let mut body = Vec::new();
+        undo.encode_body(&mut body);
+        let back = RowsEvent::parse(undo.event_type, &body, 0, &Format::mysql_80()).unwrap();
+        assert!(back.is_stmt_end());
+        assert_eq!(back.data, &[image(3, ""), image(2, "yy"), image(1, "x")].concat()[..]);
+    }
+
+    #[test]
+    fn update_partition_pair_is_swapped() {
+        let src = RowsEvent {
+            event_type: EventType::UPDATE_ROWS_V2,
+            kind: RowsKind::Update,
+            version: RowsVersion::V2,
+            compressed: false,
+            table_id: 1,
+            table_id_len: 6,
+            flags: 0,
+            extra: Some(&[1, 5, 0, 9, 0]),
+            column_count: 1,
+            columns: &[1],
+            columns_after: Some(&[1]),
+            data: &[],
+            data_offset: 0,
+        };
+        let mut out = Vec::new();
+        encode_extra(&src, true, &mut out);
+        assert_eq!(out, [1, 9, 0, 5, 0]);
+    }
+}
