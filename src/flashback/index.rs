@@ -42,8 +42,10 @@ impl<'a> TxnBytes<'a> {
             format: Arc::clone(format),
             payload_at: None,
         };
+        // A compressed transaction is a GTID event and the payload: look no further.
         let payload = Events::range(file, start, end, Arc::clone(format))
             .verify_checksums(false)
+            .take(2)
             .find(|e| {
                 e.as_ref()
                     .map_or(true, |e| e.event_type() == EventType::TRANSACTION_PAYLOAD)

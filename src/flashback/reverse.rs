@@ -370,7 +370,10 @@ mod tests {
         undo.encode_body(&mut body);
         let back = RowsEvent::parse(undo.event_type, &body, 0, &Format::mysql_80()).unwrap();
         assert!(back.is_stmt_end());
-        assert_eq!(back.data, &[image(3, ""), image(2, "yy"), image(1, "x")].concat()[..]);
+        assert_eq!(
+            back.data,
+            &[image(3, ""), image(2, "yy"), image(1, "x")].concat()[..]
+        );
     }
 
     #[test]
