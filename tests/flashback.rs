@@ -613,6 +613,18 @@ fn fixtures_compressed_plain_and_refusals() {
     );
     std::fs::remove_file(&out).unwrap();
 
+    // A device is written to, not replaced.
+    tool(&["flashback", "--skip-ddl", "-o", "/dev/null"])
+        .args(&files)
+        .ok();
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+
     // GTID selection: one transaction by its GTID; none when all are excluded.
     let dry = |extra: &[&str]| -> serde_json::Value {
         let r = tool(&["flashback", "--dry-run", "--format", "json", "--skip-ddl"])
