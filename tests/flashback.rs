@@ -656,3 +656,58 @@ fn fixtures_compressed_plain_and_refusals() {
         assert!(!out.exists());
     }
 }
+
+/// Foreign keys, triggers, generated columns, partitions, a second database, AUTO_INCREMENT.
+#[test]
+fn undo_with_keys_triggers_generated_columns_and_partitions() {
+    let server = Server::start(45, ROW_DEFAULTS);
+    server.sql(
+        "CREATE DATABASE k; USE k;
+         CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB;
+         CREATE TABLE child (id INT AUTO_INCREMENT PRIMARY KEY, pid INT NOT NULL, v VARCHAR(20),
+           FOREIGN KEY (pid) REFERENCES parent (id)) ENGINE=InnoDB;
+         CREATE TABLE gen (id INT PRIMARY KEY, a INT, dbl INT AS (a * 2) VIRTUAL,
+           inc INT AS (a + 1) STORED, KEY (inc)) ENGINE=InnoDB;
+         CREATE TABLE part (id INT PRIMARY KEY, v INT) ENGINE=InnoDB
+           PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE);
+         CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(40)) ENGINE=InnoDB;
+         CREATE TRIGGER part_ins AFTER INSERT ON part FOR EACH ROW INSERT INTO audit (what) VALUES (CONCAT('ins ', NEW.id));
+         CREATE TRIGGER part_upd AFTER UPDATE ON part FOR EACH ROW INSERT INTO audit (what) VALUES (CONCAT('upd ', NEW.id));
+         INSERT INTO parent VALUES (1, 'one'), (2, 'two');
+         INSERT INTO child (pid, v) VALUES (1, 'a'), (1, 'b'), (2, 'c');
+         INSERT INTO gen (id, a) VALUES (1, 10), (2, 20);
+         INSERT INTO part VALUES (5, 5), (150, 150);
+         CREATE DATABASE k2; CREATE TABLE k2.t (id INT PRIMARY KEY, v INT);
+         INSERT INTO k2.t VALUES (1, 1);",
+    );
+    let before = (server.snapshot("k"), server.snapshot("k2"));
+    let mark = server.flush_binlogs();
+    for sql in [
+        "BEGIN; INSERT INTO parent VALUES (3, 'three'); INSERT INTO child (pid, v) VALUES (3, 'd'), (3, 'e'); COMMIT",
+        "BEGIN; DELETE FROM child WHERE pid = 2; DELETE FROM parent WHERE id = 2; COMMIT",
+        "UPDATE child SET pid = 3 WHERE v = 'a'",
+        "UPDATE gen SET a = a + 5; INSERT INTO gen (id, a) VALUES (3, 30); DELETE FROM gen WHERE id = 1",
+        "UPDATE part SET id = id + 100; INSERT INTO part VALUES (7, 7), (300, 300); DELETE FROM part WHERE id = 250",
+        "UPDATE k2.t SET v = v + 1; INSERT INTO k2.t VALUES (2, 2)",
+        "BEGIN; UPDATE k.gen SET a = 0; UPDATE k2.t SET v = 0; COMMIT",
+    ] {
+        server.sql(&format!("USE k; {sql}"));
+    }
+    let files = files_after(&server, &mark);
+    let dir = tempfile::tempdir().unwrap();
+    let undo = dir.path().join("undo.bin");
+    // First only the second database: the other stays as it is.
+    let changed_k = server.snapshot("k");
+    let r = flashback(&files, &["-d", "k2"], &undo);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    server.apply_binlog(&[&undo], &[]);
+    assert_eq!(server.snapshot("k2"), before.1);
+    assert_eq!(server.snapshot("k"), changed_k);
+    // Then the rest.
+    let r = flashback(&files, &["-d", "k"], &undo);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    server.apply_binlog(&[&undo], &[]);
+    let after = server.snapshot("k");
+    assert_tables_equal(&after, &before.0, None);
+    assert_eq!(server.snapshot("k2"), before.1);
+}

@@ -13,40 +13,10 @@ use super::output::{
 };
 
 /// Write a binlog whose transactions undo the selected ones, to apply with
-/// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb).
-///
-/// Every selected transaction becomes one undo transaction (BEGIN ... COMMIT), and the
-/// undo runs backwards: the last transaction first, inside it the last rows event first,
-/// inside that the last row first. Inserted rows are deleted, deleted rows inserted again,
-/// updates applied with before and after images swapped. The output has the input's
-/// format description (MySQL or MariaDB), fresh positions and CRC32s, and no GTID events:
-/// the server that applies it gives the undo transactions new GTIDs, so it applies with
-/// GTIDs on (gtid_mode=ON, gtid_strict_mode=ON). MySQL compressed transactions and
-/// MariaDB compressed rows events are written uncompressed.
-///
-/// Selection is by whole transactions (position, time and GTID options); --database,
-/// --table and --sql-type then keep only those rows events of a transaction, and a
-/// transaction left with none is not undone.
-///
-/// XA: a prepared XA transaction is undone where its XA COMMIT stands, when that XA COMMIT
-/// is selected (its XA PREPARE may lie anywhere in the inputs; if it is missing, flashback
-/// refuses). One prepared but not committed in the selection, or rolled back, is left
-/// alone, with a note on stderr.
-///
-/// Refused before anything is written, naming the file and offset: statement-format
-/// changes, UPDATE/DELETE rows events without every column in their before-images
-/// (binlog_row_image=MINIMAL or NOBLOB), MySQL partial JSON updates (diffs), DDL in the
-/// selection (unless --skip-ddl, which leaves it out and says so on stderr). On any error
-/// nothing is left at -o.
-///
-/// Not undone by row events: changes that foreign keys cascaded (the server does not log
-/// them), sequence values, anything outside the row events.
-///
-/// Exit status: 0 success (also when there is nothing to undo); 2 an error or a refusal.
+/// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb). `--help` tells how
+/// (the details are in [`DETAILS`], shown after the options).
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  binlog-tool flashback mysql-bin.000042 --start-datetime '2026-11-21 10:00:00' \\\n      --stop-datetime '2026-11-21 10:05:00' -d shop -t shop.orders -o undo.bin\n  mysqlbinlog undo.bin | mysql"
-)]
+#[command(after_long_help = DETAILS, after_help = "See --help for what is undone, and how.")]
 pub struct Args {
     /// Row-format binlog files, in order.
     #[arg(required = true)]
@@ -68,6 +38,43 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
+
+/// What `flashback --help` says after the options.
+const DETAILS: &str = "\
+How: every selected transaction becomes one undo transaction (BEGIN ... COMMIT), and the
+undo runs backwards: the last transaction first, inside it the last rows event first,
+inside that the last row first. Inserted rows are deleted, deleted rows inserted again,
+updates applied with before and after images swapped. The output has the input's
+format description (MySQL or MariaDB), fresh positions and CRC32s, and no GTID events:
+the server that applies it gives the undo transactions new GTIDs, so it applies with
+GTIDs on (gtid_mode=ON, gtid_strict_mode=ON). MySQL compressed transactions and MariaDB
+compressed rows events are written uncompressed.
+
+Selection is by whole transactions (position, time and GTID options; times are commit
+times in the local time zone); --database, --table and --sql-type then keep only those
+rows events of a transaction, and a transaction left with none is not undone.
+
+XA: a prepared XA transaction is undone where its XA COMMIT stands, when that XA COMMIT
+is selected (its XA PREPARE may lie anywhere in the input files; if it is missing,
+flashback refuses). One prepared but not committed in the selection is left alone,
+with a note on stderr; one rolled back has nothing to undo.
+
+Refused before anything is written, naming the file and offset: statement-format
+changes, UPDATE/DELETE rows events without every column in their before-images
+(binlog_row_image=MINIMAL or NOBLOB), MySQL partial JSON updates (diffs), DDL in the
+selection (unless --skip-ddl, which leaves it out and says so on stderr). On any error
+nothing is left at -o FILE (with -o -, an error met while writing, such as a damaged
+row, can leave a partial stream on stdout).
+
+Not undone, because row events do not hold them: rows that foreign keys cascaded to,
+sequence values, anything done by statements.
+
+Exit status: 0 success (also when nothing is selected); 2 an error or a refusal.
+
+Example:
+  binlog-tool flashback mysql-bin.000042 --start-datetime '2026-11-21 10:00:00' \\
+      --stop-datetime '2026-11-21 10:05:00' -d shop -t shop.orders -o undo.bin
+  mysqlbinlog undo.bin | mysql";
 
 /// Formats of the `--dry-run` report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
