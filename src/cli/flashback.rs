@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use binlog::flashback::{self, FileError, Options, Plan, Position, Summary};
+use binlog::flashback::{self, FileError, Options, Plan, Position, Release, Summary};
 use binlog::{Binlog, BinlogFile};
 
 use super::filters::FilterArgs;
@@ -87,15 +88,21 @@ pub enum ReportFormat {
 
 /// Runs `flashback`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
+    let files: Arc<Vec<BinlogFile>> = Arc::new(
+        args.files
+            .iter()
+            .map(|p| open(p))
+            .collect::<CliResult<_>>()?,
+    );
+    // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
+    let maps = Arc::clone(&files);
     let opts = Options {
         filter: args.filter.to_filter()?,
         skip_ddl: args.skip_ddl,
+        release: Some(Release(Arc::new(move |i, start, end| {
+            maps[i].release(start, end)
+        }))),
     };
-    let files: Vec<BinlogFile> = args
-        .files
-        .iter()
-        .map(|p| open(p))
-        .collect::<CliResult<_>>()?;
     let logs: Vec<Binlog> = files
         .iter()
         .zip(&args.files)

@@ -24,7 +24,9 @@
 //!
 //! Memory: the plan holds 24 bytes per selected transaction; the walk holds one
 //! transaction's rows-event offsets and one rows event at a time (a MySQL TRANSACTION_PAYLOAD
-//! is decompressed whole, since its events can only be found by decompressing it).
+//! is decompressed whole, since its events can only be found by decompressing it). With
+//! [`Options::release`], a caller reading memory-mapped inputs learns which ranges have
+//! been read, so that the map's pages need not stay resident either.
 
 pub mod index;
 pub mod plan;
@@ -34,6 +36,7 @@ pub mod walk;
 pub mod write;
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::Error;
 use crate::filter::Filter;
@@ -49,9 +52,73 @@ pub use write::{write_binlog, WriteStats};
 pub struct Options {
     /// Which transactions, tables and kinds of change.
     pub filter: Filter,
-    /// Leave DDL (and other standalone statements) in the selected range out, with a
+    /// Leave DDL (and other standalone statements) in the selection out, with a
     /// [`Note`], instead of refusing.
     pub skip_ddl: bool,
+    /// Told which byte ranges of the inputs have been read (for now).
+    pub release: Option<Release>,
+}
+
+/// A callback given `(input index, start, end)` when the planning or the walk is done
+/// reading that range of an input for now (it may come back to it), in ranges of tens of
+/// megabytes: a caller holding inputs in memory maps can let those pages go
+/// ([`BinlogFile::release`](crate::BinlogFile::release)), so that resident memory stays
+/// small however big the inputs.
+#[derive(Clone)]
+pub struct Release(pub Arc<dyn Fn(usize, u64, u64) + Send + Sync>);
+
+impl fmt::Debug for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Release(..)")
+    }
+}
+
+/// Bytes read before a release is passed on.
+const RELEASE_CHUNK: u64 = 16 << 20;
+
+/// Gathers the ranges read into big ones for [`Release`].
+pub(crate) struct Releaser<'o> {
+    hook: Option<&'o Release>,
+    pending: Option<(usize, u64, u64)>,
+}
+
+impl<'o> Releaser<'o> {
+    pub(crate) fn new(opts: &'o Options) -> Releaser<'o> {
+        Releaser {
+            hook: opts.release.as_ref(),
+            pending: None,
+        }
+    }
+
+    /// `start..end` of input `file` has been read.
+    pub(crate) fn done(&mut self, file: usize, start: u64, end: u64) {
+        if self.hook.is_none() {
+            return;
+        }
+        match &mut self.pending {
+            Some((f, lo, hi)) if *f == file => {
+                *lo = (*lo).min(start);
+                *hi = (*hi).max(end);
+            }
+            _ => {
+                self.flush();
+                self.pending = Some((file, start, end));
+            }
+        }
+        if self
+            .pending
+            .is_some_and(|(_, lo, hi)| hi - lo >= RELEASE_CHUNK)
+        {
+            self.flush();
+        }
+    }
+
+    /// Passes on what is gathered.
+    pub(crate) fn flush(&mut self) {
+        if let (Some(h), Some((f, lo, hi))) = (self.hook, self.pending.take()) {
+            (h.0)(f, lo, hi);
+        }
+    }
 }
 
 /// An error about one of the inputs (by index), or about the output when `file` is `None`.

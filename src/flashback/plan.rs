@@ -15,9 +15,10 @@ use crate::error::{Error, Result};
 use crate::event::EventData;
 use crate::reader::Binlog;
 use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
+use crate::Format;
 
 use super::index::{excerpt, index_transaction, is_dml, statement_concerns, TxnBytes, TxnIndex};
-use super::{FileError, Options};
+use super::{FileError, Options, Releaser};
 
 /// A transaction to undo: where its events lie. 24 bytes, so that a plan over millions of
 /// transactions stays small.
@@ -87,6 +88,11 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
     let mut p = Plan::default();
     let mut prepared: HashMap<String, Prepared> = HashMap::new();
     let mut idx = TxnIndex::default();
+    let mut release = Releaser::new(opts);
+    let formats: Vec<Arc<Format>> = inputs
+        .iter()
+        .map(|l| Arc::new(l.format().clone()))
+        .collect();
     for (fi, log) in inputs.iter().enumerate() {
         let fail = |e: Error| FileError::input(fi, e);
         check_input(inputs, log).map_err(fail)?;
@@ -96,6 +102,7 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
             let Group::Transaction(t) = g.map_err(fail)? else {
                 continue;
             };
+            release.done(fi, t.start, t.end);
             let selected = opts.filter.selects_transaction(&t, first_file, last_file);
             if !t.is_complete() {
                 if selected {
@@ -149,7 +156,7 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                         file: pr.file as u32,
                         commit_time: t.last_timestamp,
                     };
-                    let rows = scan(inputs, &txn, opts, &mut idx)?;
+                    let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
                     p.add(
                         txn,
                         rows,
@@ -170,7 +177,7 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                         file: fi as u32,
                         commit_time: t.last_timestamp,
                     };
-                    let rows = scan(inputs, &txn, opts, &mut idx)?;
+                    let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
                     p.add(
                         txn,
                         rows,
@@ -184,6 +191,7 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
             }
         }
     }
+    release.flush();
     let mut left: Vec<(String, Prepared)> =
         prepared.into_iter().filter(|(_, v)| v.selected).collect();
     left.sort_by_key(|(_, v)| (v.file, v.start));
@@ -253,15 +261,15 @@ fn check_input(inputs: &[Binlog], log: &Binlog) -> Result<()> {
 /// Indexes (and so checks) a transaction to undo; returns how many rows events it undoes.
 fn scan(
     inputs: &[Binlog],
+    formats: &[Arc<Format>],
     txn: &UndoTxn,
     opts: &Options,
     idx: &mut TxnIndex,
 ) -> Result<usize, FileError> {
     let fi = txn.file as usize;
-    let log = &inputs[fi];
-    let format = Arc::new(log.format().clone());
     let fail = |e: Error| FileError::input(fi, e);
-    let bytes = TxnBytes::open(log.data(), &format, txn.start, txn.end).map_err(fail)?;
+    let bytes =
+        TxnBytes::open(inputs[fi].data(), &formats[fi], txn.start, txn.end).map_err(fail)?;
     index_transaction(&bytes, opts, idx).map_err(|e| fail(bytes.locate(e)))?;
     Ok(idx.rows.len())
 }

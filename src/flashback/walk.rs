@@ -20,7 +20,7 @@ use crate::Format;
 
 use super::index::{index_transaction, RowsRef, TableCache, TxnBytes, TxnIndex};
 use super::reverse::{row_spans, RowSpan, UndoRows};
-use super::{FileError, Options, Plan, UndoTxn};
+use super::{FileError, Options, Plan, Releaser, UndoTxn};
 
 /// The start of an undo transaction.
 #[derive(Debug)]
@@ -69,6 +69,7 @@ pub fn walk_undo(
         .map(|l| Arc::new(l.format().clone()))
         .collect();
     let mut w = Walker::default();
+    let mut release = Releaser::new(opts);
     for txn in plan.txns.iter().rev() {
         let fi = txn.file as usize;
         let bytes = TxnBytes::open(inputs[fi].data(), &formats[fi], txn.start, txn.end)
@@ -78,7 +79,9 @@ pub fn walk_undo(
                 Failure::Input(e) => FileError::input(fi, bytes.locate(e)),
                 Failure::Sink(e) => FileError::output(e),
             })?;
+        release.done(fi, txn.start, txn.end);
     }
+    release.flush();
     Ok(())
 }
 
