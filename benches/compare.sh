@@ -133,7 +133,7 @@ for label in "${ORDER[@]}"; do
     read -r "MEAN[$label]" "SD[$label]" < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
-print(f"{r[\"mean\"]:.3f} {r[\"stddev\"] or 0:.3f}")' "$OUT/$label.json")
+print("%.3f %.3f" % (r["mean"], r["stddev"] or 0))' "$OUT/$label.json")
   else
     # No hyperfine: time RUNS runs with GNU time (10 ms resolution).
     : >"$OUT/$label.times"
