@@ -10,15 +10,15 @@
 //!
 //! The work is split in three, so that other outputs (SQL text) can reuse the first two:
 //!
-//! - [`plan`] ([`plan::plan`]): one pass over the inputs that selects the transactions to undo
-//!   (the [`Filter`](crate::filter::Filter) options, XA pairing) and refuses what cannot be
+//! - [`mod@plan`] ([`plan::plan`]): one pass over the inputs that selects the transactions to undo
+//!   (the [`Filter`] options, XA pairing) and refuses what cannot be
 //!   undone (statement-format changes, partial row images, JSON diffs, DDL). It keeps only
 //!   offsets, never event bytes.
 //! - [`walk`] ([`walk::walk_undo`]): goes through the planned transactions from the last one
 //!   back, indexes each one's rows events (offsets only), and hands a [`walk::UndoSink`] the
 //!   undo transaction event by event: BEGIN, the TABLE_MAPs of each statement, the reversed
 //!   rows events ([`reverse::UndoRows`]), COMMIT.
-//! - [`write`] ([`write::write_binlog`]): a sink that writes the undo as a binlog with the
+//! - [`mod@write`] ([`write::write_binlog`]): a sink that writes the undo as a binlog with the
 //!   source's FDE, fresh positions and checksums; [`summary`] one that counts rows for a
 //!   dry run.
 //!
