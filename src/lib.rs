@@ -22,6 +22,7 @@
 //! - [`row`]: row images: spans, values, encoding.
 //! - [`txn`]: grouping events into transactions.
 //! - [`writer`]: the [`BinlogWriter`].
+//! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -33,6 +34,7 @@ pub mod decimal;
 pub mod error;
 pub mod event;
 pub mod filter;
+pub mod flashback;
 pub mod gtid;
 pub mod jsonb;
 pub mod jsondiff;

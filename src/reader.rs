@@ -356,6 +356,40 @@ impl BinlogFile {
     pub fn binlog(&self) -> Result<Binlog<'_>> {
         Binlog::parse(self.bytes())
     }
+
+    /// Lets the pages holding bytes `start..end` leave this process's resident memory,
+    /// for walks over files larger than the memory they deserve. The bytes stay readable:
+    /// a later read maps them again (from the page cache, or the file).
+    pub fn release(&self, start: u64, end: u64) {
+        if let Some(map) = &self.map {
+            release_pages(map, start, end);
+        }
+    }
+}
+
+/// Drops the pages of `start..end` of a map from the resident set.
+#[allow(unsafe_code)]
+fn release_pages(map: &memmap2::Mmap, start: u64, end: u64) {
+    #[cfg(unix)]
+    {
+        let len = map.len() as u64;
+        let (s, e) = (start.min(len), end.min(len));
+        if e > s {
+            // SAFETY: the map is private and read-only, so none of its pages was ever
+            // written: dropping them loses nothing, and a later access maps the same file
+            // bytes again (the hazard of a file changed under the map is the map's own,
+            // see `map_file`).
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    s as usize,
+                    (e - s) as usize,
+                )
+            };
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (map, start, end);
 }
 
 /// Maps a whole file read-only.

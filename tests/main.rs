@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod corpus;
+mod flashback;
 mod fuzz_smoke;
 mod pitr;
 mod rows;

@@ -5,6 +5,7 @@ pub mod cut;
 pub mod decode;
 pub mod events;
 pub mod filters;
+pub mod flashback;
 pub mod index;
 pub mod info;
 pub mod locate;
@@ -39,6 +40,8 @@ pub enum Command {
     Events(events::Args),
     /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
+    /// Write a binlog that undoes selected transactions (row format).
+    Flashback(flashback::Args),
     /// Show each row change with names and values, as SQL or JSON lines.
     Decode(decode::Args),
     /// Find the transactions around a time, or the one with a GTID.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Info(a) => info::run(a),
         Command::Events(a) => events::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Flashback(a) => flashback::run(a),
         Command::Decode(a) => decode::run(a),
         Command::Locate(a) => locate::run(a),
         Command::Cut(a) => cut::run(a),

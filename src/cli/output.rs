@@ -90,7 +90,7 @@ pub fn local_time(ts: u32) -> String {
 
 /// Where a command writes a binlog: a file that appears only once complete (written to a
 /// temporary name in the same directory, renamed on success, removed on failure), or
-/// standard output for `-`.
+/// standard output for `-`, or an existing device or pipe, written directly.
 pub struct OutputFile {
     target: Option<std::path::PathBuf>,
     temp: Option<std::path::PathBuf>,
@@ -105,6 +105,19 @@ impl OutputFile {
                 target: None,
                 temp: None,
                 writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+            });
+        }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            // A device or a pipe (`/dev/null`, a FIFO): renaming a file over it would
+            // replace it, so write to it directly.
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| fail(path, format_args!("cannot open output: {e}")))?;
+            return Ok(OutputFile {
+                target: None,
+                temp: None,
+                writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
             });
         }
         let dir = match path.parent() {

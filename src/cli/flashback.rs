@@ -1,0 +1,254 @@
+//! `binlog-tool flashback`: write a binlog that undoes transactions of row-format binlogs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use binlog::flashback::{self, FileError, Options, Plan, Position, Release, Summary};
+use binlog::{Binlog, BinlogFile};
+
+use super::filters::FilterArgs;
+use super::output::{
+    fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile,
+};
+
+/// Write a binlog whose transactions undo the selected ones, to apply with
+/// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb). `--help` tells how
+/// (the details are in [`DETAILS`], shown after the options).
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = DETAILS, after_help = "See --help for what is undone, and how.")]
+pub struct Args {
+    /// Row-format binlog files, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the undo binlog (`-` for standard output).
+    #[arg(long, short = 'o', required_unless_present = "dry_run")]
+    pub output: Option<PathBuf>,
+    /// Which transactions and rows to undo.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Leave DDL in the selection out (noted on stderr) instead of refusing.
+    #[arg(long)]
+    pub skip_ddl: bool,
+    /// Write nothing; print what would be undone: rows per table, transactions, position
+    /// and time range.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Format of the --dry-run report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// What `flashback --help` says after the options.
+const DETAILS: &str = "\
+How: every selected transaction becomes one undo transaction (BEGIN ... COMMIT), and the
+undo runs backwards: the last transaction first, inside it the last rows event first,
+inside that the last row first. Inserted rows are deleted, deleted rows inserted again,
+updates applied with before and after images swapped. The output has the input's
+format description (MySQL or MariaDB), fresh positions and CRC32s, and no GTID events:
+the server that applies it gives the undo transactions new GTIDs, so it applies with
+GTIDs on (gtid_mode=ON, gtid_strict_mode=ON). MySQL compressed transactions and MariaDB
+compressed rows events are written uncompressed.
+
+Selection is by whole transactions (position, time and GTID options; times are commit
+times in the local time zone); --database, --table and --sql-type then keep only those
+rows events of a transaction, and a transaction left with none is not undone.
+
+XA: a prepared XA transaction is undone where its XA COMMIT stands, when that XA COMMIT
+is selected (its XA PREPARE may lie anywhere in the input files; if it is missing,
+flashback refuses). One prepared but not committed in the selection is left alone,
+with a note on stderr; one rolled back has nothing to undo.
+
+Refused before anything is written, naming the file and offset: statement-format
+changes, UPDATE/DELETE rows events without every column in their before-images
+(binlog_row_image=MINIMAL or NOBLOB), MySQL partial JSON updates (diffs), DDL in the
+selection (unless --skip-ddl, which leaves it out and says so on stderr). On any error
+nothing is left at -o FILE (with -o -, an error met while writing, such as a damaged
+row, can leave a partial stream on stdout).
+
+Not undone, because row events do not hold them: rows that foreign keys cascaded to,
+sequence values, anything done by statements.
+
+Exit status: 0 success (also when nothing is selected); 2 an error or a refusal.
+
+Example:
+  binlog-tool flashback mysql-bin.000042 --start-datetime '2026-11-21 10:00:00' \\
+      --stop-datetime '2026-11-21 10:05:00' -d shop -t shop.orders -o undo.bin
+  mysqlbinlog undo.bin | mysql";
+
+/// Formats of the `--dry-run` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for people.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Runs `flashback`.
+pub fn run(args: Args) -> CliResult<ExitCode> {
+    let files: Arc<Vec<BinlogFile>> = Arc::new(
+        args.files
+            .iter()
+            .map(|p| open(p))
+            .collect::<CliResult<_>>()?,
+    );
+    // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
+    let maps = Arc::clone(&files);
+    let opts = Options {
+        filter: args.filter.to_filter()?,
+        skip_ddl: args.skip_ddl,
+        release: Some(Release(Arc::new(move |i, start, end| {
+            maps[i].release(start, end)
+        }))),
+    };
+    let logs: Vec<Binlog> = files
+        .iter()
+        .zip(&args.files)
+        .map(|(f, p)| f.binlog().map_err(|e| fail(p, e)))
+        .collect::<CliResult<_>>()?;
+    let located = |e: FileError| located(&args.files, args.output.as_deref(), e);
+    let plan = flashback::plan(&logs, &opts).map_err(located)?;
+    for n in &plan.notes {
+        eprintln!(
+            "binlog-tool: note: {}: at offset {}: {}",
+            args.files[n.at.file].display(),
+            n.at.offset,
+            n.message
+        );
+    }
+    if args.dry_run {
+        let summary = flashback::summarize(&logs, &plan, &opts).map_err(located)?;
+        let mut out = stdout();
+        report(&mut out, &args, &plan, &summary)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(target) = args.output.as_deref() else {
+        return Err(Failure::Message("--output (-o) is required".into()));
+    };
+    let mut output = OutputFile::create(target)?;
+    let (_, stats) =
+        flashback::write_binlog(&logs, &plan, &opts, output.writer()).map_err(located)?;
+    output.commit()?;
+    if plan.txns.is_empty() {
+        eprintln!("binlog-tool: nothing selected to undo; the output holds no transaction");
+    } else if target != Path::new("-") {
+        eprintln!(
+            "binlog-tool: wrote {} undo transactions ({} rows events, {} rows, {} bytes) to {}",
+            stats.transactions,
+            stats.rows_events,
+            stats.rows,
+            stats.bytes,
+            target.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A library error, with the input's path (or the output's) in front.
+fn located(files: &[PathBuf], output: Option<&Path>, e: FileError) -> Failure {
+    match e.file {
+        Some(i) => fail(&files[i], e.error),
+        None => fail(output.unwrap_or(Path::new("output")), e.error),
+    }
+}
+
+fn position_text(files: &[PathBuf], p: Option<Position>) -> String {
+    match p {
+        Some(p) => format!("{}:{}", files[p.file].display(), p.offset),
+        None => "-".into(),
+    }
+}
+
+fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult<()> {
+    let time = |t: Option<u32>| t.map(local_time).unwrap_or_else(|| "-".into());
+    match args.format {
+        ReportFormat::Table => {
+            line(w, &format!("transactions: {}", s.transactions))?;
+            line(w, &format!("rows events:  {}", s.rows_events))?;
+            line(
+                w,
+                &format!(
+                    "positions:    {} .. {}",
+                    position_text(&args.files, plan.first),
+                    position_text(&args.files, plan.last)
+                ),
+            )?;
+            line(
+                w,
+                &format!(
+                    "commit times: {} .. {}",
+                    time(plan.first_time),
+                    time(plan.last_time)
+                ),
+            )?;
+            let width = s.tables.keys().map(|k| k.len()).max().unwrap_or(0).max(5);
+            line(
+                w,
+                &format!(
+                    "{:<width$}  {:>10}  {:>10}  {:>10}",
+                    "table", "inserted", "updated", "deleted"
+                ),
+            )?;
+            let total = s.total();
+            for (name, c) in s
+                .tables
+                .iter()
+                .chain(std::iter::once((&"total".to_string(), &total)))
+            {
+                line(
+                    w,
+                    &format!(
+                        "{name:<width$}  {:>10}  {:>10}  {:>10}",
+                        c.inserted, c.updated, c.deleted
+                    ),
+                )?;
+            }
+        }
+        ReportFormat::Json => {
+            let mut o = String::new();
+            o.push_str(&format!(
+                "{{\"transactions\":{},\"rows_events\":{}",
+                s.transactions, s.rows_events
+            ));
+            for (key, p) in [("first", plan.first), ("last", plan.last)] {
+                o.push_str(&format!(",\"{key}\":"));
+                match p {
+                    Some(p) => {
+                        o.push_str("{\"file\":");
+                        json_str(&mut o, &args.files[p.file].display().to_string());
+                        o.push_str(&format!(",\"position\":{}}}", p.offset));
+                    }
+                    None => o.push_str("null"),
+                }
+            }
+            for (key, t) in [
+                ("first_time", plan.first_time),
+                ("last_time", plan.last_time),
+            ] {
+                o.push_str(&format!(",\"{key}\":"));
+                match t {
+                    Some(t) => json_str(&mut o, &local_time(t)),
+                    None => o.push_str("null"),
+                }
+            }
+            o.push_str(",\"tables\":[");
+            for (i, (name, c)) in s.tables.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                o.push_str("{\"table\":");
+                json_str(&mut o, name);
+                o.push_str(&format!(
+                    ",\"inserted\":{},\"updated\":{},\"deleted\":{}}}",
+                    c.inserted, c.updated, c.deleted
+                ));
+            }
+            o.push_str("]}");
+            line(w, &o)?;
+        }
+    }
+    Ok(())
+}
