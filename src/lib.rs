@@ -21,11 +21,14 @@
 //! - [`event`]: the event frame and the typed bodies, each with `parse` and `encode`.
 //! - [`row`]: row images: spans, values, encoding.
 //! - [`txn`]: grouping events into transactions.
+//! - [`bigtxn`]: per-transaction statistics (bytes, rows per table, times) and ranking.
+//! - [`table_cache`]: table ids to parsed TABLE_MAPs across a walk.
 //! - [`writer`]: [`BinlogWriter`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bigtxn;
 pub mod bytes;
 pub mod check;
 pub mod compress;
@@ -38,6 +41,7 @@ pub mod jsonb;
 pub mod jsondiff;
 pub mod reader;
 pub mod row;
+pub mod table_cache;
 pub mod txn;
 pub mod writer;
 
