@@ -1,12 +1,14 @@
 //! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
 //! `run`; rendering helpers live in `render` and `output`.
 
+pub mod bigtxn;
 pub mod events;
 pub mod filters;
 pub mod index;
 pub mod info;
 pub mod output;
 pub mod render;
+pub mod size;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -36,6 +38,8 @@ pub enum Command {
     Events(events::Args),
     /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
+    /// Rank transactions by bytes, rows or duration: the biggest ones, for triage.
+    Bigtxn(bigtxn::Args),
 }
 
 /// Runs a parsed command line.
@@ -44,6 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Info(a) => info::run(a),
         Command::Events(a) => events::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Bigtxn(a) => bigtxn::run(a),
     }
 }
 
