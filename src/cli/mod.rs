@@ -9,6 +9,7 @@ pub mod info;
 pub mod output;
 pub mod render;
 pub mod size;
+pub mod split;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ pub enum Command {
     Verify(verify::Args),
     /// Rank transactions by bytes, rows or duration: the biggest ones, for triage.
     Bigtxn(bigtxn::Args),
+    /// Cut transactions over a row or byte limit into consecutive smaller ones.
+    Split(split::Args),
 }
 
 /// Runs a parsed command line.
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Events(a) => events::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Bigtxn(a) => bigtxn::run(a),
+        Command::Split(a) => split::run(a),
     }
 }
 
