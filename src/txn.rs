@@ -266,10 +266,11 @@ impl<'a> Transactions<'a> {
             }
             First::MariadbGtid { gtid, flags } => {
                 txn.gtid = Some(gtid);
-                if flags & FL_STANDALONE != 0 {
-                    State::Statement
-                } else if flags & FL_COMPLETED_XA != 0 {
+                // MariaDB flags the XA COMMIT/ROLLBACK group standalone too.
+                if flags & FL_COMPLETED_XA != 0 {
                     txn.kind = TxnKind::XaEnd;
+                    State::Statement
+                } else if flags & FL_STANDALONE != 0 {
                     State::Statement
                 } else {
                     txn.kind = TxnKind::Dml;
