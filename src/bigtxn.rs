@@ -329,6 +329,10 @@ impl Scanner {
                 size += iev.raw().len() as u64 + checksum;
                 let had_error = out.row_error.is_some();
                 self.event(&iev, &format, out);
+                if iev.event_type() == EventType::XID {
+                    // The payload holds the whole transaction: its XID is how it ends.
+                    out.end_kind = TxnEnd::Xid;
+                }
                 if !had_error {
                     // Offsets inside the payload mean nothing in the file: name the payload.
                     out.row_error = out.row_error.take().map(|e| e.in_payload(at));

@@ -95,6 +95,10 @@ pub struct SplitTxn {
     pub rows: Option<u64>,
     /// Its GTID (not written to the output).
     pub gtid: Option<GtidValue>,
+    /// For a MySQL compressed transaction, the offset of its TRANSACTION_PAYLOAD event:
+    /// the pieces' `from_event` and `to_event` are then offsets inside the decompressed
+    /// payload.
+    pub payload: Option<u64>,
     /// The transactions written in its place.
     pub pieces: Vec<Piece>,
 }
@@ -322,8 +326,11 @@ impl<W: Write> Splitter<W> {
             pieces: Vec::new(),
             format: &format,
         };
-        pieces.run(walk())?;
+        let events = walk();
+        let payload = events.0;
+        pieces.run(events)?;
         let done = SplitTxn {
+            payload,
             start: txn.start,
             end: txn.end,
             rows: survey.rows,

@@ -32,7 +32,8 @@ impl std::fmt::Display for TableName {
 pub struct CachedTable {
     /// The table's name.
     pub name: Arc<TableName>,
-    /// Columns for walking rows, or why the map could not be read.
+    /// Columns for walking rows (signedness is not filled in), or why the map could not
+    /// be read.
     pub info: Result<TableInfo>,
     body: Vec<u8>,
 }
@@ -68,7 +69,13 @@ impl TableCache {
                 .clone();
             let entry = CachedTable {
                 name,
-                info: TableInfo::from_table_map(tm),
+                // Finding row boundaries needs the columns only: the optional metadata
+                // (signedness, names) is not read, which is quicker and spares a walk
+                // from failing on metadata it does not need.
+                info: tm.columns().map(|c| {
+                    let n = c.len();
+                    TableInfo::new(c, vec![false; n])
+                }),
                 body: body.to_vec(),
             };
             self.by_id.insert(id, entry);

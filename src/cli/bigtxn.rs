@@ -141,7 +141,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         if let Some(e) = &scan.end.error {
             stopped = true;
             eprintln!(
-                "binlog-tool: {}: stopped at offset {}: {}; the transaction it cuts short is reported as incomplete",
+                "binlog-tool: {}: stopped at offset {}: {}; a transaction it cuts short is reported as incomplete",
                 path.display(),
                 e.offset(),
                 e.kind()

@@ -141,10 +141,14 @@ fn print_plan(w: &mut dyn Write, report: &SplitReport, limit: Limit) -> std::io:
             .as_ref()
             .map(|g| format!("gtid {g}, "))
             .unwrap_or_default();
+        let payload = t
+            .payload
+            .map(|p| format!(" (rows event offsets inside the payload at {p})"))
+            .unwrap_or_default();
         line(
             w,
             &format!(
-                "transaction {}..{} ({gtid}{} bytes, {} rows) -> {} transactions:",
+                "transaction {}..{} ({gtid}{} bytes, {} rows) -> {} transactions{payload}:",
                 t.start,
                 t.end,
                 t.end - t.start,
