@@ -19,6 +19,7 @@ use crate::event::{Event, EventData};
 use crate::gtid::GtidValue;
 use crate::reader::Binlog;
 use crate::row::{Rows, TableInfo};
+use crate::row_count::CountScratch;
 use crate::table_cache::{TableCache, TableName};
 use crate::txn::{CommitInfo, Group, Transaction, Transactions, TxnEnd, TxnKind};
 use crate::Format;
@@ -162,23 +163,27 @@ impl TxnStats {
         }
     }
 
-    fn reset(&mut self, txn: &Transaction) {
+    /// Clears the counters for the next transaction (keeping the tables' allocation).
+    fn clear(&mut self) {
         let mut tables = std::mem::take(&mut self.tables);
         tables.clear();
         *self = TxnStats {
-            start: txn.start,
-            end: txn.end,
-            kind: txn.kind,
-            end_kind: txn.end_kind,
-            gtid: txn.gtid.clone(),
-            server_id: txn.server_id,
-            first_timestamp: txn.first_timestamp,
-            last_timestamp: txn.last_timestamp,
-            commit: txn.commit,
-            uncompressed_bytes: txn.len(),
             tables,
             ..TxnStats::default()
         };
+    }
+
+    /// Fills in what the grouping walk found about `txn`.
+    fn place(&mut self, txn: &Transaction) {
+        self.start = txn.start;
+        self.end = txn.end;
+        self.kind = txn.kind;
+        self.end_kind = txn.end_kind;
+        self.gtid.clone_from(&txn.gtid);
+        self.server_id = txn.server_id;
+        self.first_timestamp = txn.first_timestamp;
+        self.last_timestamp = txn.last_timestamp;
+        self.commit = txn.commit;
     }
 
     fn add_rows(&mut self, name: &Arc<TableName>, kind: RowsKind, n: u64) {
@@ -257,7 +262,9 @@ pub fn is_ddl(text: &[u8]) -> bool {
     )
 }
 
-/// Counts the rows of a rows event whose (decompressed) rows data is `data`.
+/// Counts the rows of a rows event whose (decompressed) rows data is `data` by the
+/// reference walk ([`Rows`]); [`crate::table_cache::CachedTable::count_rows`] is the quick
+/// way.
 pub fn count_rows(
     re: &crate::event::RowsEvent,
     data: &[u8],
@@ -275,6 +282,11 @@ pub fn count_rows(
 #[derive(Debug, Default)]
 pub struct Scanner {
     tables: TableCache,
+    scratch: CountScratch,
+    /// Bytes the transaction being gathered would gain uncompressed.
+    size_change: i64,
+    /// Whether its payload ended with an XID.
+    payload_xid: bool,
 }
 
 impl Scanner {
@@ -286,67 +298,90 @@ impl Scanner {
     /// Fills `out` with the statistics of `txn`, found in `data` (the file's bytes).
     /// Problems reading rows are noted in `out`, not returned.
     pub fn transaction(&mut self, data: &[u8], txn: &Transaction, out: &mut TxnStats) {
-        out.reset(txn);
-        let format = Arc::clone(&txn.format);
-        let checksum = if format.has_checksum() {
-            CHECKSUM_LEN as u64
-        } else {
-            0
-        };
+        self.start(out);
         for ev in txn.events(data).verify_checksums(false) {
             // The grouping walk already read these events; a failure here cannot happen
             // for bytes that did not change, so simply stop.
             let Ok(ev) = ev else { break };
-            out.events += 1;
-            if ev.event_type() != EventType::TRANSACTION_PAYLOAD {
-                self.event(&ev, &format, out);
-                continue;
-            }
-            out.compressed = true;
-            let inner = match ev.decode(&format) {
-                Ok(EventData::TransactionPayload(p)) => p.decompress(),
-                Ok(_) => continue,
-                Err(e) => Err(e),
-            };
-            let inner = match inner {
-                Ok(i) => i,
-                Err(e) => {
-                    out.uncounted(e);
-                    continue;
-                }
-            };
-            let at = ev.offset();
-            let mut size = out.uncompressed_bytes - ev.raw().len() as u64;
-            for iev in payload_events(&inner, &format).verify_checksums(false) {
-                let iev = match iev {
-                    Ok(iev) => iev,
-                    Err(e) => {
-                        out.uncounted(e.in_payload(at));
-                        break;
-                    }
-                };
-                out.payload_events += 1;
-                size += iev.raw().len() as u64 + checksum;
-                let had_error = out.row_error.is_some();
-                self.event(&iev, &format, out);
-                if iev.event_type() == EventType::XID {
-                    // The payload holds the whole transaction: its XID is how it ends.
-                    out.end_kind = TxnEnd::Xid;
-                }
-                if !had_error {
-                    // Offsets inside the payload mean nothing in the file: name the payload.
-                    out.row_error = out.row_error.take().map(|e| e.in_payload(at));
-                }
-            }
-            out.uncompressed_bytes = size;
+            self.add(&ev, &txn.format, out);
         }
+        self.finish(txn, out);
+    }
+
+    /// Starts gathering a transaction into `out`.
+    pub fn start(&mut self, out: &mut TxnStats) {
+        out.clear();
+        self.size_change = 0;
+        self.payload_xid = false;
+    }
+
+    /// Adds one event of the transaction being gathered, in file order (a
+    /// TRANSACTION_PAYLOAD is opened here).
+    pub fn add(&mut self, ev: &Event, format: &Format, out: &mut TxnStats) {
+        out.events += 1;
+        if ev.event_type() != EventType::TRANSACTION_PAYLOAD {
+            self.event(ev, format, out);
+            return;
+        }
+        out.compressed = true;
+        let inner = match ev.decode(format) {
+            Ok(EventData::TransactionPayload(p)) => p.decompress(),
+            Ok(_) => return,
+            Err(e) => Err(e),
+        };
+        let inner = match inner {
+            Ok(i) => i,
+            Err(e) => {
+                out.uncounted(e);
+                return;
+            }
+        };
+        let checksum = if format.has_checksum() {
+            CHECKSUM_LEN as i64
+        } else {
+            0
+        };
+        let at = ev.offset();
+        self.size_change -= ev.raw().len() as i64;
+        for iev in payload_events(&inner, format).verify_checksums(false) {
+            let iev = match iev {
+                Ok(iev) => iev,
+                Err(e) => {
+                    out.uncounted(e.in_payload(at));
+                    break;
+                }
+            };
+            out.payload_events += 1;
+            self.size_change += iev.raw().len() as i64 + checksum;
+            let had_error = out.row_error.is_some();
+            self.event(&iev, format, out);
+            // The payload holds the whole transaction: its XID is how it ends.
+            self.payload_xid |= iev.event_type() == EventType::XID;
+            if !had_error {
+                // Offsets inside the payload mean nothing in the file: name the payload.
+                out.row_error = out.row_error.take().map(|e| e.in_payload(at));
+            }
+        }
+    }
+
+    /// Ends gathering: fills in what the grouping walk found about `txn`, which holds the
+    /// events added since [`Scanner::start`].
+    pub fn finish(&mut self, txn: &Transaction, out: &mut TxnStats) {
+        out.place(txn);
+        if self.payload_xid && out.end_kind == TxnEnd::Statement {
+            out.end_kind = TxnEnd::Xid;
+        }
+        out.uncompressed_bytes = txn.len().saturating_add_signed(self.size_change);
     }
 
     fn event(&mut self, ev: &Event, format: &Format, out: &mut TxnStats) {
         let t = ev.event_type();
         if t == EventType::TABLE_MAP {
-            // A map that cannot be parsed leaves the id unknown; the rows events using it
-            // are then uncounted.
+            // The same map as last time for its id needs no parsing. A map that cannot be
+            // parsed leaves the id unknown; the rows events using it are then uncounted.
+            if self.tables.holds(ev.body(), format.table_id_len(t)) {
+                return;
+            }
             if let Ok(EventData::TableMap(tm)) = ev.decode(format) {
                 self.tables.insert(&tm, ev.body());
             }
@@ -368,8 +403,7 @@ impl Scanner {
             let text = q.text().unwrap_or_default();
             if q.compressed {
                 out.compressed = true;
-                out.uncompressed_bytes += text.len() as u64;
-                out.uncompressed_bytes -= q.query.len() as u64;
+                self.size_change += text.len() as i64 - q.query.len() as i64;
             }
             let plain = crate::event::Query {
                 query: &text,
@@ -389,8 +423,7 @@ impl Scanner {
         let data = re.rows_data()?;
         if re.compressed {
             out.compressed = true;
-            out.uncompressed_bytes += data.len() as u64;
-            out.uncompressed_bytes -= re.data.len() as u64;
+            self.size_change += data.len() as i64 - re.data.len() as i64;
         }
         let cached = self.tables.get(re.table_id).ok_or_else(|| {
             Error::malformed(
@@ -401,8 +434,7 @@ impl Scanner {
                 ),
             )
         })?;
-        let info = cached.info.as_ref().map_err(Clone::clone)?;
-        let n = count_rows(&re, &data, info)?;
+        let n = cached.count_rows(&re, &data, &mut self.scratch)?;
         let name = Arc::clone(&cached.name);
         out.add_rows(&name, re.kind, n);
         Ok(())
@@ -424,17 +456,23 @@ pub struct ScanEnd {
 /// Calls `f` with the statistics of each transaction of `log`, in file order. The
 /// [`TxnStats`] passed is reused between calls: clone what you keep.
 pub fn scan<F: FnMut(&TxnStats)>(log: &Binlog, mut f: F) -> ScanEnd {
-    let data = log.data();
     let mut scanner = Scanner::new();
     let mut stats = TxnStats::default();
     let mut end = ScanEnd {
         encrypted_from: log.encrypted_from(),
         ..ScanEnd::default()
     };
-    for group in Transactions::new(log.events().verify_checksums(false)) {
+    let mut groups = Transactions::new(log.events().verify_checksums(false));
+    loop {
+        // One pass: each event is looked at as the grouping walk reaches it.
+        scanner.start(&mut stats);
+        let Some(group) = groups.next_with(&mut |ev, format| scanner.add(ev, format, &mut stats))
+        else {
+            break;
+        };
         match group {
             Ok(Group::Transaction(txn)) => {
-                scanner.transaction(data, &txn, &mut stats);
+                scanner.finish(&txn, &mut stats);
                 end.transactions += 1;
                 f(&stats);
             }

@@ -22,6 +22,7 @@
 //! - [`row`]: row images: spans, values, encoding.
 //! - [`txn`]: grouping events into transactions.
 //! - [`bigtxn`]: per-transaction statistics (bytes, rows per table, times) and ranking.
+//! - [`row_count`]: counting rows quickly with per-table column widths.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
 //! - [`table_cache`]: table ids to parsed TABLE_MAPs across a walk.
 //! - [`writer`]: [`BinlogWriter`].
@@ -42,6 +43,7 @@ pub mod jsonb;
 pub mod jsondiff;
 pub mod reader;
 pub mod row;
+pub mod row_count;
 pub mod split;
 pub mod table_cache;
 pub mod txn;

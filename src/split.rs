@@ -23,7 +23,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::rc::Rc;
 
-use crate::bigtxn::{count_rows, is_ddl};
+use crate::bigtxn::is_ddl;
 use crate::error::{Error, Result};
 use crate::event::control::Xid;
 use crate::event::header::{EventType, CHECKSUM_LEN, FLAG_SUPPRESS_USE, HEADER_LEN};
@@ -34,6 +34,7 @@ use crate::event::{Event, EventData};
 use crate::gtid::GtidValue;
 use crate::reader::Binlog;
 use crate::row::Rows;
+use crate::row_count::CountScratch;
 use crate::table_cache::TableCache;
 use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
 use crate::writer::{BinlogWriter, Stamp};
@@ -155,6 +156,7 @@ pub fn split<W: Write>(log: &Binlog, limit: Limit, out: W) -> Result<(W, SplitRe
         w: writer,
         limit,
         tables: TableCache::new(),
+        scratch: CountScratch::default(),
         report: SplitReport::default(),
     };
     for group in Transactions::new(events) {
@@ -173,6 +175,7 @@ struct Splitter<W: Write> {
     w: BinlogWriter<W>,
     limit: Limit,
     tables: TableCache,
+    scratch: CountScratch,
     crc: u64,
     report: SplitReport,
 }
@@ -496,25 +499,20 @@ impl<W: Write> Splitter<W> {
     }
 
     /// Rows of a rows event, with the table maps seen so far.
-    fn rows_of(&self, ev: &Event, format: &Format) -> Result<u64> {
+    fn rows_of(&mut self, ev: &Event, format: &Format) -> Result<u64> {
         let EventData::Rows(re) = ev.decode(format)? else {
             return Ok(0);
         };
         let data = re.rows_data()?;
-        let info = self.table_info(&re, ev.offset())?;
-        count_rows(&re, &data, info)
+        let cached = self
+            .tables
+            .get(re.table_id)
+            .ok_or_else(|| no_map(&re, ev.offset()))?;
+        cached.count_rows(&re, &data, &mut self.scratch)
     }
 
     fn table_info(&self, re: &RowsEvent, at: u64) -> Result<&crate::row::TableInfo> {
-        let cached = self.tables.get(re.table_id).ok_or_else(|| {
-            Error::malformed(
-                at,
-                format!(
-                    "rows event for table id {} without a TABLE_MAP",
-                    re.table_id
-                ),
-            )
-        })?;
+        let cached = self.tables.get(re.table_id).ok_or_else(|| no_map(re, at))?;
         cached.info.as_ref().map_err(Clone::clone)
     }
 
@@ -969,6 +967,16 @@ impl<'b, W: Write> PiecesWriter<'_, 'b, W> {
         let len = part_len(range.len());
         self.stage_part(ev, &head, &data, range, first as u64..n as u64, len)
     }
+}
+
+fn no_map(re: &RowsEvent, at: u64) -> Error {
+    Error::malformed(
+        at,
+        format!(
+            "rows event for table id {} without a TABLE_MAP",
+            re.table_id
+        ),
+    )
 }
 
 fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {

@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::event::rows::RowsEvent;
 use crate::event::table_map::TableMap;
-use crate::row::TableInfo;
+use crate::row::{Rows, TableInfo};
+use crate::row_count::{CountScratch, RowLayout};
 
 /// `schema.table` of a TABLE_MAP, lossily decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,7 +37,35 @@ pub struct CachedTable {
     /// Columns for walking rows (signedness is not filled in), or why the map could not
     /// be read.
     pub info: Result<TableInfo>,
+    layout: Option<RowLayout>,
     body: Vec<u8>,
+}
+
+impl CachedTable {
+    /// Counts the rows of a rows event of this table whose (decompressed) rows data is
+    /// `data`: quickly when the columns allow, else by the reference walk, which also
+    /// explains a failure.
+    pub fn count_rows(
+        &self,
+        event: &RowsEvent,
+        data: &[u8],
+        scratch: &mut CountScratch,
+    ) -> Result<u64> {
+        if let Some(n) = self
+            .layout
+            .as_ref()
+            .and_then(|l| l.count(event, data, scratch))
+        {
+            return Ok(n);
+        }
+        let info = self.info.as_ref().map_err(Clone::clone)?;
+        let mut n = 0;
+        for row in Rows::new(event, data, info)? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 /// Table id → the last TABLE_MAP seen for it, parsed.
@@ -67,20 +97,32 @@ impl TableCache {
                     })
                 })
                 .clone();
+            // Finding row boundaries needs the columns only: the optional metadata
+            // (signedness, names) is not read, which is quicker and spares a walk from
+            // failing on metadata it does not need.
+            let info = tm.columns().map(|c| {
+                let n = c.len();
+                TableInfo::new(c, vec![false; n])
+            });
             let entry = CachedTable {
                 name,
-                // Finding row boundaries needs the columns only: the optional metadata
-                // (signedness, names) is not read, which is quicker and spares a walk
-                // from failing on metadata it does not need.
-                info: tm.columns().map(|c| {
-                    let n = c.len();
-                    TableInfo::new(c, vec![false; n])
-                }),
+                layout: info.as_ref().ok().map(RowLayout::new),
+                info,
                 body: body.to_vec(),
             };
             self.by_id.insert(id, entry);
         }
         &self.by_id[&id]
+    }
+
+    /// Whether `body`, a TABLE_MAP body whose table id takes `table_id_len` bytes, is the
+    /// one already recorded for its id: then [`TableCache::insert`] would change nothing.
+    pub fn holds(&self, body: &[u8], table_id_len: usize) -> bool {
+        let Some(id) = body.get(..table_id_len) else {
+            return false;
+        };
+        let id = crate::bytes::le_uint(id);
+        self.by_id.get(&id).is_some_and(|c| c.body == body)
     }
 
     /// What the id maps to, if a TABLE_MAP for it was seen.

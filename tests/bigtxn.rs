@@ -630,3 +630,69 @@ fn a_100_mb_transaction_ending_an_open_file_and_a_copy_cut_inside_it() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn quick_row_count_agrees_with_the_reference_walk() {
+    use binlog::bigtxn::count_rows;
+    use binlog::event::rows::RowsKind;
+    use binlog::row_count::{CountScratch, RowLayout};
+    use binlog::table_cache::TableCache;
+    use binlog::{Binlog, EventData};
+
+    let mut files = project_binlogs();
+    if let Some(shared) = shared_fixtures() {
+        files.extend(crate::common::manifest(&shared).into_iter().map(|r| r.path));
+    }
+    let (mut compared, mut quick) = (0, 0);
+    let mut scratch = CountScratch::default();
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(log) = Binlog::parse(&bytes) else {
+            continue;
+        };
+        let mut tables = TableCache::new();
+        let mut events = log.events().verify_checksums(false);
+        while let Some(Ok(ev)) = events.next() {
+            match ev.decode(events.format()) {
+                Ok(EventData::TableMap(tm)) => {
+                    tables.insert(&tm, ev.body());
+                }
+                Ok(EventData::Rows(re)) => {
+                    let (Some(t), Ok(data)) = (tables.get(re.table_id), re.rows_data()) else {
+                        continue;
+                    };
+                    let Ok(info) = &t.info else { continue };
+                    let reference = count_rows(&re, &data, info);
+                    let fast = RowLayout::new(info).count(&re, &data, &mut scratch);
+                    compared += 1;
+                    match (&reference, fast) {
+                        (Ok(a), Some(b)) => {
+                            assert_eq!(*a, b, "{} at {}", path.display(), ev.offset());
+                            quick += 1;
+                        }
+                        (Ok(_), None) => assert_eq!(
+                            re.kind,
+                            RowsKind::PartialUpdate,
+                            "{} at {}: the quick walk gave up on a readable event",
+                            path.display(),
+                            ev.offset()
+                        ),
+                        (Err(_), Some(b)) => panic!(
+                            "{} at {}: quick count {b} where the reference fails",
+                            path.display(),
+                            ev.offset()
+                        ),
+                        (Err(_), None) => {}
+                    }
+                    // Through the cache, the same answer either way.
+                    assert_eq!(t.count_rows(&re, &data, &mut scratch).ok(), reference.ok());
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        compared > 500 && quick * 10 > compared * 9,
+        "{quick}/{compared}"
+    );
+}
