@@ -25,7 +25,8 @@ use std::rc::Rc;
 
 use crate::bigtxn::is_ddl;
 use crate::error::{Error, Result};
-use crate::event::control::Xid;
+use crate::event::control::{xid_sql, Xid};
+use crate::event::gtid::{FL_COMPLETED_XA, FL_PREPARED_XA, FL_STANDALONE};
 use crate::event::header::{EventType, CHECKSUM_LEN, FLAG_SUPPRESS_USE, HEADER_LEN};
 use crate::event::payload::payload_events;
 use crate::event::query::Query;
@@ -118,10 +119,37 @@ pub struct SplitReport {
     pub dropped_annotations: Vec<u64>,
 }
 
-/// Splits every transaction of `log` that is over `limit`, writing the whole binlog to
+/// How to split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitOptions {
+    /// The most a transaction may hold.
+    pub limit: Limit,
+    /// Write no GTID event at all, so that every transaction, copied or split, gets a
+    /// fresh GTID where it is applied: a MariaDB GTID becomes a `BEGIN` (or `XA START`)
+    /// QUERY event, or is left out before a standalone statement or `XA COMMIT`; a MySQL
+    /// GTID event is left out (its transaction has a BEGIN of its own).
+    pub drop_gtids: bool,
+}
+
+impl From<Limit> for SplitOptions {
+    fn from(limit: Limit) -> SplitOptions {
+        SplitOptions {
+            limit,
+            drop_gtids: false,
+        }
+    }
+}
+
+/// Splits every transaction of `log` that is over the limit, writing the whole binlog to
 /// `out`. Returns the output and what was done. On error the output holds a partial
 /// file: write it somewhere that is discarded on failure.
-pub fn split<W: Write>(log: &Binlog, limit: Limit, out: W) -> Result<(W, SplitReport)> {
+pub fn split<W: Write>(
+    log: &Binlog,
+    options: impl Into<SplitOptions>,
+    out: W,
+) -> Result<(W, SplitReport)> {
+    let options = options.into();
+    let limit = options.limit;
     match limit {
         Limit::Rows(0) | Limit::Bytes(0) => {
             return Err(Error::unsupported(0, "a limit of 0"));
@@ -155,6 +183,7 @@ pub fn split<W: Write>(log: &Binlog, limit: Limit, out: W) -> Result<(W, SplitRe
         },
         w: writer,
         limit,
+        drop_gtids: options.drop_gtids,
         tables: TableCache::new(),
         scratch: CountScratch::default(),
         report: SplitReport::default(),
@@ -174,6 +203,7 @@ pub fn split<W: Write>(log: &Binlog, limit: Limit, out: W) -> Result<(W, SplitRe
 struct Splitter<W: Write> {
     w: BinlogWriter<W>,
     limit: Limit,
+    drop_gtids: bool,
     tables: TableCache,
     scratch: CountScratch,
     crc: u64,
@@ -358,8 +388,36 @@ impl<W: Write> Splitter<W> {
         self.report.copied += 1;
         // The grouping walk checked these events' checksums already.
         for ev in txn.events(data).verify_checksums(false) {
-            self.w.copy_event(&ev?)?;
+            let ev = ev?;
+            if self.drop_gtids && ev.event_type().is_gtid() {
+                self.instead_of_gtid(&ev, &txn.format)?;
+            } else {
+                self.w.copy_event(&ev)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Writes what stands for a GTID event that is left out: for a MariaDB transaction
+    /// the BEGIN (or XA START) its GTID event implied; nothing before a standalone
+    /// statement, an XA COMMIT, or MySQL's explicit BEGIN.
+    fn instead_of_gtid(&mut self, ev: &Event, format: &Format) -> Result<()> {
+        let EventData::MariadbGtid(g) = ev.decode(format)? else {
+            return Ok(());
+        };
+        let text = match &g.xid {
+            Some(x) if g.flags & FL_PREPARED_XA != 0 => {
+                format!("XA START {}", xid_sql(x.gtrid, x.bqual, x.format_id))
+            }
+            _ if g.flags & (FL_STANDALONE | FL_COMPLETED_XA) != 0 => return Ok(()),
+            _ => "BEGIN".to_string(),
+        };
+        let stamp = Stamp {
+            flags: FLAG_SUPPRESS_USE,
+            ..Stamp::of(ev.header())
+        };
+        self.w
+            .write_parts(EventType::QUERY, stamp, &[&query_body(text.as_bytes())])?;
         Ok(())
     }
 
@@ -553,6 +611,18 @@ fn synthesized_begin<'b>(data: &[u8], txn: &Transaction) -> Begin<'b> {
             server_id: txn.server_id,
             flags: 0,
         });
+    Begin {
+        stamp: Stamp {
+            flags: FLAG_SUPPRESS_USE,
+            ..stamp
+        },
+        t: EventType::QUERY,
+        body: Cow::Owned(query_body(b"BEGIN")),
+    }
+}
+
+/// The body of a QUERY event running `text` with no database and no session variables.
+fn query_body(text: &[u8]) -> Vec<u8> {
     let q = Query {
         compressed: false,
         thread_id: 0,
@@ -561,18 +631,11 @@ fn synthesized_begin<'b>(data: &[u8], txn: &Transaction) -> Begin<'b> {
         post_header_extra: &[],
         status: Some(&[]),
         db: &[],
-        query: b"BEGIN",
+        query: text,
     };
     let mut body = Vec::new();
     q.encode(&mut body);
-    Begin {
-        stamp: Stamp {
-            flags: FLAG_SUPPRESS_USE,
-            ..stamp
-        },
-        t: EventType::QUERY,
-        body: Cow::Owned(body),
-    }
+    body
 }
 
 /// Writes the pieces of one transaction.

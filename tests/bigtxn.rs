@@ -696,3 +696,45 @@ fn quick_row_count_agrees_with_the_reference_walk() {
         "{quick}/{compared}"
     );
 }
+
+#[test]
+fn statistics_of_a_transaction_walked_again_match_the_one_pass_scan() {
+    use binlog::bigtxn::{scan, Scanner, TxnStats};
+    use binlog::txn::{Group, Transactions};
+    use binlog::Binlog;
+
+    for path in [
+        fixture("row_full/mariadb-bin.000002"),
+        fixture("row_compressed/mariadb-bin.000001"),
+    ] {
+        let bytes = std::fs::read(&path).unwrap();
+        let log = Binlog::parse(&bytes).unwrap();
+        let mut one_pass = Vec::new();
+        scan(&log, |s| one_pass.push(s.clone()));
+        let mut scanner = Scanner::new();
+        let mut again = Vec::new();
+        for g in Transactions::new(log.events()) {
+            if let Group::Transaction(t) = g.unwrap() {
+                let mut s = TxnStats::default();
+                scanner.transaction(&bytes, &t, &mut s);
+                again.push(s);
+            }
+        }
+        let key = |s: &TxnStats| {
+            (
+                s.start,
+                s.end,
+                s.events,
+                s.rows,
+                s.uncompressed_bytes,
+                s.tables.clone(),
+                s.kind_name(),
+                s.end_name(),
+            )
+        };
+        assert_eq!(
+            one_pass.iter().map(key).collect::<Vec<_>>(),
+            again.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+}

@@ -261,6 +261,47 @@ fn pieces_keep_every_row_image_and_stay_within_the_limit() {
 }
 
 #[test]
+fn drop_gtids_leaves_no_gtid_and_keeps_every_row() {
+    use binlog::split::SplitOptions;
+    for (src, limit) in [
+        (fixture("row_full/mariadb-bin.000002"), Limit::Bytes(4096)),
+        (
+            fixture("statement/mariadb-bin.000001"),
+            Limit::Bytes(1 << 20),
+        ),
+    ] {
+        let bytes = std::fs::read(&src).unwrap();
+        let log = Binlog::parse(&bytes).unwrap();
+        let options = SplitOptions {
+            limit,
+            drop_gtids: true,
+        };
+        let (out, report) = split(&log, options, Vec::new()).unwrap();
+        let out_log = Binlog::parse(&out).unwrap();
+        assert!(out_log.events().all(|e| !e.unwrap().event_type().is_gtid()));
+        let (before, after) = (stats(&bytes), stats(&out));
+        assert_eq!(row_totals(&before), row_totals(&after));
+        // Each transaction keeps its shape: BEGIN for the transactional ones, XA START
+        // for the prepared one, the statement alone for DDL.
+        assert_eq!(before.len(), report.copied as usize + report.split.len());
+        let kinds = |v: &[TxnStats]| {
+            v.iter()
+                .map(|s| s.kind_name())
+                .filter(|k| *k != "dml")
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(&before), kinds(&after), "{}", src.display());
+        let path = std::env::temp_dir().join(format!("drop-gtids-{}.bin", std::process::id()));
+        std::fs::write(&path, &out).unwrap();
+        let st = Command::new("mariadb-binlog").arg(&path).output().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(st.status.success() && st.stderr.is_empty());
+        let text = String::from_utf8_lossy(&st.stdout);
+        assert!(!text.contains("gtid_seq_no"));
+    }
+}
+
+#[test]
 fn a_transaction_within_the_limit_is_copied_byte_for_byte() {
     let src = fixture("row_compressed/mariadb-bin.000002");
     let bytes = std::fs::read(&src).unwrap();
@@ -520,6 +561,32 @@ fn split_binlogs_apply_like_the_original_on_a_real_server() {
     assert_eq!(a, want, "the original binlog does not reproduce the source");
     assert_eq!(target.snapshot("b"), a, "split by bytes differs");
     assert_eq!(target.snapshot("c"), a, "split by rows differs");
+    // With --drop-gtids the output replays on a server with gtid_strict_mode whose own
+    // GTID history is ahead of the source's, and no source GTID shows up there.
+    let no_gtids = work.path().join("no-gtids.bin");
+    tool(&["split", "--max-bytes", "64K", "--drop-gtids", "-o"])
+        .arg(&no_gtids)
+        .arg(&binlog)
+        .ok();
+    let mut strict_opts = ROW_DEFAULTS.to_vec();
+    strict_opts.push("--gtid-strict-mode=ON");
+    let strict = Server::start(23, &strict_opts);
+    strict.sql(&setup_sql("d"));
+    strict.sql("CREATE DATABASE pad; USE pad; CREATE TABLE p (id INT PRIMARY KEY); INSERT INTO p SELECT seq FROM seq_1_to_100;");
+    for _ in 0..30 {
+        strict.sql("INSERT INTO pad.p SELECT MAX(id) + 1 FROM pad.p;");
+    }
+    strict.apply_binlog(&[&no_gtids], &["--rewrite-db=fx->d"]);
+    assert_eq!(
+        strict.snapshot("d"),
+        want,
+        "split with --drop-gtids differs"
+    );
+    let pos = strict.value("SELECT @@gtid_binlog_pos");
+    assert!(!pos.contains("-21-"), "{pos}");
+    let (_, txns, _) = bigtxn_json(&[&no_gtids], &["--top", "0"]);
+    assert!(txns.iter().all(|t| t["gtid"].is_null()));
+
     // The replay did change things: 20000 rows came and 5000 went.
     assert_eq!(target.value("SELECT COUNT(*) FROM b.t"), "20000");
     assert_eq!(target.value("SELECT COUNT(*) FROM c.audit"), "18003");

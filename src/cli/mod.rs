@@ -39,9 +39,8 @@ pub enum Command {
     Events(events::Args),
     /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
-    /// Rank transactions by bytes, rows or duration: the biggest ones, for triage.
+    // The help of these two is their `Args` doc comment.
     Bigtxn(bigtxn::Args),
-    /// Cut transactions over a row or byte limit into consecutive smaller ones.
     Split(split::Args),
 }
 

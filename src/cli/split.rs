@@ -4,13 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use binlog::split::{split, Limit, Piece, SplitReport};
+use binlog::split::{split, Limit, Piece, SplitOptions, SplitReport};
 
 use super::output::{fail_at, line, open, stdout, CliResult, Failure, OutputFile};
 use super::size::parse_size;
 
-/// Cut every transaction over a limit into consecutive transactions that each stay
-/// within it, and copy everything else unchanged.
+/// Cut transactions over a row or byte limit into consecutive ones within it; copy the
+/// rest unchanged.
 ///
 /// Cuts fall between rows events, and between rows inside a rows event that alone is over
 /// the limit (the event is then re-encoded with a subset of its rows, uncompressed if it
@@ -19,15 +19,16 @@ use super::size::parse_size;
 /// end of a statement. The byte limit counts a piece as `bigtxn` does: from its BEGIN to
 /// the end of its XID.
 ///
-/// GTIDs: a split transaction's GTID event is not written for any of its pieces, so a
-/// server applying them (`mariadb-binlog OUT | mariadb`) gives each piece a fresh GTID
-/// from its own gtid_domain_id/server_id. Transactions within the limit are copied
-/// unchanged, GTID event included. Applying the whole output therefore suits a server
-/// that has not seen those GTIDs yet (a restored backup, a copy of the source's starting
-/// data). Under gtid_strict_mode a copied transaction that follows a split one in the
-/// same domain may be refused as out of order, since the pieces took the next sequence
-/// numbers: replay from the first split transaction on, or turn gtid_strict_mode off for
-/// the replay.
+/// GTIDs: no piece carries the GTID of the transaction it comes from, so a server
+/// applying the output (`mariadb-binlog OUT | mariadb`) gives each piece a fresh GTID, in
+/// the domain and server id its session has at that point (mariadb-binlog sets them from
+/// the last GTID event it printed). Transactions within the limit are copied unchanged,
+/// GTID event included, and keep their GTIDs. The pieces take the next sequence numbers
+/// of their domain, which the source gave to the transactions after them: a server with
+/// gtid_strict_mode refuses those later copied transactions as out of order, and one
+/// without it logs two transactions under the same GTID. Where that matters (strict mode,
+/// replicas of the server being replayed to), use --drop-gtids: then no transaction
+/// carries a GTID and each gets a fresh one.
 ///
 /// Positions, CRC32s and the FORMAT_DESCRIPTION event follow the source. Refused, with
 /// the file and position named and nothing written at -o: a transaction over the limit
@@ -58,6 +59,11 @@ pub struct Args {
     /// Print how each transaction over the limit would be cut; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write no GTID event at all: copied transactions too get fresh GTIDs where they
+    /// are applied (MariaDB GTID events become BEGIN or XA START), for a server that has
+    /// seen the source's GTIDs already or runs with gtid_strict_mode.
+    #[arg(long)]
+    pub drop_gtids: bool,
 }
 
 /// Runs `split`.
@@ -67,11 +73,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         (None, Some(b)) if b > 0 => Limit::Bytes(b),
         _ => return Err(Failure::Message("--max-bytes must be more than 0".into())),
     };
+    let options = SplitOptions {
+        limit,
+        drop_gtids: args.drop_gtids,
+    };
     let path = &args.file;
     let file = open(path)?;
     let log = file.binlog().map_err(|e| fail_at(path, &e))?;
     if args.dry_run {
-        let (_, report) = split(&log, limit, std::io::sink()).map_err(|e| fail_at(path, &e))?;
+        let (_, report) = split(&log, options, std::io::sink()).map_err(|e| fail_at(path, &e))?;
         let mut w = stdout();
         print_plan(&mut w, &report, limit)?;
         w.flush()?;
@@ -82,7 +92,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         .as_ref()
         .expect("clap requires -o without --dry-run");
     let mut out = OutputFile::create(target)?;
-    let (_, report) = split(&log, limit, &mut out).map_err(|e| fail_at(path, &e))?;
+    let (_, report) = split(&log, options, &mut out).map_err(|e| fail_at(path, &e))?;
     out.commit()?;
     let pieces: usize = report.split.iter().map(|t| t.pieces.len()).sum();
     eprintln!(
