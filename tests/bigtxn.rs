@@ -738,3 +738,48 @@ fn statistics_of_a_transaction_walked_again_match_the_one_pass_scan() {
         );
     }
 }
+
+#[test]
+fn json_keys_are_the_documented_ones() {
+    let (_, v, _) = bigtxn_json(
+        &[&fixture("row_compressed/mariadb-bin.000001")],
+        &["--top", "1"],
+    );
+    let keys: Vec<&str> = v[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let help = tool(&["bigtxn", "--help"]).ok().stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let documented = help
+        .split("objects with these keys: ")
+        .nth(1)
+        .unwrap()
+        .split(". Exit status")
+        .next()
+        .unwrap()
+        .to_string();
+    let mut want = Vec::new();
+    let mut depth = 0;
+    for part in documented.split(", ") {
+        let name = part.split([' ', '(']).next().unwrap();
+        if depth == 0 {
+            want.push(name.to_string());
+        }
+        depth += part.matches('(').count();
+        depth -= part.matches(')').count();
+    }
+    assert_eq!(keys, want);
+    let table_keys: Vec<&str> = v[0]["tables"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        table_keys,
+        ["schema", "table", "inserted", "updated", "deleted", "rows"]
+    );
+}

@@ -26,6 +26,14 @@ use super::size::parse_size;
 /// (RAYON_NUM_THREADS threads); ties are ranked by file order, then position, so the
 /// output does not depend on the thread count. CRC32s are not checked (use `verify`).
 ///
+/// `--format json` prints one array, best first, of objects with these keys: rank, file,
+/// start_pos, end_pos, bytes, compressed, compressed_bytes, uncompressed_bytes, events,
+/// payload_events, rows_events, rows, uncounted_rows_events, statements, kind (dml, ddl,
+/// statement, xa_prepare, xa_end), end (xid, commit, rollback, xa_prepare, statement,
+/// incomplete), complete, gtid, server_id, first_timestamp, last_timestamp,
+/// first_event_time, last_event_time, duration, immediate_commit_ts, original_commit_ts,
+/// transaction_length, tables (schema, table, inserted, updated, deleted, rows).
+///
 /// Exit status 1 when a file ends inside an event (truncated or damaged; what came before
 /// is reported), 2 when a file cannot be read at all.
 #[derive(Debug, clap::Args)]
