@@ -22,11 +22,18 @@
 //! - [`row`]: row images: spans, values, encoding.
 //! - [`txn`]: grouping events into transactions.
 //! - [`writer`]: the [`BinlogWriter`].
+//! - [`filter`]: selecting transactions and rows as mysqlbinlog's options do.
 //! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
+//! - [`bigtxn`]: per-transaction statistics (bytes, rows per table, times) and ranking.
+//! - [`row_count`]: counting rows quickly with per-table column widths.
+//! - [`split`]: cutting transactions over a limit into replayable pieces.
+//! - [`table_cache`]: table ids to parsed TABLE_MAPs across a walk.
+//! - [`sql`]: row changes as SQL; [`schema`]: names from CREATE TABLE statements.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bigtxn;
 pub mod bytes;
 pub mod check;
 pub mod compress;
@@ -40,8 +47,11 @@ pub mod jsonb;
 pub mod jsondiff;
 pub mod reader;
 pub mod row;
+pub mod row_count;
 pub mod schema;
+pub mod split;
 pub mod sql;
+pub mod table_cache;
 pub mod txn;
 pub mod writer;
 

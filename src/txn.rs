@@ -247,7 +247,10 @@ impl<'a> Transactions<'a> {
         }
     }
 
-    fn next_group(&mut self) -> Option<Result<Group<'a>>> {
+    fn next_group(
+        &mut self,
+        sink: &mut dyn FnMut(&Event<'a>, &Format),
+    ) -> Option<Result<Group<'a>>> {
         let first = match self.pull()? {
             Ok(ev) => ev,
             Err(e) => return Some(Err(e)),
@@ -257,6 +260,7 @@ impl<'a> Transactions<'a> {
             return Some(Ok(Group::Control(first)));
         }
         let format = self.events.shared_format();
+        sink(&first, &format);
         let mut txn = self.begin(&first, TxnKind::Statement);
         let mut state = match classify(&first, &format) {
             First::MysqlGtid { gtid, commit } => {
@@ -266,10 +270,11 @@ impl<'a> Transactions<'a> {
             }
             First::MariadbGtid { gtid, flags } => {
                 txn.gtid = Some(gtid);
-                if flags & FL_STANDALONE != 0 {
-                    State::Statement
-                } else if flags & FL_COMPLETED_XA != 0 {
+                // MariaDB flags the XA COMMIT/ROLLBACK group standalone too.
+                if flags & FL_COMPLETED_XA != 0 {
                     txn.kind = TxnKind::XaEnd;
+                    State::Statement
+                } else if flags & FL_STANDALONE != 0 {
                     State::Statement
                 } else {
                     txn.kind = TxnKind::Dml;
@@ -317,10 +322,12 @@ impl<'a> Transactions<'a> {
                     txn.kind = if xa { TxnKind::XaPrepare } else { TxnKind::Dml };
                     state = State::Open;
                     txn.add(&ev);
+                    sink(&ev, &format);
                     continue;
                 }
             }
             txn.add(&ev);
+            sink(&ev, &format);
             match state {
                 State::AfterGtid => match t {
                     EventType::TRANSACTION_PAYLOAD => {
@@ -401,6 +408,18 @@ impl<'a> Iterator for Transactions<'a> {
     type Item = Result<Group<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(&mut |_, _| {})
+    }
+}
+
+impl<'a> Transactions<'a> {
+    /// Like [`Iterator::next`], also handing each event of a transaction to `sink`, with
+    /// the format in force, as the walk reaches it: one pass over the bytes for callers
+    /// that look at every event (the events of a TRANSACTION_PAYLOAD are not opened).
+    pub fn next_with(
+        &mut self,
+        sink: &mut dyn FnMut(&Event<'a>, &Format),
+    ) -> Option<Result<Group<'a>>> {
         if let Some(e) = self.pending_error.take() {
             self.done = true;
             return Some(Err(e));
@@ -408,7 +427,7 @@ impl<'a> Iterator for Transactions<'a> {
         if self.done {
             return None;
         }
-        let r = self.next_group();
+        let r = self.next_group(sink);
         match &r {
             None | Some(Err(_)) => self.done = true,
             Some(Ok(_)) => {}

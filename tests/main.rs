@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod bigtxn;
 mod cli;
 mod common;
 mod corpus;
@@ -8,5 +9,6 @@ mod fuzz_smoke;
 mod pitr;
 mod rows;
 mod server;
+mod split;
 mod values;
 mod writer;

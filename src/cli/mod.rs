@@ -1,6 +1,7 @@
 //! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
 //! `run`; rendering helpers live in `render` and `output`.
 
+pub mod bigtxn;
 pub mod cut;
 pub mod decode;
 pub mod events;
@@ -11,6 +12,8 @@ pub mod info;
 pub mod locate;
 pub mod output;
 pub mod render;
+pub mod size;
+pub mod split;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -48,6 +51,9 @@ pub enum Command {
     Locate(locate::Args),
     /// Write the selected whole transactions of consecutive binlogs as one binlog.
     Cut(cut::Args),
+    // The help of these two is their `Args` doc comment.
+    Bigtxn(bigtxn::Args),
+    Split(split::Args),
 }
 
 /// Runs a parsed command line.
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Decode(a) => decode::run(a),
         Command::Locate(a) => locate::run(a),
         Command::Cut(a) => cut::run(a),
+        Command::Bigtxn(a) => bigtxn::run(a),
+        Command::Split(a) => split::run(a),
     }
 }
 
