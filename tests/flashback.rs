@@ -711,3 +711,21 @@ fn undo_with_keys_triggers_generated_columns_and_partitions() {
     assert_tables_equal(&after, &before.0, None);
     assert_eq!(server.snapshot("k2"), before.1);
 }
+
+#[test]
+fn undo_as_sql_restores_every_table() {
+    let server = Server::start(48, ROW_DEFAULTS);
+    let before = setup(&server);
+    let setup_file = server.flush_binlogs();
+    run_workload(&server, None);
+    let files = files_after(&server, &setup_file);
+    assert_ne!(snapshot(&server), before);
+    let dir = tempfile::tempdir().unwrap();
+    let undo = dir.path().join("undo.sql");
+    let r = flashback(&files, &["--format", "sql"], &undo);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sql = std::fs::read_to_string(&undo).unwrap();
+    assert!(sql.contains("BEGIN;") && sql.contains("COMMIT;"), "{sql}");
+    server.sql(&sql);
+    assert_tables_equal(&snapshot(&server), &before, None);
+}

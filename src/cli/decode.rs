@@ -296,7 +296,8 @@ impl Decoder<'_> {
     }
 }
 
-fn image_values<'d>(
+/// The values of an image, one per column (`None` where the image lacks the column).
+pub fn image_values<'d>(
     table: &TableCtx,
     img: Option<binlog::row::RowImage<'d>>,
 ) -> binlog::Result<Option<Vec<Option<Value<'d>>>>> {

@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use binlog::flashback::{self, FileError, Options, Plan, Position, Release, Summary};
+use binlog::flashback::{
+    self, Begin, Commit, FileError, Options, Plan, Position, Release, Summary, UndoRows, UndoSink,
+};
 use binlog::{Binlog, BinlogFile};
 
+use super::decode::{image_values, TableCtx};
 use super::filters::FilterArgs;
 use super::output::{
     fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile,
@@ -35,8 +38,9 @@ pub struct Args {
     /// and time range.
     #[arg(long)]
     pub dry_run: bool,
-    /// Format of the --dry-run report.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    /// What to write: the undo as a binlog (default) or as SQL statements (`sql`); with
+    /// --dry-run, the report as lines (`table`, default) or one JSON object (`json`).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Binlog)]
     pub format: ReportFormat,
 }
 
@@ -77,12 +81,16 @@ Example:
       --stop-datetime '2026-11-21 10:05:00' -d shop -t shop.orders -o undo.bin
   mysqlbinlog undo.bin | mysql";
 
-/// Formats of the `--dry-run` report.
+/// Output formats of `flashback`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
-    /// Lines for people.
+    /// The undo as a binlog, for `mysqlbinlog undo.bin | mysql`.
+    Binlog,
+    /// The undo as SQL statements (as `decode --format sql` writes them).
+    Sql,
+    /// The --dry-run report as lines for people.
     Table,
-    /// One JSON object.
+    /// The --dry-run report as one JSON object.
     Json,
 }
 
@@ -129,8 +137,24 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         return Err(Failure::Message("--output (-o) is required".into()));
     };
     let mut output = OutputFile::create(target)?;
-    let (_, stats) =
-        flashback::write_binlog(&logs, &plan, &opts, output.writer()).map_err(located)?;
+    let stats = match args.format {
+        ReportFormat::Sql => {
+            let format = logs[0].format().clone();
+            let mut sink = SqlSink::new(&mut output, format, &args.files);
+            flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
+            sink.stats
+        }
+        ReportFormat::Binlog => {
+            flashback::write_binlog(&logs, &plan, &opts, output.writer())
+                .map_err(located)?
+                .1
+        }
+        ReportFormat::Table | ReportFormat::Json => {
+            return Err(Failure::Message(
+                "--format table and json are for --dry-run; write the undo as binlog or sql".into(),
+            ))
+        }
+    };
     output.commit()?;
     if plan.txns.is_empty() {
         eprintln!("binlog-tool: nothing selected to undo; the output holds no transaction");
@@ -165,7 +189,7 @@ fn position_text(files: &[PathBuf], p: Option<Position>) -> String {
 fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult<()> {
     let time = |t: Option<u32>| t.map(local_time).unwrap_or_else(|| "-".into());
     match args.format {
-        ReportFormat::Table => {
+        ReportFormat::Table | ReportFormat::Binlog | ReportFormat::Sql => {
             line(w, &format!("transactions: {}", s.transactions))?;
             line(w, &format!("rows events:  {}", s.rows_events))?;
             line(
@@ -251,4 +275,114 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
         }
     }
     Ok(())
+}
+
+/// Writes the undo as SQL statements: each undo transaction a BEGIN … COMMIT block, each
+/// reversed row a statement rendered as `decode --format sql` renders row changes.
+struct SqlSink<'w> {
+    out: &'w mut OutputFile,
+    format: binlog::Format,
+    files: &'w [PathBuf],
+    tables: std::collections::HashMap<u64, TableCtx>,
+    buf: String,
+    body: Vec<u8>,
+    stats: flashback::WriteStats,
+}
+
+impl<'w> SqlSink<'w> {
+    fn new(out: &'w mut OutputFile, format: binlog::Format, files: &'w [PathBuf]) -> SqlSink<'w> {
+        let mut buf = String::new();
+        buf.push_str("-- binlog-tool flashback: the undo as SQL\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
+        SqlSink {
+            out,
+            format,
+            files,
+            tables: Default::default(),
+            buf,
+            body: Vec::new(),
+            stats: flashback::WriteStats::default(),
+        }
+    }
+
+    fn flush(&mut self) -> binlog::Result<()> {
+        self.out
+            .write_all(self.buf.as_bytes())
+            .map_err(|e| binlog::Error::io(0, &e))?;
+        self.stats.bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl UndoSink for SqlSink<'_> {
+    fn begin(&mut self, b: &Begin) -> binlog::Result<()> {
+        use std::fmt::Write as _;
+        let file = self
+            .files
+            .get(b.txn.file as usize)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            self.buf,
+            "-- undo of {file}:{}-{}\nBEGIN;",
+            b.txn.start, b.txn.end
+        );
+        self.stats.transactions += 1;
+        Ok(())
+    }
+
+    fn table_map(
+        &mut self,
+        _ev: &binlog::Event,
+        tm: &binlog::event::TableMap,
+    ) -> binlog::Result<()> {
+        self.tables.insert(tm.table_id, TableCtx::new(tm, None)?);
+        Ok(())
+    }
+
+    fn rows(&mut self, r: &UndoRows) -> binlog::Result<()> {
+        use binlog::event::rows::{RowsEvent, RowsKind};
+        use binlog::sql::Change;
+        self.body.clear();
+        r.encode_body(&mut self.body);
+        let body = std::mem::take(&mut self.body);
+        let re = RowsEvent::parse(r.event_type, &body, 0, &self.format)?;
+        let table = self.tables.get(&re.table_id).ok_or_else(|| {
+            binlog::Error::malformed(r.source.data_offset, "undo rows without their table map")
+        })?;
+        let change = match re.kind {
+            RowsKind::Write => Change::Insert,
+            RowsKind::Delete => Change::Delete,
+            _ => Change::Update,
+        };
+        for row in binlog::row::Rows::new(&re, re.data, &table.info)? {
+            let row = row?;
+            let before = image_values(table, row.before)?;
+            let after = image_values(table, row.after)?;
+            binlog::sql::statement(
+                change,
+                &table.db,
+                &table.table,
+                &table.cols,
+                &table.key,
+                before.as_deref().unwrap_or(&[]),
+                after.as_deref().unwrap_or(&[]),
+                &mut self.buf,
+            );
+            self.buf.push('\n');
+            self.stats.rows += 1;
+        }
+        self.stats.rows_events += 1;
+        drop(re);
+        self.body = body;
+        if self.buf.len() > 1 << 16 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, _c: &Commit) -> binlog::Result<()> {
+        self.buf.push_str("COMMIT;\n");
+        self.flush()
+    }
 }
