@@ -31,6 +31,7 @@ impl Schema {
         let mut schema = Schema::default();
         let mut db = String::new();
         for stmt in statements(text) {
+            let stmt = strip_leading_comments(stmt);
             let words = tokens(stmt);
             let upper: Vec<String> = words
                 .iter()
@@ -129,6 +130,20 @@ fn statements(text: &str) -> Vec<&str> {
         out.push(text[start..].trim());
     }
     out
+}
+
+/// The statement without the comments (and blank lines) in front of it.
+fn strip_leading_comments(mut s: &str) -> &str {
+    loop {
+        s = s.trim_start();
+        if s.starts_with("--") || s.starts_with('#') {
+            s = s.find('\n').map_or("", |i| &s[i + 1..]);
+        } else if s.starts_with("/*") && !s.starts_with("/*!") {
+            s = s.find("*/").map_or("", |i| &s[i + 2..]);
+        } else {
+            return s;
+        }
+    }
 }
 
 /// Words of a statement: quoted identifiers whole, punctuation separate; enough to find
@@ -353,7 +368,8 @@ mod tests {
     #[test]
     fn reads_mysqldump_output() {
         let text = r#"
--- MySQL dump
+-- MySQL dump, with a comment right before a statement
+/* and a block comment */
 /*!40101 SET NAMES utf8mb4 */;
 USE `shop`;
 DROP TABLE IF EXISTS `orders`;

@@ -4,6 +4,7 @@ mod bigtxn;
 mod cli;
 mod common;
 mod corpus;
+mod decode;
 mod flashback;
 mod fuzz_smoke;
 mod pitr;

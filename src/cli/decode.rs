@@ -310,6 +310,33 @@ pub fn image_values<'d>(
     Ok(Some(v))
 }
 
+/// Adds what a reader should know to an error about a table with TIME, DATETIME or
+/// TIMESTAMP columns in MariaDB's 5.3 format, whose precision binlogs do not record.
+fn with_hint(e: binlog::Error, table: &TableCtx, format: &Format) -> binlog::Error {
+    use binlog::row::column::ColumnType;
+    let old = table.info.columns.iter().any(|c| {
+        matches!(
+            c.real_type,
+            ColumnType::TIME | ColumnType::DATETIME | ColumnType::TIMESTAMP
+        )
+    });
+    if old && format.flavor == binlog::Flavor::MariaDb {
+        binlog::Error::new(
+            binlog::ErrorKind::Unsupported(format!(
+                "{} (table {}.{} has TIME/DATETIME/TIMESTAMP columns of the old format; if they \
+                 were created with mysql56_temporal_format=OFF and fractional seconds, binlogs do \
+                 not record their size and no reader can decode them)",
+                e.kind(),
+                table.db,
+                table.table
+            )),
+            e.offset(),
+        )
+    } else {
+        e
+    }
+}
+
 /// The value of a USER_VAR event as an SQL literal.
 fn user_var_literal(u: &binlog::event::UserVar, out: &mut String) {
     let Some(v) = &u.value else {
@@ -396,12 +423,16 @@ fn decode_txn(
                     return Ok(());
                 }
                 let rows_data = re.rows_data()?;
-                for row in Rows::new(&re, &rows_data, &table.info)? {
-                    let row = row?;
-                    let before = image_values(table, row.before)?;
-                    let after = image_values(table, row.after)?;
-                    d.row_change(&t, ev, table, re.kind, before, after);
-                }
+                let decoded = (|| -> binlog::Result<()> {
+                    for row in Rows::new(&re, &rows_data, &table.info)? {
+                        let row = row?;
+                        let before = image_values(table, row.before)?;
+                        let after = image_values(table, row.after)?;
+                        d.row_change(&t, ev, table, re.kind, before, after);
+                    }
+                    Ok(())
+                })();
+                decoded.map_err(|e| with_hint(e, table, format))?;
             }
             EventData::MariadbGtid(g) => {
                 // MariaDB's GTID stands for the XA START of a prepared XA transaction.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use binlog::event::payload::payload_events;
 use binlog::{Event, EventData, Format};
 
-use super::output::{fail_at, json_bytes, json_str, open, stdout, CliResult};
+use super::output::{fail_at, json_str, open, stdout, CliResult};
 use super::render::event_info;
 
 /// List events as SHOW BINLOG EVENTS does: Log_name, Pos, Event_type, Server_id,
@@ -103,7 +103,7 @@ impl Printer<'_> {
                     let _ = write!(b, ",\"in_payload\":true,\"payload_offset\":{}", ev.offset());
                 }
                 b.push_str(",\"info\":");
-                json_bytes(b, info.as_bytes());
+                json_str(b, &info);
                 b.push('}');
             }
         }
