@@ -407,3 +407,55 @@ fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     }
     Ok(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventData;
+
+    /// A MySQL 3.23-style file: START_EVENT_V3 with binlog version 1 and 13-byte headers.
+    #[test]
+    fn v1_files_are_listed_and_decoded() {
+        let mut f = MAGIC.to_vec();
+        let mut event = |t: u8, body: &[u8]| {
+            let len = (13 + body.len()) as u32;
+            f.extend_from_slice(&1_000_000u32.to_le_bytes());
+            f.push(t);
+            f.extend_from_slice(&7u32.to_le_bytes());
+            f.extend_from_slice(&len.to_le_bytes());
+            f.extend_from_slice(body);
+        };
+        let mut start = vec![1u8, 0];
+        let mut version = b"3.23.58-log".to_vec();
+        version.resize(50, 0);
+        start.extend_from_slice(&version);
+        start.extend_from_slice(&1_000_000u32.to_le_bytes());
+        event(1, &start);
+        let mut q = Vec::new();
+        q.extend_from_slice(&5u32.to_le_bytes()); // thread id
+        q.extend_from_slice(&0u32.to_le_bytes()); // exec time
+        q.push(4); // db length
+        q.extend_from_slice(&0u16.to_le_bytes()); // error code
+        q.extend_from_slice(b"test\0insert into t values (1)");
+        event(2, &q);
+        event(3, &[]);
+        let log = Binlog::parse(&f).unwrap();
+        assert_eq!(log.format().binlog_version, 1);
+        assert_eq!(log.format().header_len, 13);
+        let mut events = log.events();
+        let mut types = Vec::new();
+        while let Some(ev) = events.next() {
+            let ev = ev.unwrap();
+            types.push(ev.event_type());
+            if let EventData::Query(q) = ev.decode(events.format()).unwrap() {
+                assert_eq!(q.db, b"test");
+                assert_eq!(q.query, b"insert into t values (1)");
+                assert_eq!(q.status, None);
+            }
+        }
+        assert_eq!(
+            types,
+            [EventType::START_V3, EventType::QUERY, EventType::STOP]
+        );
+    }
+}

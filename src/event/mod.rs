@@ -268,6 +268,8 @@ pub enum EventData<'a> {
     GtidList(GtidList<'a>),
     /// MariaDB START_ENCRYPTION_EVENT (164).
     StartEncryption(StartEncryption<'a>),
+    /// MariaDB PARTIAL_ROW_DATA_EVENT (172): a fragment of a big rows event.
+    PartialRowData(rows::PartialRowData<'a>),
     /// Any other type: the body, kept as it is.
     Other(&'a [u8]),
 }
@@ -327,6 +329,9 @@ impl<'a> EventData<'a> {
             EventType::MARIADB_START_ENCRYPTION => {
                 EventData::StartEncryption(StartEncryption::parse(body, offset)?)
             }
+            EventType::MARIADB_PARTIAL_ROW_DATA => {
+                EventData::PartialRowData(rows::PartialRowData::parse(body, offset)?)
+            }
             _ => EventData::Other(body),
         })
     }
@@ -358,6 +363,7 @@ impl<'a> EventData<'a> {
             EventData::MariadbGtid(e) => e.encode(out),
             EventData::GtidList(e) => e.encode(out),
             EventData::StartEncryption(e) => e.encode(out),
+            EventData::PartialRowData(e) => e.encode(out),
             EventData::Other(b) => out.extend_from_slice(b),
         }
     }

@@ -294,9 +294,93 @@ pub enum ExtraInfo<'a> {
     },
 }
 
+/// `FL_ORIG_EVENT_SIZE`: the first fragment carries the original event's size.
+pub const FL_ORIG_EVENT_SIZE: u8 = 0x01;
+
+/// MariaDB PARTIAL_ROW_DATA_EVENT (172, MariaDB 12.3+): one fragment of a rows event too big
+/// for one event. The chunks of fragments 1..=total, concatenated, are the original rows
+/// event (its common header and body, without its checksum).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PartialRowData<'a> {
+    /// Number of fragments of the original event.
+    pub total_fragments: u32,
+    /// This fragment's number, from 1.
+    pub seq_no: u32,
+    /// Flags (`FL_ORIG_EVENT_SIZE`).
+    pub flags: u8,
+    /// The original event's size, on the first fragment.
+    pub original_size: Option<u64>,
+    /// This fragment's bytes of the original event.
+    pub chunk: &'a [u8],
+}
+
+impl std::fmt::Debug for PartialRowData<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartialRowData")
+            .field("total_fragments", &self.total_fragments)
+            .field("seq_no", &self.seq_no)
+            .field("original_size", &self.original_size)
+            .field("chunk", &Short(self.chunk))
+            .finish()
+    }
+}
+
+impl<'a> PartialRowData<'a> {
+    /// Parses the body.
+    pub fn parse(body: &'a [u8], offset: u64) -> Result<PartialRowData<'a>> {
+        let mut c = Cursor::new(body, offset);
+        let total_fragments = c.u32()?;
+        let seq_no = c.u32()?;
+        let flags = c.u8()?;
+        if seq_no == 0 || seq_no > total_fragments {
+            return Err(c.malformed(format!("fragment {seq_no} of {total_fragments}")));
+        }
+        let original_size = if flags & FL_ORIG_EVENT_SIZE != 0 {
+            Some(c.u64()?)
+        } else {
+            None
+        };
+        Ok(PartialRowData {
+            total_fragments,
+            seq_no,
+            flags,
+            original_size,
+            chunk: c.rest(),
+        })
+    }
+
+    /// Appends the body.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.total_fragments.to_le_bytes());
+        out.extend_from_slice(&self.seq_no.to_le_bytes());
+        out.push(self.flags);
+        if let Some(n) = self.original_size {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out.extend_from_slice(self.chunk);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_row_data_round_trip() {
+        let p = PartialRowData {
+            total_fragments: 3,
+            seq_no: 1,
+            flags: FL_ORIG_EVENT_SIZE,
+            original_size: Some(70_000),
+            chunk: &[1, 2, 3],
+        };
+        let mut b = Vec::new();
+        p.encode(&mut b);
+        assert_eq!(PartialRowData::parse(&b, 0).unwrap(), p);
+        let mut bad = b.clone();
+        bad[4] = 4;
+        assert!(PartialRowData::parse(&bad, 0).is_err());
+    }
 
     #[test]
     fn type_table_is_consistent() {
