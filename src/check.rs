@@ -112,9 +112,6 @@ fn event(
                     return Err(e);
                 }
             }
-            if !tm.optional.is_empty() {
-                tm.optional_metadata(&tm.columns()?)?;
-            }
         }
         EventData::Rows(re) => {
             let table = tables.get(&re.table_id).ok_or_else(|| {

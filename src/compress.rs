@@ -28,7 +28,9 @@ pub fn mariadb_uncompress(block: &[u8], offset: u64) -> Result<Vec<u8>> {
     if len > MAX_UNCOMPRESSED {
         return Err(err(format!("uncompressed length {len} is too large")));
     }
-    let mut out = Vec::with_capacity(len as usize);
+    // The length field is only a hint until zlib agrees: reserve what the block can
+    // plausibly hold, not what it claims.
+    let mut out = Vec::with_capacity(len.min(block.len() as u64 * 16) as usize);
     let mut z = flate2::read::ZlibDecoder::new(&rest[lenlen..]).take(len + 1);
     z.read_to_end(&mut out).map_err(|e| err(e.to_string()))?;
     if out.len() as u64 != len {
@@ -66,7 +68,7 @@ pub fn zstd_uncompress(data: &[u8], expected: Option<u64>, offset: u64) -> Resul
     if cap > MAX_UNCOMPRESSED {
         return Err(err(format!("uncompressed size {cap} is too large")));
     }
-    let mut out = Vec::with_capacity(cap as usize);
+    let mut out = Vec::with_capacity(cap.min(data.len() as u64 * 32) as usize);
     let dec = zstd::stream::read::Decoder::new(data).map_err(|e| err(e.to_string()))?;
     dec.take(MAX_UNCOMPRESSED + 1)
         .read_to_end(&mut out)

@@ -5,8 +5,10 @@
 //! transaction never selects half of it.
 //! - `start_position`/`stop_position`: the transaction lies within `[start, stop)`.
 //! - `start_time`/`stop_time`: its commit (its last event's timestamp) is within
-//!   `[start, stop)` — `stop_time` keeps what committed before it, as mysqlbinlog's
-//!   `--stop-datetime` does.
+//!   `[start, stop)`. mysqlbinlog's `--stop-datetime` stops at the first event at or after
+//!   the time, so what it applies is what committed before it; selecting by commit time
+//!   gives the same transactions when commit times grow through the file (they do, but for
+//!   the seconds a busy server's group commit can interleave), and never a half of one.
 //! - GTID sets: a transaction without a GTID is never in an include set.
 //! - Databases, tables and kinds select rows events inside a transaction.
 
@@ -138,10 +140,15 @@ impl Filter {
         self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
     }
 
-    /// Whether a statement (DDL, statement-format DML) in database `db` concerns the
-    /// selection: always, unless databases are named and `db` is not one of them.
-    pub fn selects_statement_db(&self, db: &[u8]) -> bool {
-        self.databases.is_empty() || self.databases.iter().any(|d| d.as_bytes() == db)
+    /// Whether a statement (DDL, statement-format DML) run in database `db` may concern
+    /// the selection: not when the databases or tables named all lie in other databases.
+    /// A statement without a current database may concern anything.
+    pub fn statement_concerns(&self, db: &[u8]) -> bool {
+        if db.is_empty() {
+            return true;
+        }
+        (self.databases.is_empty() || self.databases.iter().any(|d| d.as_bytes() == db))
+            && (self.tables.is_empty() || self.tables.iter().any(|p| like(p.db.as_bytes(), db)))
     }
 }
 

@@ -109,8 +109,13 @@ impl RowLayout {
         let mut pos = 0usize;
         let mut rows = 0u64;
         while pos < data.len() {
+            let start = pos;
             for widths in images {
                 pos = image_end(data, pos, widths)?;
+            }
+            if pos == start {
+                // Rows of no bytes: let the reference walk report the event.
+                return None;
             }
             rows += 1;
         }

@@ -195,6 +195,7 @@ pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
                 let names: Vec<&[u8]> = m
                     .iter()
                     .enumerate()
+                    .take(64)
                     .filter(|(j, _)| bits >> j & 1 == 1)
                     .map(|(_, n)| n.as_slice())
                     .collect();
@@ -304,7 +305,7 @@ pub fn statement(
         Change::Update => {
             let _ = write!(out, "UPDATE {target} SET ");
             let mut first = true;
-            for i in 0..cols.len() {
+            for (i, col) in cols.iter().enumerate() {
                 let Some(Some(a)) = after.get(i) else {
                     continue;
                 };
@@ -318,9 +319,9 @@ pub fn statement(
                 first = false;
                 name(i, out);
                 out.push_str(" = ");
-                let mut c = cols[i].clone();
+                let mut c = col.clone();
                 if c.name.is_none() {
-                    c.name = Some(cols[i].display_name(i));
+                    c.name = Some(col.display_name(i));
                 }
                 literal(a, &c, out);
             }

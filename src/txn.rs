@@ -200,6 +200,8 @@ enum State {
     AfterGtid,
     /// Waiting for the one statement that ends a standalone group.
     Statement,
+    /// Rows events without BEGIN: until the one that ends the statement.
+    Implicit,
 }
 
 /// Iterator of [`Group`]s over an [`Events`] walk.
@@ -298,7 +300,11 @@ impl<'a> Transactions<'a> {
                 // Rows events without BEGIN (very old servers) form an implicit
                 // transaction that ends with the statement's last rows event.
                 txn.kind = TxnKind::Dml;
-                State::Open
+                if ends_statement(&first, &format) {
+                    txn.finish(&first, TxnEnd::Statement);
+                    return Some(Ok(Group::Transaction(txn)));
+                }
+                State::Implicit
             }
         };
         loop {
@@ -312,7 +318,10 @@ impl<'a> Transactions<'a> {
                 Some(Ok(ev)) => ev,
             };
             let t = ev.event_type();
-            if ev.is_encrypted() || is_control(t) || t.is_gtid() {
+            let begins = matches!(state, State::Open | State::Implicit)
+                && t == EventType::QUERY
+                && matches!(classify(&ev, &format), First::Begin { .. });
+            if ev.is_encrypted() || is_control(t) || t.is_gtid() || begins {
                 // Another group starts: this one was cut off.
                 self.lookahead = Some(ev);
                 break;
@@ -367,6 +376,12 @@ impl<'a> Transactions<'a> {
                     if t.is_rows() || t == EventType::TABLE_MAP {
                         txn.kind = TxnKind::Dml;
                         state = State::Open;
+                    }
+                }
+                State::Implicit => {
+                    if ends_statement(&ev, &format) {
+                        txn.finish(&ev, TxnEnd::Statement);
+                        break;
                     }
                 }
                 State::Open => match t {
@@ -450,6 +465,12 @@ impl Transaction {
         self.end_kind = end;
         self.end_event = Some(ev.offset());
     }
+}
+
+/// Whether `ev` is a rows event flagged as its statement's last.
+fn ends_statement(ev: &Event, format: &Format) -> bool {
+    ev.event_type().is_rows()
+        && matches!(ev.decode(format), Ok(EventData::Rows(r)) if r.is_stmt_end())
 }
 
 /// What the first event of a group says about its shape.

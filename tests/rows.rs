@@ -68,7 +68,16 @@ type Tables = HashMap<u64, (TableInfo, Vec<u8>)>;
 fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, payload: bool) {
     let mut events = events.verify_checksums(false);
     while let Some(ev) = events.next() {
-        let Ok(ev) = ev else { return };
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                // Files truncated on purpose end with an error; any other may not.
+                if !(file.contains("truncated") || file.contains("bug11747416")) {
+                    t.errors.push(format!("{file}: walk: {e}"));
+                }
+                return;
+            }
+        };
         let format = events.shared_format();
         match ev.decode(&format) {
             Ok(EventData::TableMap(tm)) => match TableInfo::from_table_map(&tm) {
@@ -88,7 +97,13 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
                 if UNDECODABLE_TABLES.contains(&name.as_slice()) {
                     continue;
                 }
-                let Ok(data) = re.rows_data() else { continue };
+                let data = match re.rows_data() {
+                    Ok(d) => d,
+                    Err(e) => {
+                        t.errors.push(format!("{file} @{}: {e}", ev.offset()));
+                        continue;
+                    }
+                };
                 let rows = match Rows::new(&re, &data, table) {
                     Ok(r) => r,
                     Err(e) => {
@@ -118,11 +133,10 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
                     }
                 }
             }
-            Ok(EventData::TransactionPayload(p)) if !payload => {
-                if let Ok(inner) = p.decompress() {
-                    walk_rows(payload_events(&inner, &format), file, tables, t, true);
-                }
-            }
+            Ok(EventData::TransactionPayload(p)) if !payload => match p.decompress() {
+                Ok(inner) => walk_rows(payload_events(&inner, &format), file, tables, t, true),
+                Err(e) => t.errors.push(format!("{file} @{}: {e}", ev.offset())),
+            },
             _ => {}
         }
     }

@@ -461,41 +461,34 @@ fn decode_txn(
                 let control = q.is_begin() || q.is_commit() || q.is_rollback();
                 if xa {
                     d.statement(&t, ev, b"", &text);
-                } else if !control && filter.selects_statement_db(q.db) {
+                } else if !control && filter.statement_concerns(q.db) {
                     d.statement(&t, ev, q.db, &text);
                 }
             }
-            EventData::UserVar(u) => {
-                if d.format == DecodeFormat::Sql {
-                    d.buf.push_str("SET @");
-                    sql::quote_ident(&String::from_utf8_lossy(u.name), &mut d.buf);
-                    d.buf.push_str(" := ");
-                    user_var_literal(&u, &mut d.buf);
-                    d.buf.push_str(";\n");
-                }
+            // Statement-format context, for the statements that follow.
+            EventData::UserVar(u) if d.format == DecodeFormat::Sql => {
+                d.buf.push_str("SET @");
+                sql::quote_ident(&String::from_utf8_lossy(u.name), &mut d.buf);
+                d.buf.push_str(" := ");
+                user_var_literal(&u, &mut d.buf);
+                d.buf.push_str(";\n");
             }
-            EventData::Intvar(i) => {
-                if d.format == DecodeFormat::Sql {
-                    let _ = writeln!(d.buf, "SET {}={};", i.name(), i.value);
-                }
+            EventData::Intvar(i) if d.format == DecodeFormat::Sql => {
+                let _ = writeln!(d.buf, "SET {}={};", i.name(), i.value);
             }
-            EventData::Rand(r) => {
-                if d.format == DecodeFormat::Sql {
-                    let _ = writeln!(
-                        d.buf,
-                        "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
-                        r.seed1, r.seed2
-                    );
-                }
+            EventData::Rand(r) if d.format == DecodeFormat::Sql => {
+                let _ = writeln!(
+                    d.buf,
+                    "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
+                    r.seed1, r.seed2
+                );
             }
-            EventData::XaPrepare(x) => {
-                if d.format == DecodeFormat::Sql {
-                    let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
-                    if x.one_phase {
-                        let _ = writeln!(d.buf, "XA COMMIT {xid} ONE PHASE;");
-                    } else {
-                        let _ = writeln!(d.buf, "XA PREPARE {xid};");
-                    }
+            EventData::XaPrepare(x) if d.format == DecodeFormat::Sql => {
+                let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
+                if x.one_phase {
+                    let _ = writeln!(d.buf, "XA COMMIT {xid} ONE PHASE;");
+                } else {
+                    let _ = writeln!(d.buf, "XA PREPARE {xid};");
                 }
             }
             _ => {}

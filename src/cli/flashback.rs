@@ -31,6 +31,10 @@ pub struct Args {
     /// Which transactions and rows to undo.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns, for
+    /// `--format sql` on binlogs whose TABLE_MAP events carry no names.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
     /// Leave DDL in the selection out (noted on stderr) instead of refusing.
     #[arg(long)]
     pub skip_ddl: bool,
@@ -139,8 +143,14 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut output = OutputFile::create(target)?;
     let stats = match args.format {
         ReportFormat::Sql => {
-            let format = logs[0].format().clone();
-            let mut sink = SqlSink::new(&mut output, format, &args.files);
+            let schema = match &args.schema {
+                Some(p) => Some(binlog::schema::Schema::parse(
+                    &std::fs::read_to_string(p)
+                        .map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?,
+                )),
+                None => None,
+            };
+            let mut sink = SqlSink::new(&mut output, &args.files, schema);
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
         }
@@ -281,25 +291,27 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
 /// reversed row a statement rendered as `decode --format sql` renders row changes.
 struct SqlSink<'w> {
     out: &'w mut OutputFile,
-    format: binlog::Format,
     files: &'w [PathBuf],
+    schema: Option<binlog::schema::Schema>,
     tables: std::collections::HashMap<u64, TableCtx>,
     buf: String,
-    body: Vec<u8>,
     stats: flashback::WriteStats,
 }
 
 impl<'w> SqlSink<'w> {
-    fn new(out: &'w mut OutputFile, format: binlog::Format, files: &'w [PathBuf]) -> SqlSink<'w> {
+    fn new(
+        out: &'w mut OutputFile,
+        files: &'w [PathBuf],
+        schema: Option<binlog::schema::Schema>,
+    ) -> SqlSink<'w> {
         let mut buf = String::new();
         buf.push_str("-- binlog-tool flashback: the undo as SQL\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
         SqlSink {
             out,
-            format,
             files,
+            schema,
             tables: Default::default(),
             buf,
-            body: Vec::new(),
             stats: flashback::WriteStats::default(),
         }
     }
@@ -333,32 +345,42 @@ impl UndoSink for SqlSink<'_> {
 
     fn table_map(
         &mut self,
-        _ev: &binlog::Event,
+        ev: &binlog::Event,
         tm: &binlog::event::TableMap,
     ) -> binlog::Result<()> {
-        self.tables.insert(tm.table_id, TableCtx::new(tm, None)?);
+        let ctx = TableCtx::new(tm, self.schema.as_ref())?;
+        if ctx.cols.iter().any(|c| c.name.is_none()) {
+            return Err(binlog::Error::unsupported(
+                ev.offset(),
+                format!(
+                    "table {}.{} has no column names in the binlog (binlog_row_metadata=MINIMAL): \
+                     name them with --schema (CREATE TABLE statements) to write SQL",
+                    ctx.db, ctx.table
+                ),
+            ));
+        }
+        self.tables.insert(tm.table_id, ctx);
         Ok(())
     }
 
     fn rows(&mut self, r: &UndoRows) -> binlog::Result<()> {
-        use binlog::event::rows::{RowsEvent, RowsKind};
+        use binlog::event::rows::RowsKind;
         use binlog::sql::Change;
-        self.body.clear();
-        r.encode_body(&mut self.body);
-        let body = std::mem::take(&mut self.body);
-        let re = RowsEvent::parse(r.event_type, &body, 0, &self.format)?;
-        let table = self.tables.get(&re.table_id).ok_or_else(|| {
+        let table = self.tables.get(&r.source.table_id).ok_or_else(|| {
             binlog::Error::malformed(r.source.data_offset, "undo rows without their table map")
         })?;
-        let change = match re.kind {
-            RowsKind::Write => Change::Insert,
-            RowsKind::Delete => Change::Delete,
-            _ => Change::Update,
-        };
-        for row in binlog::row::Rows::new(&re, re.data, &table.info)? {
-            let row = row?;
+        // The source's rows, undone last first: an insert is deleted, a delete inserted
+        // again, an update applied with its images swapped.
+        let rows: Vec<_> = binlog::row::Rows::new(r.source, r.data, &table.info)?
+            .collect::<binlog::Result<_>>()?;
+        for row in rows.iter().rev() {
             let before = image_values(table, row.before)?;
             let after = image_values(table, row.after)?;
+            let (change, before, after) = match r.source.kind {
+                RowsKind::Write => (Change::Delete, after, None),
+                RowsKind::Delete => (Change::Insert, None, before),
+                _ => (Change::Update, after, before),
+            };
             binlog::sql::statement(
                 change,
                 &table.db,
@@ -373,8 +395,6 @@ impl UndoSink for SqlSink<'_> {
             self.stats.rows += 1;
         }
         self.stats.rows_events += 1;
-        drop(re);
-        self.body = body;
         if self.buf.len() > 1 << 16 {
             self.flush()?;
         }

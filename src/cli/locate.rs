@@ -102,13 +102,11 @@ fn each_transaction(
         let file = open(path)?;
         let log = file.binlog().map_err(|e| fail_at(path, &e))?;
         for g in Transactions::new(log.events().verify_checksums(false)) {
-            match g.map_err(|e| fail_at(path, &e))? {
-                Group::Transaction(t) if t.is_complete() => {
-                    if f(path, t) {
-                        return Ok(());
-                    }
-                }
-                _ => {}
+            let Group::Transaction(t) = g.map_err(|e| fail_at(path, &e))? else {
+                continue;
+            };
+            if t.is_complete() && f(path, t) {
+                return Ok(());
             }
         }
     }

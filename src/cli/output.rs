@@ -13,6 +13,8 @@ pub enum Failure {
     BrokenPipe,
     /// Anything else: one line for the user.
     Message(String),
+    /// A bug: the panic hook has printed its line.
+    Panicked,
 }
 
 /// Result of a command.

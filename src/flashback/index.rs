@@ -214,15 +214,7 @@ pub fn excerpt(text: &[u8]) -> String {
 /// Whether a statement run in database `db` may concern the selection: not when the
 /// databases or tables named all lie in other databases.
 pub fn statement_concerns(opts: &Options, db: &[u8]) -> bool {
-    let f = &opts.filter;
-    if db.is_empty() {
-        return true;
-    }
-    (f.databases.is_empty() || f.databases.iter().any(|d| d.as_bytes() == db))
-        && (f.tables.is_empty()
-            || f.tables
-                .iter()
-                .any(|p| crate::filter::like(p.db.as_bytes(), db)))
+    opts.filter.statement_concerns(db)
 }
 
 /// Walks a transaction's events and fills `idx` with the rows events the options select,

@@ -75,10 +75,10 @@ pub fn write_binlog<W: Write>(
     };
     let w = sink.writer;
     let pos = w.position();
-    let out = w
-        .finish_with_stop(stop)
-        .map_err(|e| FileError::output(e.shifted(pos)))?;
-    stats.bytes = pos + 19 + if first.format().has_checksum() { 4 } else { 0 };
+    let out = w.finish_with_stop(stop).map_err(FileError::output)?;
+    let stop_len =
+        u64::from(first.format().header_len) + if first.format().has_checksum() { 4 } else { 0 };
+    stats.bytes = pos + stop_len;
     Ok((out, stats))
 }
 

@@ -165,11 +165,9 @@ impl<'d, 't> Rows<'d, 't> {
         Ok(Rows {
             data,
             pos: 0,
-            base: if event.compressed {
-                0
-            } else {
-                event.data_offset
-            },
+            // Offsets inside a compressed block's data are counted from the block's start:
+            // errors then point into the event, past its header.
+            base: event.data_offset,
             table,
             kind: event.kind,
             before_cols: event.columns,

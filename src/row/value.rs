@@ -155,6 +155,16 @@ pub fn decode<'a>(
         }
     };
     let fsp = col.meta1().min(6);
+    let too_fine = |micros: u32| -> Result<()> {
+        if micros >= 1_000_000 {
+            Err(Error::malformed(
+                offset,
+                format!("fraction of {micros} µs in a temporal value"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
     let v = match col.real_type {
         ColumnType::TINY => int(8),
         ColumnType::SHORT => int(16),
@@ -176,9 +186,17 @@ pub fn decode<'a>(
         ColumnType::YEAR => Value::Year(if b[0] == 0 { 0 } else { 1900 + u16::from(b[0]) }),
         ColumnType::DATE | ColumnType::NEWDATE => Value::Date(temporal::decode_date(b)),
         ColumnType::TIME => Value::Time(temporal::decode_time_old(b), 0),
-        ColumnType::TIME2 => Value::Time(temporal::decode_time2(b, fsp), fsp),
+        ColumnType::TIME2 => {
+            let t = temporal::decode_time2(b, fsp);
+            too_fine(t.micros)?;
+            Value::Time(t, fsp)
+        }
         ColumnType::DATETIME => Value::DateTime(temporal::decode_datetime_old(b), 0),
-        ColumnType::DATETIME2 => Value::DateTime(temporal::decode_datetime2(b, fsp), fsp),
+        ColumnType::DATETIME2 => {
+            let t = temporal::decode_datetime2(b, fsp);
+            too_fine(t.micros)?;
+            Value::DateTime(t, fsp)
+        }
         ColumnType::TIMESTAMP => Value::Timestamp {
             secs: le_uint(b) as u32,
             micros: 0,
@@ -186,6 +204,7 @@ pub fn decode<'a>(
         },
         ColumnType::TIMESTAMP2 => {
             let (secs, micros) = temporal::decode_timestamp2(b, fsp);
+            too_fine(micros)?;
             Value::Timestamp { secs, micros, fsp }
         }
         ColumnType::BIT => Value::Bit(be_uint(b)),
