@@ -326,15 +326,31 @@ fn info_reads_the_files_of_an_index_in_order() {
     }
     let index = dir.path().join("mariadb-bin.index");
     std::fs::write(&index, "./mariadb-bin.000001\n./mariadb-bin.000002\n").unwrap();
-    let r = tool(&["info", "--format", "json", "--index"]).arg(&index).ok();
+    let r = tool(&["info", "--format", "json", "--index"])
+        .arg(&index)
+        .ok();
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let a = v.as_array().unwrap();
     assert_eq!(a.len(), 2);
-    assert!(a[0]["file"].as_str().unwrap().ends_with("mariadb-bin.000001"));
-    assert!(a[1]["file"].as_str().unwrap().ends_with("mariadb-bin.000002"));
+    assert!(a[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("mariadb-bin.000001"));
+    assert!(a[1]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("mariadb-bin.000002"));
     // Time and GTID ranges follow one another: the second file starts where the first ends.
     assert!(a[0]["last_timestamp"].as_u64() <= a[1]["first_timestamp"].as_u64().map(|t| t + 1));
     assert_eq!(a[0]["next_file"], "mariadb-bin.000002");
-    assert!(a[1]["gtid_list"].as_str().unwrap().contains("0-1-60"), "{}", a[1]["gtid_list"]);
-    assert!(a[1]["gtids"].as_str().unwrap().starts_with("0-1-61.."), "{}", a[1]["gtids"]);
+    assert!(
+        a[1]["gtid_list"].as_str().unwrap().contains("0-1-60"),
+        "{}",
+        a[1]["gtid_list"]
+    );
+    assert!(
+        a[1]["gtids"].as_str().unwrap().starts_with("0-1-61.."),
+        "{}",
+        a[1]["gtids"]
+    );
 }

@@ -366,28 +366,6 @@ pub fn table_info(tm: &TableMap) -> Result<TableInfo> {
     Ok(TableInfo::new(columns, unsigned))
 }
 
-/// A cache of [`TableInfo`]s by table id, rebuilt when a TABLE_MAP with that id differs
-/// from the one cached (same table, same layout: the common case is one build per table).
-#[derive(Debug, Default)]
-pub struct TableCache {
-    by_id: HashMap<u64, (Vec<u8>, TableInfo)>,
-}
-
-impl TableCache {
-    /// The layout of the table `tm` (whose event body is `body`) maps.
-    pub fn get(&mut self, tm: &TableMap, body: &[u8]) -> Result<&TableInfo> {
-        let fresh = match self.by_id.get(&tm.table_id) {
-            Some((b, _)) => b.as_slice() != body,
-            None => true,
-        };
-        if fresh {
-            let info = table_info(tm)?;
-            self.by_id.insert(tm.table_id, (body.to_vec(), info));
-        }
-        Ok(&self.by_id[&tm.table_id].1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,9 +18,10 @@ use crate::reader::Binlog;
 use crate::writer::Stamp;
 use crate::Format;
 
-use super::index::{index_transaction, RowsRef, TableCache, TxnBytes, TxnIndex};
+use super::index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
 use super::reverse::{row_spans, RowSpan, UndoRows};
 use super::{FileError, Options, Plan, Releaser, UndoTxn};
+use crate::table_cache::TableCache;
 
 /// The start of an undo transaction.
 #[derive(Debug)]
@@ -189,7 +190,12 @@ impl Walker {
                     "not a TABLE_MAP event",
                 )));
             };
-            let table = self.tables.get(&tm, tm_ev.body()).map_err(input)?;
+            let table = self
+                .tables
+                .insert(&tm, tm_ev.body())
+                .info
+                .as_ref()
+                .map_err(|e| input(e.clone()))?;
             let ev = bytes.event_at(r.offset).map_err(input)?;
             let EventData::Rows(re) = ev.decode(format).map_err(input)? else {
                 return Err(input(Error::malformed(r.offset, "not a rows event")));
