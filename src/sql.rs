@@ -118,11 +118,11 @@ pub fn string_literal(text: &[u8], out: &mut String) {
     }
 }
 
-/// Appends a float with the shortest digits that read back to it, in scientific notation
-/// (so the server reads it as a floating-point literal, not a DECIMAL).
-fn float_literal(f: f64, shortest: String, out: &mut String) {
+/// Appends a double with the shortest digits that read back to it (plain or scientific
+/// notation; a plain one is read as an exact DECIMAL, which converts to the same double).
+fn float_literal(f: f64, out: &mut String) {
     if f.is_finite() {
-        out.push_str(&shortest);
+        out.push_str(ryu::Buffer::new().format_finite(f));
     } else {
         out.push_str("NULL");
     }
@@ -132,19 +132,12 @@ fn float_literal(f: f64, shortest: String, out: &mut String) {
 pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
     match v {
         Value::Null => out.push_str("NULL"),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        Value::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
         // A FLOAT's exact value as a double: its shortest f32 digits could read back as a
         // double just past FLT_MAX, which strict mode refuses.
-        Value::Float(f) => {
-            let d = f64::from(*f);
-            float_literal(d, format!("{d:e}"), out)
-        }
-        Value::Double(f) => float_literal(*f, format!("{f:e}"), out),
+        Value::Float(f) => float_literal(f64::from(*f), out),
+        Value::Double(f) => float_literal(*f, out),
         Value::Decimal(d) => out.push_str(d),
         Value::Year(y) => {
             let _ = write!(out, "{y}");
@@ -224,17 +217,9 @@ pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
         },
         Value::JsonDiff(b) => {
             // Only meaningful as the right-hand side of `SET col = …`.
-            let name = col.display_name(0);
             let mut q = String::new();
-            quote_ident(&name, &mut q);
-            match jsondiff::parse_diffs(b) {
-                Ok(diffs) => {
-                    let mut s = String::new();
-                    jsondiff::diffs_to_text(&diffs, &q, &mut s);
-                    out.push_str(&s);
-                }
-                Err(_) => out.push_str(&q),
-            }
+            quote_ident(&col.display_name(0), &mut q);
+            diff_literal(b, &q, out);
         }
         Value::Geometry(b) | Value::Vector(b) => hex_literal(b, out),
     }
@@ -260,117 +245,167 @@ pub enum Change {
     Delete,
 }
 
-/// The statement text for a change of one row of `db.table`, whose images are given as a
-/// value (or `None` when absent from the image) per column. `key` lists the primary key
-/// columns; without one, WHERE uses every comparable column present in the before-image.
-#[allow(clippy::too_many_arguments)]
-pub fn statement(
-    change: Change,
-    db: &str,
-    table: &str,
-    cols: &[ColumnInfo],
-    key: &[usize],
-    before: &[Option<Value>],
-    after: &[Option<Value>],
-    out: &mut String,
-) {
-    let name = |i: usize, out: &mut String| quote_ident(&cols[i].display_name(i), out);
-    let mut target = String::new();
-    quote_ident(db, &mut target);
-    target.push('.');
-    quote_ident(table, &mut target);
-    match change {
-        Change::Insert => {
-            let present: Vec<usize> = (0..cols.len())
-                .filter(|&i| after.get(i).is_some_and(Option::is_some))
-                .collect();
-            let _ = write!(out, "INSERT INTO {target} (");
-            for (k, &i) in present.iter().enumerate() {
-                if k > 0 {
-                    out.push_str(", ");
-                }
-                name(i, out);
-            }
-            out.push_str(") VALUES (");
-            for (k, &i) in present.iter().enumerate() {
-                if k > 0 {
-                    out.push_str(", ");
-                }
-                if let Some(Some(v)) = after.get(i) {
-                    literal(v, &cols[i], out);
-                }
-            }
-            out.push_str(");");
+/// A table's names for SQL, quoted once: statements for each of its row changes are then
+/// built without quoting or allocating names again.
+#[derive(Debug, Clone)]
+pub struct TableSql {
+    /// `` `db`.`table` ``.
+    pub target: String,
+    /// The columns.
+    pub cols: Vec<ColumnInfo>,
+    /// Each column's name (or `@N`), quoted.
+    pub names: Vec<String>,
+    /// Primary key columns.
+    pub key: Vec<usize>,
+}
+
+impl TableSql {
+    /// The names of `db.table` with these columns and primary key.
+    pub fn new(db: &str, table: &str, cols: Vec<ColumnInfo>, key: Vec<usize>) -> TableSql {
+        let mut target = String::new();
+        quote_ident(db, &mut target);
+        target.push('.');
+        quote_ident(table, &mut target);
+        let names = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut q = String::new();
+                quote_ident(&c.display_name(i), &mut q);
+                q
+            })
+            .collect();
+        TableSql {
+            target,
+            cols,
+            names,
+            key,
         }
-        Change::Update => {
-            let _ = write!(out, "UPDATE {target} SET ");
-            let mut first = true;
-            for (i, col) in cols.iter().enumerate() {
-                let Some(Some(a)) = after.get(i) else {
-                    continue;
-                };
-                let same = matches!(before.get(i), Some(Some(b)) if b == a);
-                if same && !matches!(a, Value::JsonDiff(_)) {
-                    continue;
+    }
+
+    /// Appends the statement for a change of one row, whose images are given as a value
+    /// (or `None` when absent from the image) per column. Without a usable primary key,
+    /// WHERE uses every comparable column present in the before-image.
+    pub fn statement(
+        &self,
+        change: Change,
+        before: &[Option<Value>],
+        after: &[Option<Value>],
+        out: &mut String,
+    ) {
+        let present = |img: &[Option<Value>], i: usize| img.get(i).is_some_and(Option::is_some);
+        match change {
+            Change::Insert => {
+                out.push_str("INSERT INTO ");
+                out.push_str(&self.target);
+                out.push_str(" (");
+                let mut first = true;
+                for i in (0..self.cols.len()).filter(|&i| present(after, i)) {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    out.push_str(&self.names[i]);
                 }
-                if !first {
-                    out.push_str(", ");
+                out.push_str(") VALUES (");
+                let mut first = true;
+                for (i, col) in self.cols.iter().enumerate() {
+                    if let Some(Some(v)) = after.get(i) {
+                        if !first {
+                            out.push_str(", ");
+                        }
+                        first = false;
+                        literal(v, col, out);
+                    }
                 }
-                first = false;
-                name(i, out);
-                out.push_str(" = ");
-                let mut c = col.clone();
-                if c.name.is_none() {
-                    c.name = Some(col.display_name(i));
-                }
-                literal(a, &c, out);
+                out.push_str(");");
             }
-            if first {
-                // Nothing changed: keep the statement valid and harmless.
-                name(0, out);
-                out.push_str(" = ");
-                name(0, out);
+            Change::Update => {
+                out.push_str("UPDATE ");
+                out.push_str(&self.target);
+                out.push_str(" SET ");
+                let mut first = true;
+                for (i, col) in self.cols.iter().enumerate() {
+                    let Some(Some(a)) = after.get(i) else {
+                        continue;
+                    };
+                    let diff = matches!(a, Value::JsonDiff(_));
+                    if !diff && matches!(before.get(i), Some(Some(b)) if b == a) {
+                        continue;
+                    }
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    out.push_str(&self.names[i]);
+                    out.push_str(" = ");
+                    if let Value::JsonDiff(b) = a {
+                        diff_literal(b, &self.names[i], out);
+                    } else {
+                        literal(a, col, out);
+                    }
+                }
+                if first {
+                    // Nothing changed: keep the statement valid and harmless.
+                    out.push_str(&self.names[0]);
+                    out.push_str(" = ");
+                    out.push_str(&self.names[0]);
+                }
+                self.where_clause(before, out);
+                out.push_str(" LIMIT 1;");
             }
-            where_clause(cols, key, before, out);
-            out.push_str(" LIMIT 1;");
+            Change::Delete => {
+                out.push_str("DELETE FROM ");
+                out.push_str(&self.target);
+                self.where_clause(before, out);
+                out.push_str(" LIMIT 1;");
+            }
         }
-        Change::Delete => {
-            let _ = write!(out, "DELETE FROM {target}");
-            where_clause(cols, key, before, out);
-            out.push_str(" LIMIT 1;");
+    }
+
+    fn where_clause(&self, before: &[Option<Value>], out: &mut String) {
+        let present = |i: usize| before.get(i).is_some_and(Option::is_some);
+        let by_key = !self.key.is_empty() && self.key.iter().all(|&i| present(i));
+        let usable = |i: usize| {
+            if by_key {
+                self.key.contains(&i)
+            } else {
+                present(i) && comparable(&self.cols[i])
+            }
+        };
+        out.push_str(" WHERE ");
+        let mut first = true;
+        // Key columns in key order; otherwise columns in table order.
+        let order: Box<dyn Iterator<Item = usize>> = if by_key {
+            Box::new(self.key.iter().copied())
+        } else {
+            Box::new((0..self.cols.len()).filter(|&i| usable(i)))
+        };
+        for i in order {
+            if !first {
+                out.push_str(" AND ");
+            }
+            first = false;
+            out.push_str(&self.names[i]);
+            match before.get(i) {
+                Some(Some(Value::Null)) | None | Some(None) => out.push_str(" IS NULL"),
+                Some(Some(v)) => {
+                    out.push_str(" = ");
+                    literal(v, &self.cols[i], out);
+                }
+            }
+        }
+        if first {
+            out.push_str("FALSE");
         }
     }
 }
 
-fn where_clause(cols: &[ColumnInfo], key: &[usize], before: &[Option<Value>], out: &mut String) {
-    let usable: Vec<usize> = if !key.is_empty()
-        && key
-            .iter()
-            .all(|&i| before.get(i).is_some_and(Option::is_some))
-    {
-        key.to_vec()
-    } else {
-        (0..cols.len())
-            .filter(|&i| before.get(i).is_some_and(Option::is_some) && comparable(&cols[i]))
-            .collect()
-    };
-    out.push_str(" WHERE ");
-    if usable.is_empty() {
-        out.push_str("FALSE");
-        return;
-    }
-    for (k, &i) in usable.iter().enumerate() {
-        if k > 0 {
-            out.push_str(" AND ");
-        }
-        quote_ident(&cols[i].display_name(i), out);
-        match before.get(i) {
-            Some(Some(Value::Null)) | None | Some(None) => out.push_str(" IS NULL"),
-            Some(Some(v)) => {
-                out.push_str(" = ");
-                literal(v, &cols[i], out);
-            }
-        }
+/// A JSON diff list as the expression that applies it to the column named `quoted`.
+fn diff_literal(b: &[u8], quoted: &str, out: &mut String) {
+    match jsondiff::parse_diffs(b) {
+        Ok(diffs) => jsondiff::diffs_to_text(&diffs, quoted, out),
+        Err(_) => out.push_str(quoted),
     }
 }
 

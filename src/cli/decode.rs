@@ -12,7 +12,7 @@ use binlog::event::table_map::TableMap;
 use binlog::filter::Filter;
 use binlog::row::{Rows, TableInfo, Value};
 use binlog::schema::Schema;
-use binlog::sql::{self, Change, ColumnInfo};
+use binlog::sql::{self, Change, ColumnInfo, TableSql};
 use binlog::txn::{Group, Transaction, Transactions, TxnKind};
 use binlog::{Event, EventData, EventType, Format};
 
@@ -60,10 +60,12 @@ pub struct TableCtx {
     pub table: String,
     /// Row decoding information.
     pub info: TableInfo,
-    /// Per-column names, charsets, members.
-    pub cols: Vec<ColumnInfo>,
-    /// Primary key columns.
-    pub key: Vec<usize>,
+    /// Columns, names and key for SQL.
+    pub sql: TableSql,
+    /// Each column's name as a JSON string.
+    pub json_names: Vec<String>,
+    /// The body of the TABLE_MAP it was built from (empty when not recorded).
+    pub map_body: Vec<u8>,
 }
 
 impl TableCtx {
@@ -99,12 +101,23 @@ impl TableCtx {
                 .unwrap_or_default()
         };
         let info = TableInfo::new(columns, cols.iter().map(|c| c.unsigned).collect());
+        let json_names = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut s = String::new();
+                json_str(&mut s, &c.display_name(i));
+                s
+            })
+            .collect();
+        let sql = TableSql::new(&db, &table, cols, key);
         Ok(TableCtx {
             db,
             table,
             info,
-            cols,
-            key,
+            sql,
+            json_names,
+            map_body: Vec::new(),
         })
     }
 }
@@ -120,18 +133,10 @@ pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
     };
     match v {
         Value::Null => out.push_str("null"),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
-        Value::Float(f) if f.is_finite() => {
-            let _ = write!(out, "{f:e}");
-        }
-        Value::Double(f) if f.is_finite() => {
-            let _ = write!(out, "{f:e}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        Value::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
+        Value::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(*f)),
+        Value::Double(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(*f)),
         Value::Float(_) | Value::Double(_) => out.push_str("null"),
         Value::Decimal(d) => json_str(out, d),
         Value::Year(y) => {
@@ -178,12 +183,13 @@ pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
     }
 }
 
-struct Decoder<'s> {
+/// Renders transactions into its buffer, keeping the table contexts it built.
+struct Renderer<'s> {
     format: DecodeFormat,
     schema: Option<&'s Schema>,
-    out: OutputFile,
+    filter: &'s Filter,
     buf: String,
-    changes: u64,
+    tables: HashMap<u64, TableCtx>,
 }
 
 /// One transaction's context for rendering.
@@ -193,49 +199,39 @@ struct TxnCtx<'a> {
     time: u32,
 }
 
-impl Decoder<'_> {
-    fn flush(&mut self) -> CliResult<()> {
-        self.out.write_all(self.buf.as_bytes())?;
-        self.buf.clear();
-        Ok(())
-    }
-
-    fn header(&mut self) {
-        if self.format == DecodeFormat::Sql {
-            self.buf
-                .push_str("-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
+impl<'s> Renderer<'s> {
+    fn new(format: DecodeFormat, schema: Option<&'s Schema>, filter: &'s Filter) -> Renderer<'s> {
+        Renderer {
+            format,
+            schema,
+            filter,
+            buf: String::with_capacity(1 << 16),
+            tables: HashMap::new(),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn row_change(
-        &mut self,
+        format: DecodeFormat,
+        b: &mut String,
         t: &TxnCtx,
         ev: &Event,
         table: &TableCtx,
         kind: RowsKind,
-        before: Option<Vec<Option<Value>>>,
-        after: Option<Vec<Option<Value>>>,
+        before: Option<&[Option<Value>]>,
+        after: Option<&[Option<Value>]>,
     ) {
-        self.changes += 1;
         let change = match kind {
             RowsKind::Write => Change::Insert,
             RowsKind::Delete => Change::Delete,
             _ => Change::Update,
         };
-        let b = &mut self.buf;
-        match self.format {
+        match format {
             DecodeFormat::Sql => {
                 let _ = write!(b, "/* {}:{} */ ", t.file, ev.offset());
-                sql::statement(
-                    change,
-                    &table.db,
-                    &table.table,
-                    &table.cols,
-                    &table.key,
-                    before.as_deref().unwrap_or(&[]),
-                    after.as_deref().unwrap_or(&[]),
-                    b,
-                );
+                table
+                    .sql
+                    .statement(change, before.unwrap_or(&[]), after.unwrap_or(&[]), b);
                 b.push('\n');
             }
             DecodeFormat::Jsonl => {
@@ -270,9 +266,9 @@ impl Decoder<'_> {
                             b.push(',');
                         }
                         first = false;
-                        json_str(b, &table.cols[i].display_name(i));
+                        b.push_str(&table.json_names[i]);
                         b.push(':');
-                        json_value(v, &table.cols[i], b);
+                        json_value(v, &table.sql.cols[i], b);
                     }
                     b.push('}');
                 }
@@ -296,13 +292,30 @@ impl Decoder<'_> {
     }
 }
 
+/// Fills `v` with the values of an image, one per column (`None` where the image lacks
+/// the column); false when there is no image.
+pub fn fill_image<'d>(
+    table: &TableCtx,
+    img: Option<binlog::row::RowImage<'d>>,
+    v: &mut Vec<Option<Value<'d>>>,
+) -> binlog::Result<bool> {
+    let Some(img) = img else { return Ok(false) };
+    v.clear();
+    v.resize(table.sql.cols.len(), None);
+    for x in img.values(&table.info)? {
+        let (i, val) = x?;
+        v[i] = Some(val);
+    }
+    Ok(true)
+}
+
 /// The values of an image, one per column (`None` where the image lacks the column).
 pub fn image_values<'d>(
     table: &TableCtx,
     img: Option<binlog::row::RowImage<'d>>,
 ) -> binlog::Result<Option<Vec<Option<Value<'d>>>>> {
     let Some(img) = img else { return Ok(None) };
-    let mut v = vec![None; table.cols.len()];
+    let mut v = vec![None; table.sql.cols.len()];
     for x in img.values(&table.info)? {
         let (i, val) = x?;
         v[i] = Some(val);
@@ -373,141 +386,171 @@ fn user_var_literal(u: &binlog::event::UserVar, out: &mut String) {
     }
 }
 
-/// Decodes one selected transaction.
-fn decode_txn(
-    d: &mut Decoder,
-    data: &[u8],
-    txn: &Transaction,
-    file: &str,
-    filter: &Filter,
-    tables: &mut HashMap<u64, TableCtx>,
-) -> binlog::Result<()> {
-    let t = TxnCtx {
-        file,
-        gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
-        time: txn.last_timestamp,
-    };
-    if d.format == DecodeFormat::Sql {
-        let _ = write!(
-            d.buf,
-            "-- {file}:{}-{} at {}",
-            txn.start,
-            txn.end,
-            local_time(txn.first_timestamp)
-        );
-        if !t.gtid.is_empty() {
-            let _ = write!(d.buf, " GTID {}", t.gtid);
+impl Renderer<'_> {
+    /// Renders one selected transaction. `spill` is called with the buffer when it grows
+    /// large (a streaming caller writes it out and clears it; a batching one lets it grow).
+    fn render(
+        &mut self,
+        data: &[u8],
+        txn: &Transaction,
+        file: &str,
+        spill: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+    ) -> binlog::Result<()> {
+        let d = self;
+        let filter = d.filter;
+        let t = TxnCtx {
+            file,
+            gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+            time: txn.last_timestamp,
+        };
+        if d.format == DecodeFormat::Sql {
+            let _ = write!(
+                d.buf,
+                "-- {file}:{}-{} at {}",
+                txn.start,
+                txn.end,
+                local_time(txn.first_timestamp)
+            );
+            if !t.gtid.is_empty() {
+                let _ = write!(d.buf, " GTID {}", t.gtid);
+            }
+            d.buf.push('\n');
         }
-        d.buf.push('\n');
-    }
-    // XA transactions are reproduced as XA: START … END, PREPARE, and later COMMIT.
-    let in_block = matches!(txn.kind, TxnKind::Dml | TxnKind::Payload);
-    if in_block && d.format == DecodeFormat::Sql {
-        d.buf.push_str("BEGIN;\n");
-    }
-    txn.visit(data, |ev, format: &Format, _| {
-        match ev.decode(format)? {
-            EventData::TableMap(tm) => {
-                tables.insert(tm.table_id, TableCtx::new(&tm, d.schema)?);
-            }
-            EventData::Rows(re) => {
-                let table = tables.get(&re.table_id).ok_or_else(|| {
-                    binlog::Error::malformed(
-                        ev.offset(),
-                        format!("rows event for unmapped table id {}", re.table_id),
-                    )
-                })?;
-                if !filter.selects_table(table.db.as_bytes(), table.table.as_bytes())
-                    || !filter.selects_kind(re.kind)
-                {
-                    return Ok(());
-                }
-                let rows_data = re.rows_data()?;
-                let decoded = (|| -> binlog::Result<()> {
-                    for row in Rows::new(&re, &rows_data, &table.info)? {
-                        let row = row?;
-                        let before = image_values(table, row.before)?;
-                        let after = image_values(table, row.after)?;
-                        d.row_change(&t, ev, table, re.kind, before, after);
-                    }
-                    Ok(())
-                })();
-                decoded.map_err(|e| with_hint(e, table, format))?;
-            }
-            EventData::MariadbGtid(g) => {
-                // MariaDB's GTID stands for the XA START of a prepared XA transaction.
-                if let (Some(x), true) =
-                    (&g.xid, g.flags & binlog::event::gtid::FL_PREPARED_XA != 0)
-                {
-                    if d.format == DecodeFormat::Sql {
-                        let _ = writeln!(
-                            d.buf,
-                            "XA START {};",
-                            xid_sql(x.gtrid, x.bqual, x.format_id)
-                        );
+        // XA transactions are reproduced as XA: START … END, PREPARE, and later COMMIT.
+        let in_block = matches!(txn.kind, TxnKind::Dml | TxnKind::Payload);
+        if in_block && d.format == DecodeFormat::Sql {
+            d.buf.push_str("BEGIN;\n");
+        }
+        txn.visit(data, |ev, format: &Format, _| {
+            match ev.decode(format)? {
+                EventData::TableMap(tm) => {
+                    // Servers repeat a table's map in every transaction: build its context
+                    // once per distinct map.
+                    let same = d
+                        .tables
+                        .get(&tm.table_id)
+                        .is_some_and(|t| t.map_body == ev.body());
+                    if !same {
+                        let mut ctx = TableCtx::new(&tm, d.schema)?;
+                        ctx.map_body = ev.body().to_vec();
+                        d.tables.insert(tm.table_id, ctx);
                     }
                 }
-            }
-            EventData::Query(q)
-                if ev.event_type() == EventType::QUERY
-                    || ev.event_type() == EventType::MARIADB_QUERY_COMPRESSED =>
-            {
-                let text = q.text()?;
-                let text = String::from_utf8_lossy(&text);
-                let xa = text
-                    .trim_start()
-                    .get(..3)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("XA "));
-                let control = q.is_begin() || q.is_commit() || q.is_rollback();
-                if xa {
-                    d.statement(&t, ev, b"", &text);
-                } else if !control && filter.statement_concerns(q.db) {
-                    d.statement(&t, ev, q.db, &text);
+                EventData::Rows(re) => {
+                    let table = d.tables.get(&re.table_id).ok_or_else(|| {
+                        binlog::Error::malformed(
+                            ev.offset(),
+                            format!("rows event for unmapped table id {}", re.table_id),
+                        )
+                    })?;
+                    if !filter.selects_table(table.db.as_bytes(), table.table.as_bytes())
+                        || !filter.selects_kind(re.kind)
+                    {
+                        return Ok(());
+                    }
+                    let rows_data = re.rows_data()?;
+                    let decoded = (|| -> binlog::Result<()> {
+                        // One pair of value vectors for all the rows of the event.
+                        let (mut bv, mut av) = (Vec::new(), Vec::new());
+                        for row in Rows::new(&re, &rows_data, &table.info)? {
+                            let row = row?;
+                            let has_before = fill_image(table, row.before, &mut bv)?;
+                            let has_after = fill_image(table, row.after, &mut av)?;
+                            Renderer::row_change(
+                                d.format,
+                                &mut d.buf,
+                                &t,
+                                ev,
+                                table,
+                                re.kind,
+                                has_before.then_some(bv.as_slice()),
+                                has_after.then_some(av.as_slice()),
+                            );
+                        }
+                        Ok(())
+                    })();
+                    decoded.map_err(|e| with_hint(e, table, format))?;
                 }
-            }
-            // Statement-format context, for the statements that follow.
-            EventData::UserVar(u) if d.format == DecodeFormat::Sql => {
-                d.buf.push_str("SET @");
-                sql::quote_ident(&String::from_utf8_lossy(u.name), &mut d.buf);
-                d.buf.push_str(" := ");
-                user_var_literal(&u, &mut d.buf);
-                d.buf.push_str(";\n");
-            }
-            EventData::Intvar(i) if d.format == DecodeFormat::Sql => {
-                let _ = writeln!(d.buf, "SET {}={};", i.name(), i.value);
-            }
-            EventData::Rand(r) if d.format == DecodeFormat::Sql => {
-                let _ = writeln!(
-                    d.buf,
-                    "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
-                    r.seed1, r.seed2
-                );
-            }
-            EventData::XaPrepare(x) if d.format == DecodeFormat::Sql => {
-                let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
-                if x.one_phase {
-                    let _ = writeln!(d.buf, "XA COMMIT {xid} ONE PHASE;");
-                } else {
-                    let _ = writeln!(d.buf, "XA PREPARE {xid};");
+                EventData::MariadbGtid(g) => {
+                    // MariaDB's GTID stands for the XA START of a prepared XA transaction.
+                    if let (Some(x), true) =
+                        (&g.xid, g.flags & binlog::event::gtid::FL_PREPARED_XA != 0)
+                    {
+                        if d.format == DecodeFormat::Sql {
+                            let _ = writeln!(
+                                d.buf,
+                                "XA START {};",
+                                xid_sql(x.gtrid, x.bqual, x.format_id)
+                            );
+                        }
+                    }
                 }
+                EventData::Query(q)
+                    if ev.event_type() == EventType::QUERY
+                        || ev.event_type() == EventType::MARIADB_QUERY_COMPRESSED =>
+                {
+                    let text = q.text()?;
+                    let text = String::from_utf8_lossy(&text);
+                    let xa = text
+                        .trim_start()
+                        .get(..3)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("XA "));
+                    let control = q.is_begin() || q.is_commit() || q.is_rollback();
+                    if xa {
+                        d.statement(&t, ev, b"", &text);
+                    } else if !control && filter.statement_concerns(q.db) {
+                        d.statement(&t, ev, q.db, &text);
+                    }
+                }
+                // Statement-format context, for the statements that follow.
+                EventData::UserVar(u) if d.format == DecodeFormat::Sql => {
+                    d.buf.push_str("SET @");
+                    sql::quote_ident(&String::from_utf8_lossy(u.name), &mut d.buf);
+                    d.buf.push_str(" := ");
+                    user_var_literal(&u, &mut d.buf);
+                    d.buf.push_str(";\n");
+                }
+                EventData::Intvar(i) if d.format == DecodeFormat::Sql => {
+                    let _ = writeln!(d.buf, "SET {}={};", i.name(), i.value);
+                }
+                EventData::Rand(r) if d.format == DecodeFormat::Sql => {
+                    let _ = writeln!(
+                        d.buf,
+                        "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
+                        r.seed1, r.seed2
+                    );
+                }
+                EventData::XaPrepare(x) if d.format == DecodeFormat::Sql => {
+                    let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
+                    if x.one_phase {
+                        let _ = writeln!(d.buf, "XA COMMIT {xid} ONE PHASE;");
+                    } else {
+                        let _ = writeln!(d.buf, "XA PREPARE {xid};");
+                    }
+                }
+                _ => {}
             }
-            _ => {}
-        }
-        if d.buf.len() > 1 << 16 {
-            d.flush().map_err(|_| {
-                binlog::Error::new(binlog::ErrorKind::Io("write failed".into()), ev.offset())
-            })?;
+            if d.buf.len() > 1 << 16 {
+                spill(&mut d.buf).map_err(|e| binlog::Error::io(ev.offset(), &e))?;
+            }
+            Ok(())
+        })?;
+        if in_block && d.format == DecodeFormat::Sql {
+            d.buf.push_str("COMMIT;\n");
         }
         Ok(())
-    })?;
-    if in_block && d.format == DecodeFormat::Sql {
-        d.buf.push_str("COMMIT;\n");
     }
-    Ok(())
 }
+
+/// Transactions up to this size are rendered in parallel batches; bigger ones are
+/// streamed to the output as they are rendered, so memory stays bounded.
+const BATCH_TXN_MAX: u64 = 4 << 20;
+/// A batch ends when it holds this many bytes of binlog.
+const BATCH_BYTES: u64 = 16 << 20;
 
 /// Runs `decode`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
+    use rayon::prelude::*;
     let filter = args.filter.to_filter()?;
     let schema = match &args.schema {
         Some(p) => {
@@ -517,14 +560,11 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         }
         None => None,
     };
-    let mut d = Decoder {
-        format: args.format,
-        schema: schema.as_ref(),
-        out: OutputFile::create(&args.output)?,
-        buf: String::with_capacity(1 << 17),
-        changes: 0,
-    };
-    d.header();
+    let mut out = OutputFile::create(&args.output)?;
+    if args.format == DecodeFormat::Sql {
+        out.write_all(b"-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n")?;
+    }
+    let mut streaming = Renderer::new(args.format, schema.as_ref(), &filter);
     let last = args.files.len() - 1;
     for (n, path) in args.files.iter().enumerate() {
         let file = open(path)?;
@@ -533,26 +573,65 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut tables: HashMap<u64, TableCtx> = HashMap::new();
+        let data = file.bytes();
+        let mut batch: Vec<Transaction> = Vec::new();
+        let mut batch_bytes = 0u64;
+        // Renders the batch in parallel and writes it in order.
+        let flush_batch = |batch: &mut Vec<Transaction>, out: &mut OutputFile| -> CliResult<()> {
+            // A few chunks per thread: each renders its transactions in order into one
+            // buffer, keeping its table contexts from one transaction to the next.
+            let chunk = batch
+                .len()
+                .div_ceil(rayon::current_num_threads() * 4)
+                .max(1);
+            let rendered: Vec<binlog::Result<String>> = batch
+                .par_chunks(chunk)
+                .map(|txns| {
+                    let mut r = Renderer::new(args.format, schema.as_ref(), &filter);
+                    for txn in txns {
+                        r.render(data, txn, &name, &mut |_| Ok(()))?;
+                    }
+                    Ok(r.buf)
+                })
+                .collect();
+            for text in rendered {
+                out.write_all(text.map_err(|e| fail_at(path, &e))?.as_bytes())?;
+            }
+            batch.clear();
+            Ok(())
+        };
         for group in Transactions::new(log.events()) {
             let group = group.map_err(|e| fail_at(path, &e))?;
             let Group::Transaction(txn) = group else {
                 continue;
             };
-            if !txn.is_complete() {
+            if !txn.is_complete() || !filter.selects_transaction(&txn, n == 0, n == last) {
                 continue;
             }
-            if !filter.selects_transaction(&txn, n == 0, n == last) {
-                // Keep table maps current even for skipped transactions: none is needed,
-                // since every transaction maps the tables it uses.
+            if txn.len() > BATCH_TXN_MAX {
+                flush_batch(&mut batch, &mut out)?;
+                batch_bytes = 0;
+                let sink = &mut out;
+                streaming
+                    .render(data, &txn, &name, &mut |b: &mut String| {
+                        sink.write_all(b.as_bytes())?;
+                        b.clear();
+                        Ok(())
+                    })
+                    .map_err(|e| fail_at(path, &e))?;
+                out.write_all(streaming.buf.as_bytes())?;
+                streaming.buf.clear();
                 continue;
             }
-            decode_txn(&mut d, file.bytes(), &txn, &name, &filter, &mut tables)
-                .map_err(|e| fail_at(path, &e))?;
-            d.flush()?;
+            batch_bytes += txn.len();
+            batch.push(txn);
+            if batch_bytes >= BATCH_BYTES {
+                flush_batch(&mut batch, &mut out)?;
+                batch_bytes = 0;
+            }
         }
+        flush_batch(&mut batch, &mut out)?;
     }
-    d.flush()?;
-    d.out.commit()?;
+    out.commit()?;
     Ok(ExitCode::SUCCESS)
 }

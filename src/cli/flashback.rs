@@ -349,7 +349,7 @@ impl UndoSink for SqlSink<'_> {
         tm: &binlog::event::TableMap,
     ) -> binlog::Result<()> {
         let ctx = TableCtx::new(tm, self.schema.as_ref())?;
-        if ctx.cols.iter().any(|c| c.name.is_none()) {
+        if ctx.sql.cols.iter().any(|c| c.name.is_none()) {
             return Err(binlog::Error::unsupported(
                 ev.offset(),
                 format!(
@@ -381,12 +381,8 @@ impl UndoSink for SqlSink<'_> {
                 RowsKind::Delete => (Change::Insert, None, before),
                 _ => (Change::Update, after, before),
             };
-            binlog::sql::statement(
+            table.sql.statement(
                 change,
-                &table.db,
-                &table.table,
-                &table.cols,
-                &table.key,
                 before.as_deref().unwrap_or(&[]),
                 after.as_deref().unwrap_or(&[]),
                 &mut self.buf,

@@ -246,18 +246,59 @@ pub fn encode_datetime_old(t: DateTime, out: &mut Vec<u8>) {
     out.extend_from_slice(&(d * 1_000_000 + tm).to_le_bytes());
 }
 
-fn write_frac_digits(f: &mut fmt::Formatter<'_>, micros: u32, fsp: u8) -> fmt::Result {
+/// Appends `v` in decimal with at least `width` digits (zero-padded): the temporal
+/// renderings below are on hot paths and avoid the formatter's padding machinery.
+fn push_padded(out: &mut [u8; 48], len: &mut usize, v: u64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(v).as_bytes();
+    let pad = width.saturating_sub(d.len());
+    let end = *len + pad + d.len();
+    if end > out.len() {
+        return;
+    }
+    out[*len..*len + pad].fill(b'0');
+    out[*len + pad..end].copy_from_slice(d);
+    *len = end;
+}
+
+fn push_byte(out: &mut [u8; 48], len: &mut usize, b: u8) {
+    if *len < out.len() {
+        out[*len] = b;
+        *len += 1;
+    }
+}
+
+fn push_frac(out: &mut [u8; 48], len: &mut usize, micros: u32, fsp: u8) {
     if fsp > 0 {
         let fsp = fsp.min(6);
-        let scaled = micros / 10u32.pow(6 - u32::from(fsp));
-        write!(f, ".{:0width$}", scaled, width = usize::from(fsp))?;
+        push_byte(out, len, b'.');
+        push_padded(
+            out,
+            len,
+            u64::from(micros / 10u32.pow(6 - u32::from(fsp))),
+            usize::from(fsp),
+        );
     }
-    Ok(())
+}
+
+fn push_date(out: &mut [u8; 48], len: &mut usize, d: &Date) {
+    push_padded(out, len, u64::from(d.year), 4);
+    push_byte(out, len, b'-');
+    push_padded(out, len, u64::from(d.month), 2);
+    push_byte(out, len, b'-');
+    push_padded(out, len, u64::from(d.day), 2);
+}
+
+fn emit(f: &mut fmt::Formatter<'_>, out: &[u8; 48], len: usize) -> fmt::Result {
+    // Only ASCII digits and punctuation were written.
+    f.write_str(std::str::from_utf8(&out[..len]).unwrap_or(""))
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let (mut b, mut n) = ([0u8; 48], 0);
+        push_date(&mut b, &mut n, self);
+        emit(f, &b, n)
     }
 }
 
@@ -267,21 +308,33 @@ pub struct WithFsp<T>(pub T, pub u8);
 impl fmt::Display for WithFsp<DateTime> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.0;
-        write!(
-            f,
-            "{} {:02}:{:02}:{:02}",
-            t.date, t.hour, t.minute, t.second
-        )?;
-        write_frac_digits(f, t.micros, self.1)
+        let (mut b, mut n) = ([0u8; 48], 0);
+        push_date(&mut b, &mut n, &t.date);
+        push_byte(&mut b, &mut n, b' ');
+        push_padded(&mut b, &mut n, u64::from(t.hour), 2);
+        push_byte(&mut b, &mut n, b':');
+        push_padded(&mut b, &mut n, u64::from(t.minute), 2);
+        push_byte(&mut b, &mut n, b':');
+        push_padded(&mut b, &mut n, u64::from(t.second), 2);
+        push_frac(&mut b, &mut n, t.micros, self.1);
+        emit(f, &b, n)
     }
 }
 
 impl fmt::Display for WithFsp<Time> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.0;
-        let sign = if t.negative { "-" } else { "" };
-        write!(f, "{sign}{:02}:{:02}:{:02}", t.hours, t.minutes, t.seconds)?;
-        write_frac_digits(f, t.micros, self.1)
+        let (mut b, mut n) = ([0u8; 48], 0);
+        if t.negative {
+            push_byte(&mut b, &mut n, b'-');
+        }
+        push_padded(&mut b, &mut n, u64::from(t.hours), 2);
+        push_byte(&mut b, &mut n, b':');
+        push_padded(&mut b, &mut n, u64::from(t.minutes), 2);
+        push_byte(&mut b, &mut n, b':');
+        push_padded(&mut b, &mut n, u64::from(t.seconds), 2);
+        push_frac(&mut b, &mut n, t.micros, self.1);
+        emit(f, &b, n)
     }
 }
 
@@ -297,8 +350,10 @@ pub struct UnixTime {
 
 impl fmt::Display for UnixTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.secs)?;
-        write_frac_digits(f, self.micros, self.fsp)
+        let (mut b, mut n) = ([0u8; 48], 0);
+        push_padded(&mut b, &mut n, u64::from(self.secs), 1);
+        push_frac(&mut b, &mut n, self.micros, self.fsp);
+        emit(f, &b, n)
     }
 }
 
