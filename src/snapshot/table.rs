@@ -117,6 +117,8 @@ pub struct TableLayout {
     pub unused_null_bits_set: bool,
     /// Notes about columns written differently from how the server logs them.
     pub notes: Vec<String>,
+    /// Primary key parts: column index and prefix length (0 for the whole column).
+    pub primary_key: Vec<(usize, u64)>,
     types: Vec<u8>,
     metadata: Vec<u8>,
     null_bits: Vec<u8>,
@@ -414,6 +416,7 @@ impl TableLayout {
             select_exprs: mapped.iter().map(|m| m.select.clone()).collect(),
             unused_null_bits_set: flavor == Flavor::MariaDb || version < (8, 0, 0),
             notes: mapped.iter().filter_map(|m| m.note.clone()).collect(),
+            primary_key: def.primary_key.clone(),
             types,
             metadata,
             null_bits,
@@ -434,6 +437,27 @@ impl TableLayout {
             quote_ident(&self.schema),
             quote_ident(&self.name)
         )
+    }
+
+    /// The primary key's column when it is a single whole integer column.
+    pub fn integer_primary_key(&self) -> Option<usize> {
+        match self.primary_key[..] {
+            [(i, 0)] if self.reads[i] == ReadAs::Integer => Some(i),
+            _ => None,
+        }
+    }
+
+    /// ` ORDER BY <primary key columns>`, or nothing for a table without one.
+    pub fn order_by_primary_key(&self) -> String {
+        if self.primary_key.is_empty() {
+            return String::new();
+        }
+        let cols: Vec<String> = self
+            .primary_key
+            .iter()
+            .map(|&(i, _)| quote_ident(&self.column_names[i]))
+            .collect();
+        format!(" ORDER BY {}", cols.join(", "))
     }
 
     /// The TABLE_MAP body for `table_id`.
