@@ -267,13 +267,15 @@ fn writes_during_the_snapshot_stay_out_and_the_binlog_continues_it() {
          CREATE TABLE t (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB;
          CREATE TABLE c (id INT NOT NULL PRIMARY KEY, n INT NOT NULL, last INT) ENGINE=InnoDB;
          INSERT INTO c VALUES (1, 0, NULL);
+         CREATE TABLE halt (id INT NOT NULL PRIMARY KEY, stop INT NOT NULL) ENGINE=InnoDB;
+         INSERT INTO halt VALUES (1, 0);
          CREATE TABLE filler (id INT NOT NULL PRIMARY KEY, pad VARCHAR(100)) ENGINE=InnoDB;
          INSERT INTO filler SELECT seq, REPEAT('f', 90) FROM seq_1_to_300000;
          ANALYZE TABLE filler;
          DELIMITER //
-         CREATE PROCEDURE work(n INT) BEGIN
+         CREATE PROCEDURE work(cnt INT) BEGIN
            DECLARE i INT DEFAULT 0;
-           WHILE i < n DO
+           WHILE i < cnt AND (SELECT stop FROM halt WHERE id = 1) = 0 DO
              START TRANSACTION;
              INSERT INTO t (v) VALUES (i);
              UPDATE t SET v = v + 1 WHERE id = i DIV 2 + 1;
@@ -284,7 +286,7 @@ fn writes_during_the_snapshot_stay_out_and_the_binlog_continues_it() {
          END //
          DELIMITER ;",
     );
-    let mut writer = start_writer(&source, 40_000);
+    let mut writer = start_writer(&source, 1_000_000);
     let deadline = Instant::now() + Duration::from_secs(30);
     while source.value("SELECT n FROM w.c").parse::<u64>().unwrap() < 200 {
         assert!(Instant::now() < deadline, "the writer does not start");
@@ -310,10 +312,26 @@ fn writes_during_the_snapshot_stay_out_and_the_binlog_continues_it() {
         let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
         snaps.push((path, report));
     }
+    // Some more writes after the second snapshot, then the writer stops.
+    let after: u64 = source.value("SELECT n FROM w.c").parse().unwrap();
+    while source.value("SELECT n FROM w.c").parse::<u64>().unwrap() < after + 100 {
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(60),
+            "the writer stalls"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    source.sql("UPDATE w.halt SET stop = 1");
     let status = writer.wait().unwrap();
     assert!(status.success());
     let final_n: u64 = source.value("SELECT n FROM w.c").parse().unwrap();
-    assert_eq!(final_n, 40_000);
+    assert_eq!(
+        final_n,
+        source
+            .value("SELECT COUNT(*) FROM w.t")
+            .parse::<u64>()
+            .unwrap()
+    );
     source.flush_binlogs();
     let files = source.binlogs();
     let files = &files[..files.len() - 1];
@@ -491,7 +509,12 @@ fn failures_are_one_line_and_leave_nothing() {
 }
 
 fn sql_thread_running(s: &Server) -> (String, String) {
-    let out = s.sql("SHOW SLAVE STATUS\\G");
+    let out = Command::new("mariadb")
+        .args(s.client_args())
+        .args(["-e", "SHOW SLAVE STATUS\\G"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
     let field = |name: &str| {
         out.lines()
             .find_map(|l| {
