@@ -464,7 +464,8 @@ fn failures_are_one_line_and_leave_nothing() {
     std::fs::remove_file(&out).unwrap();
 
     // A connection killed mid-way: b_parent is write-locked by another session, so the
-    // read of it waits after the tables before it are written; then it is killed.
+    // read of it waits after the tables before it are written; then it is killed. Then
+    // the same wait ended by SIGINT.
     let mut locker = Command::new("mariadb")
         .args(s.client_args())
         .stdin(Stdio::piped())
@@ -485,27 +486,87 @@ fn failures_are_one_line_and_leave_nothing() {
         assert!(Instant::now() < deadline, "the lock is not taken");
         std::thread::sleep(Duration::from_millis(20));
     }
+    let waiting_read = || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let id = s.value(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %`b_parent`%' AND STATE LIKE '%metadata lock%'",
+            );
+            if !id.is_empty() {
+                break id;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the read does not wait: {}",
+                s.sql("SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
     let child = snap(&s)
         .args(["--db", "sx", "--threads", "1", "--rows-per-txn", "1", "-o"])
         .arg(&out);
     let run = std::thread::spawn(move || child.run());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let victim = loop {
-        let id = s.value(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %`b_parent`%' AND STATE LIKE '%metadata lock%'",
-        );
-        if !id.is_empty() {
-            break id;
-        }
-        assert!(Instant::now() < deadline, "the read does not wait");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let victim = waiting_read();
     s.sql(&format!("KILL {victim}"));
     let r = run.join().unwrap();
-    drop(stdin);
-    let _ = locker.wait();
     assert!(r.stderr.contains("b_parent"), "{}", r.stderr);
     fails(r, "reading sx.b_parent");
+
+    let child = Command::new(env!("CARGO_BIN_EXE_binlog-tool"))
+        .args([
+            "snapshot",
+            "--user",
+            "root",
+            "--db",
+            "sx",
+            "--threads",
+            "1",
+            "--socket",
+        ])
+        .arg(&s.socket)
+        .arg("-o")
+        .arg(&out)
+        .env("HOME", "/nonexistent")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    waiting_read();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    fails(
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        },
+        "interrupted",
+    );
+    // The lock several connections need waits for the table lock, but not for ever.
+    let started = Instant::now();
+    fails(
+        snap(&s)
+            .args([
+                "--db",
+                "sx",
+                "--threads",
+                "2",
+                "--lock-wait-timeout",
+                "1",
+                "-o",
+            ])
+            .arg(&out)
+            .run(),
+        "Lock wait timeout",
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    drop(stdin);
+    let _ = locker.wait();
 }
 
 fn sql_thread_running(s: &Server) -> (String, String) {
@@ -570,6 +631,11 @@ fn a_replicas_sql_thread_is_stopped_and_restored() {
            MASTER_PASSWORD='rp', MASTER_USE_GTID=slave_pos;
          START SLAVE;"
     ));
+    wait_for(
+        &replica,
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'r' AND TABLE_NAME = 't'",
+        "1",
+    );
     wait_for(&replica, "SELECT COUNT(*) FROM r.t", "2");
     assert_eq!(sql_thread_running(&replica), ("Yes".into(), "Yes".into()));
     let dir = temp_dir();

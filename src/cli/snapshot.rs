@@ -94,6 +94,10 @@ pub struct Args {
     /// Rows in one transaction (a transaction also ends at 64 MiB of rows).
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rows_per_txn: u64,
+    /// How long FLUSH TABLES WITH READ LOCK may wait for running statements and table
+    /// locks before the snapshot gives up (while it waits, the server holds back writes).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lock_wait_timeout: u64,
     /// Connections reading tables (and pieces of big InnoDB tables) in parallel.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
@@ -124,8 +128,8 @@ Consistency: every connection reads inside one snapshot (START TRANSACTION WITH
 CONSISTENT SNAPSHOT, REPEATABLE READ). With one connection on MariaDB no lock is taken:
 the binlog position comes with the snapshot (Binlog_snapshot_file/position) and its GTID
 position from BINLOG_GTID_POS(). With several connections, or on MySQL, a brief
-FLUSH TABLES WITH READ LOCK (RELOAD privilege) is held while the snapshots open and the
-coordinates are read (MariaDB: binlog_snapshot status and @@gtid_binlog_pos; MySQL:
+FLUSH TABLES WITH READ LOCK (RELOAD privilege; it waits --lock-wait-timeout at most for
+running statements) is held while the snapshots open and the coordinates are read (MariaDB: binlog_snapshot status and @@gtid_binlog_pos; MySQL:
 SHOW MASTER STATUS / SHOW BINARY LOG STATUS with Executed_Gtid_Set). Non-transactional
 tables (MyISAM, Aria) are read without a lock, as mariadb-dump --single-transaction
 reads them.
@@ -137,8 +141,9 @@ the restored tables continues where the snapshot ends.
 
 Replication: on a replica the SQL threads are stopped before the snapshot (unless
 --no-stop-slave) and their position on their own source is recorded too; with
---start-slave they run again as soon as the snapshot is open. Whatever fails, the
-threads that were running before run again, and nothing is left at -o.
+--start-slave they run again as soon as the snapshot is open. Whatever fails, and on
+SIGINT, SIGTERM or SIGHUP (a second one ends the process at once), the threads that were
+running before run again, and nothing is left at -o.
 
 Output: the file starts with a FORMAT_DESCRIPTION event of the source's flavor and
 version. Each table is written as transactions of --rows-per-txn rows: MariaDB: BEGIN,
@@ -228,6 +233,26 @@ fn msg(s: impl Into<String>) -> Failure {
     Failure::Message(s.into())
 }
 
+/// SIGINT, SIGTERM and SIGHUP set the returned flag: the run stops at its next check and
+/// cleans up as after any failure (a second signal ends the process at once).
+fn watch_signals() -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+    flag
+}
+
+fn check(interrupted: &AtomicBool) -> CliResult<()> {
+    if interrupted.load(Ordering::Relaxed) {
+        Err(msg("interrupted"))
+    } else {
+        Ok(())
+    }
+}
+
 fn setup_session(conn: &mut Conn, server: &Server, worker: bool) -> CliResult<()> {
     let mut stmts = vec![
         "SET SESSION sql_mode = ''",
@@ -275,10 +300,15 @@ fn mariadb_snapshot_position(conn: &mut Conn) -> CliResult<(String, u64)> {
     Ok((file, pos))
 }
 
-const LOCK_HELP: &str = "FLUSH TABLES WITH READ LOCK, needed to open several snapshots at one point (it takes the RELOAD privilege)";
+const LOCK_HELP: &str = "FLUSH TABLES WITH READ LOCK (several connections need it to open their snapshots at one point; it takes the RELOAD privilege and waits --lock-wait-timeout at most)";
 
 /// Opens the snapshot on every worker and reads its coordinates.
-fn open_snapshots(server: &Server, ctl: &mut Conn, workers: &mut [Conn]) -> CliResult<Coordinates> {
+fn open_snapshots(
+    server: &Server,
+    ctl: &mut Conn,
+    workers: &mut [Conn],
+    lock_wait: u64,
+) -> CliResult<Coordinates> {
     let start = "START TRANSACTION WITH CONSISTENT SNAPSHOT";
     if server.flavor == Flavor::MariaDb && workers.len() == 1 {
         let w = &mut workers[0];
@@ -299,6 +329,11 @@ fn open_snapshots(server: &Server, ctl: &mut Conn, workers: &mut [Conn]) -> CliR
             method: "consistent_snapshot",
         });
     }
+    exec(
+        ctl,
+        &format!("SET SESSION lock_wait_timeout = {lock_wait}"),
+        "setting up the session",
+    )?;
     ctl.query_drop("FLUSH TABLES WITH READ LOCK").map_err(|e| {
         let hint = if server.flavor == Flavor::MariaDb {
             "; with --threads 1 MariaDB needs no lock"
@@ -468,7 +503,7 @@ fn read_item(
     item: &Item,
     layout: &TableLayout,
     spool: &Spool,
-    abort: &AtomicBool,
+    shared: &Shared,
 ) -> Result<(), String> {
     static NULL: mysql::Value = mysql::Value::NULL;
     let fail = |e: &mysql::Error| format!("reading {}: {}", layout.qualified_name(), describe(e));
@@ -500,7 +535,7 @@ fn read_item(
         chunk[start..start + 4].copy_from_slice(&len.to_le_bytes());
         rows += 1;
         if chunk.len() >= CHUNK_BYTES {
-            if abort.load(Ordering::Relaxed) {
+            if shared.stopping() {
                 return Err("stopped".into());
             }
             spool.rows.fetch_add(rows, Ordering::Relaxed);
@@ -526,6 +561,13 @@ struct Shared {
     spools: Vec<Spool>,
     next: AtomicUsize,
     abort: AtomicBool,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.abort.load(Ordering::Relaxed) || self.interrupted.load(Ordering::Relaxed)
+    }
 }
 
 fn worker(mut conn: Conn, shared: Arc<Shared>) {
@@ -536,17 +578,11 @@ fn worker(mut conn: Conn, shared: Arc<Shared>) {
         }
         let item = &shared.items[i];
         let spool = &shared.spools[i];
-        if shared.abort.load(Ordering::Relaxed) {
+        if shared.stopping() {
             spool.fail("stopped".into());
             continue;
         }
-        match read_item(
-            &mut conn,
-            item,
-            &shared.layouts[item.table],
-            spool,
-            &shared.abort,
-        ) {
+        match read_item(&mut conn, item, &shared.layouts[item.table], spool, &shared) {
             Ok(()) => spool.finish(),
             Err(e) => {
                 shared.abort.store(true, Ordering::SeqCst);
@@ -573,6 +609,7 @@ struct Report {
 /// Runs `snapshot`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let started = Instant::now();
+    let interrupted = watch_signals();
     if args.max_event_size == 0 || args.max_event_size > (1 << 30) {
         return Err(msg("--max-event-size must be between 1 byte and 1G"));
     }
@@ -587,6 +624,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         args.mycnf.as_deref(),
     )?;
     let mut ctl = spec.connect()?;
+    check(&interrupted)?;
     let server = Server::read(&mut ctl)?;
     setup_session(&mut ctl, &server, false)?;
     let selection = Selection {
@@ -602,6 +640,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         Replication::default()
     };
+    check(&interrupted)?;
     if stop {
         replication.stop(&mut ctl)?;
     }
@@ -614,6 +653,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         &mut replication,
         &mut notes,
         started,
+        &interrupted,
     );
     // Whatever happened, what we stopped runs again unless the user wants it stopped and
     // the snapshot succeeded.
@@ -641,6 +681,7 @@ fn snapshot(
     replication: &mut Replication,
     notes: &mut Vec<String>,
     started: Instant,
+    interrupted: &Arc<AtomicBool>,
 ) -> CliResult<(Report, bool)> {
     // How many connections: no more than there are pieces to read.
     let potential: u64 = chosen
@@ -659,8 +700,10 @@ fn snapshot(
         let mut c = spec.connect()?;
         setup_session(&mut c, server, true)?;
         workers.push(c);
+        check(interrupted)?;
     }
-    let coordinates = open_snapshots(server, ctl, &mut workers)?;
+    let coordinates = open_snapshots(server, ctl, &mut workers, args.lock_wait_timeout)?;
+    check(interrupted)?;
     if coordinates.file.is_empty() {
         notes.push("the server's binary log is off: the snapshot has no binlog coordinates".into());
     }
@@ -743,6 +786,7 @@ fn snapshot(
         layouts,
         next: AtomicUsize::new(0),
         abort: AtomicBool::new(false),
+        interrupted: interrupted.clone(),
     });
     for c in workers {
         let s = shared.clone();
@@ -761,7 +805,7 @@ fn snapshot(
                 w.begin_table(layout, item.table as u64 + 1).map_err(werr)?;
             }
             loop {
-                match shared.spools[k].pop() {
+                match shared.spools[k].pop(&shared.interrupted) {
                     Popped::Chunk(c) => {
                         let mut rest = &c[..];
                         while rest.len() >= 4 {

@@ -7,8 +7,9 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 /// Bytes of chunks a spool keeps in memory before it spills to a file.
 const MEMORY_LIMIT: usize = 8 << 20;
@@ -123,10 +124,13 @@ impl Spool {
         self.ready.notify_one();
     }
 
-    /// Takes the next chunk, waiting for one.
-    pub fn pop(&self) -> Popped {
+    /// Takes the next chunk, waiting for one (or for `stop`, which gives a failure).
+    pub fn pop(&self, stop: &AtomicBool) -> Popped {
         let mut st = self.state.lock().expect("spool lock");
         loop {
+            if stop.load(Ordering::Relaxed) {
+                return Popped::Failed("interrupted".into());
+            }
             if let Some(e) = &st.error {
                 return Popped::Failed(e.clone());
             }
@@ -156,7 +160,11 @@ impl Spool {
             if st.done {
                 return Popped::End;
             }
-            st = self.ready.wait(st).expect("spool lock");
+            st = self
+                .ready
+                .wait_timeout(st, Duration::from_millis(100))
+                .expect("spool lock")
+                .0;
         }
     }
 }
@@ -176,8 +184,9 @@ mod tests {
             p.finish();
         });
         let mut seen = 0u8;
+        let go = AtomicBool::new(false);
         loop {
-            match s.pop() {
+            match s.pop(&go) {
                 Popped::Chunk(c) => {
                     assert_eq!(c.len(), 1 << 20);
                     assert!(c.iter().all(|&b| b == seen));
@@ -191,6 +200,8 @@ mod tests {
         assert_eq!(seen, 40);
         let f = Spool::default();
         f.fail("boom".into());
-        assert!(matches!(f.pop(), Popped::Failed(m) if m == "boom"));
+        assert!(matches!(f.pop(&go), Popped::Failed(m) if m == "boom"));
+        let g = Spool::default();
+        assert!(matches!(g.pop(&AtomicBool::new(true)), Popped::Failed(m) if m == "interrupted"));
     }
 }
