@@ -129,10 +129,10 @@ CONSISTENT SNAPSHOT, REPEATABLE READ). With one connection on MariaDB no lock is
 the binlog position comes with the snapshot (Binlog_snapshot_file/position) and its GTID
 position from BINLOG_GTID_POS(). With several connections, or on MySQL, a brief
 FLUSH TABLES WITH READ LOCK (RELOAD privilege; it waits --lock-wait-timeout at most for
-running statements) is held while the snapshots open and the coordinates are read (MariaDB: binlog_snapshot status and @@gtid_binlog_pos; MySQL:
-SHOW MASTER STATUS / SHOW BINARY LOG STATUS with Executed_Gtid_Set). Non-transactional
-tables (MyISAM, Aria) are read without a lock, as mariadb-dump --single-transaction
-reads them.
+running statements) is held while the snapshots open and the coordinates are read
+(MariaDB: binlog_snapshot status and @@gtid_binlog_pos; MySQL: SHOW MASTER STATUS /
+SHOW BINARY LOG STATUS with Executed_Gtid_Set). Non-transactional tables (MyISAM,
+Aria) are read without a lock, as mariadb-dump --single-transaction reads them.
 
 The coordinates are printed, and written at the start of the file as a QUERY event
   SET @binlog_tool_snapshot = '{\"file\":...,\"position\":...,\"gtid\":...}'
@@ -163,11 +163,15 @@ bits, TIMESTAMPs in UTC, strings as stored bytes. MariaDB 5.3-format TIME/DATETI
 TIMESTAMP columns with fractional seconds (mysql56_temporal_format=OFF) are written in
 the current format, with a note. On MySQL, JSON is re-encoded from its text form:
 opaque scalars (DATE, TIME, DECIMAL values inside a document) become strings or numbers.
-Refused: system-versioned tables (--skip them), MariaDB COMPRESSED columns. Sequences
-and views are left out.
+ENUM/SET members outside the Basic Multilingual Plane reach the TABLE_MAP as '?', as the
+server's own catalog (and SHOW CREATE TABLE) keeps them. Refused: system-versioned
+tables (--skip them), MariaDB COMPRESSED columns. Sequences and views are left out.
+Connections are unencrypted (Unix socket or plain TCP).
 
 Memory: rows are streamed; pieces read ahead of the writer wait in memory up to 8 MiB
 each, then in an unlinked temporary file (TMPDIR).
+
+Exit status: 0 success; 2 an error (one line on stderr).
 
 Example:
   binlog-tool snapshot --db shop --with-schema -o shop.bin
