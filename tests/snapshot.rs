@@ -124,7 +124,7 @@ fn table_maps_and_row_images_are_what_the_server_logs() {
         .args(["--db", "fx,sx", "--rows-per-event", "3", "-o"])
         .arg(&out)
         .ok();
-    let ours = logged(&[out.clone()], &["fx", "sx"], false);
+    let ours = logged(std::slice::from_ref(&out), &["fx", "sx"], false);
     // The 5.3-format fractional columns are written in the current format: the one table
     // whose bytes differ, on purpose.
     let converted = OLD_FORMAT;
