@@ -29,6 +29,8 @@
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
 //! - [`table_cache`]: table ids to parsed TABLE_MAPs across a walk.
 //! - [`sql`]: row changes as SQL; [`schema`]: names from CREATE TABLE statements.
+//! - [`snapshot`]: tables' contents as TABLE_MAP and WRITE_ROWS events (descriptions and
+//!   values in, a binlog out).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -49,6 +51,7 @@ pub mod reader;
 pub mod row;
 pub mod row_count;
 pub mod schema;
+pub mod snapshot;
 pub mod split;
 pub mod sql;
 pub mod table_cache;

@@ -124,14 +124,28 @@ fn names_come_from_metadata_from_a_schema_file_or_are_numbered() {
 
 #[test]
 fn output_is_the_same_for_any_number_of_threads() {
-    let files = [fixture("row_full/mariadb-bin.000002"), fixture("row_compressed/mariadb-bin.000001"), fixture("statement/mariadb-bin.000001")];
+    let files = [
+        fixture("row_full/mariadb-bin.000002"),
+        fixture("row_compressed/mariadb-bin.000001"),
+        fixture("statement/mariadb-bin.000001"),
+    ];
     for f in &files {
         for format in ["sql", "jsonl"] {
-            let one = tool(&["decode", "--format", format]).arg(f).env("RAYON_NUM_THREADS", "1").run();
-            let four = tool(&["decode", "--format", format]).arg(f).env("RAYON_NUM_THREADS", "4").run();
+            let one = tool(&["decode", "--format", format])
+                .arg(f)
+                .env("RAYON_NUM_THREADS", "1")
+                .run();
+            let four = tool(&["decode", "--format", format])
+                .arg(f)
+                .env("RAYON_NUM_THREADS", "4")
+                .run();
             assert_eq!(one.code, four.code, "{}", f.display());
             assert_eq!(one.stdout, four.stdout, "{} {format}", f.display());
-            assert!(format == "jsonl" || one.stdout.len() > 100, "{}", f.display());
+            assert!(
+                format == "jsonl" || one.stdout.len() > 100,
+                "{}",
+                f.display()
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ mod fuzz_smoke;
 mod pitr;
 mod rows;
 mod server;
+mod snapshot;
 mod split;
 mod values;
 mod writer;

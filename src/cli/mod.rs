@@ -13,6 +13,7 @@ pub mod locate;
 pub mod output;
 pub mod render;
 pub mod size;
+pub mod snapshot;
 pub mod split;
 pub mod verify;
 
@@ -51,9 +52,10 @@ pub enum Command {
     Locate(locate::Args),
     /// Write the selected whole transactions of consecutive binlogs as one binlog.
     Cut(cut::Args),
-    // The help of these two is their `Args` doc comment.
+    // The help of these is their `Args` doc comment.
     Bigtxn(bigtxn::Args),
     Split(split::Args),
+    Snapshot(snapshot::Args),
 }
 
 /// Runs a parsed command line.
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Cut(a) => cut::run(a),
         Command::Bigtxn(a) => bigtxn::run(a),
         Command::Split(a) => split::run(a),
+        Command::Snapshot(a) => snapshot::run(a),
     }
 }
 
