@@ -297,9 +297,9 @@ impl<'a> EventData<'a> {
             EventType::INTVAR => EventData::Intvar(Intvar::parse(body, offset)?),
             EventType::RAND => EventData::Rand(Rand::parse(body, offset)?),
             EventType::USER_VAR => EventData::UserVar(UserVar::parse(body, offset)?),
-            EventType::TABLE_MAP => {
-                EventData::TableMap(TableMap::parse(body, offset, format.table_id_len(t))?)
-            }
+            EventType::TABLE_MAP => EventData::TableMap(
+                TableMap::parse(body, offset, format.table_id_len(t))?.with_flavor(format.flavor),
+            ),
             t if t.is_rows() => EventData::Rows(RowsEvent::parse(t, body, offset, format)?),
             EventType::ROWS_QUERY => EventData::RowsQuery(RowsQuery::parse(body, offset)?),
             EventType::INCIDENT => EventData::Incident(Incident::parse(body, offset)?),

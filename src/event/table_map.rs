@@ -3,6 +3,7 @@
 
 use crate::bytes::{put_packed, put_packed_bytes, put_uint, Cursor, Short};
 use crate::error::Result;
+use crate::event::fde::Flavor;
 use crate::row::column::{parse_columns, Column, ColumnType};
 
 /// A TABLE_MAP event.
@@ -28,6 +29,9 @@ pub struct TableMap<'a> {
     pub null_bits: &'a [u8],
     /// Optional metadata, type-length-value fields (see [`OptionalField`]).
     pub optional: &'a [u8],
+    /// The server family that wrote it: MariaDB counts GEOMETRY columns among the
+    /// character columns of the charset fields, MySQL does not.
+    pub flavor: Flavor,
     /// Byte offset of the metadata block, for errors.
     metadata_offset: u64,
     /// Byte offset of the optional metadata.
@@ -85,6 +89,7 @@ impl<'a> TableMap<'a> {
             metadata,
             null_bits,
             optional: c.rest(),
+            flavor: Flavor::MySql,
             metadata_offset,
             optional_offset,
         })
@@ -112,9 +117,16 @@ impl<'a> TableMap<'a> {
             metadata,
             null_bits,
             optional,
+            flavor: Flavor::MySql,
             metadata_offset: 0,
             optional_offset: 0,
         }
+    }
+
+    /// The same map, read as written by a server of `flavor`.
+    pub fn with_flavor(mut self, flavor: Flavor) -> TableMap<'a> {
+        self.flavor = flavor;
+        self
     }
 
     /// Appends the body.
@@ -175,7 +187,7 @@ impl<'a> TableMap<'a> {
 
     /// Decodes all optional metadata against the columns.
     pub fn optional_metadata(&self, columns: &[Column]) -> Result<OptionalMetadata<'a>> {
-        OptionalMetadata::decode(self.optional_fields(), columns)
+        OptionalMetadata::decode(self.optional_fields(), columns, self.flavor)
     }
 }
 
@@ -276,7 +288,11 @@ pub struct OptionalMetadata<'a> {
 }
 
 impl<'a> OptionalMetadata<'a> {
-    fn decode(fields: OptionalFields<'a>, cols: &[Column]) -> Result<OptionalMetadata<'a>> {
+    fn decode(
+        fields: OptionalFields<'a>,
+        cols: &[Column],
+        flavor: Flavor,
+    ) -> Result<OptionalMetadata<'a>> {
         let n = cols.len();
         let mut m = OptionalMetadata {
             unsigned: vec![None; n],
@@ -292,7 +308,10 @@ impl<'a> OptionalMetadata<'a> {
             (0..n).filter(|&i| pred(&cols[i])).collect()
         };
         let numeric = idx(&|c| c.real_type.is_numeric());
-        let character = idx(&|c| c.real_type.is_character());
+        let character = idx(&|c| {
+            c.real_type.is_character()
+                || (flavor == Flavor::MariaDb && c.real_type == ColumnType::GEOMETRY)
+        });
         let enum_set = idx(&|c| c.real_type.is_enum_or_set());
         let enums = idx(&|c| c.real_type == ColumnType::ENUM);
         let sets = idx(&|c| c.real_type == ColumnType::SET);
@@ -508,5 +527,36 @@ impl OptionalMetadataBuilder {
     /// The encoded fields.
     pub fn finish(self) -> Vec<u8> {
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MariaDB lists a charset for GEOMETRY columns, MySQL does not: the entry for a
+    /// VARCHAR after a GEOMETRY is the second for MariaDB, the first for MySQL.
+    #[test]
+    fn geometry_columns_take_a_charset_entry_on_mariadb_only() {
+        let types = [ColumnType::GEOMETRY.0, ColumnType::VARCHAR.0];
+        let meta = [4u8, 40, 0];
+        let mut mariadb = OptionalMetadataBuilder::new();
+        mariadb.packed_list(field::COLUMN_CHARSET, &[63, 8]);
+        let mariadb = mariadb.finish();
+        let tm = TableMap::new(1, b"d", b"t", &types, &meta, &[3], &mariadb)
+            .with_flavor(Flavor::MariaDb);
+        let cols = tm.columns().unwrap();
+        assert_eq!(
+            tm.optional_metadata(&cols).unwrap().charset,
+            [Some(63), Some(8)]
+        );
+        let mut mysql = OptionalMetadataBuilder::new();
+        mysql.packed_list(field::COLUMN_CHARSET, &[8]);
+        let mysql = mysql.finish();
+        let tm = TableMap::new(1, b"d", b"t", &types, &meta, &[3], &mysql);
+        assert_eq!(
+            tm.optional_metadata(&cols).unwrap().charset,
+            [None, Some(8)]
+        );
     }
 }
