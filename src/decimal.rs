@@ -127,8 +127,9 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
     }
 
     let intg_digits = usize::from(precision - scale);
-    let mut int_text = String::new();
-    let mut frac_text = String::new();
+    // Digits go to stack buffers: at most 65 of them, and this runs for every value.
+    let mut int_text = Digits::default();
+    let mut frac_text = Digits::default();
     let mut pos = 0usize;
     let mut digits_done = 0usize;
     let mut all_zero = true;
@@ -149,7 +150,7 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
             push_padded(&mut int_text, value, digits);
         } else if value != 0 {
             // The first non-zero integer group is printed without leading zeros.
-            int_text.push_str(&value.to_string());
+            push_padded(&mut int_text, value, 0);
         }
         digits_done += digits;
         pos += n;
@@ -161,21 +162,57 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
     if int_text.is_empty() {
         out.push('0');
     }
-    out.push_str(&int_text);
+    out.push_str(int_text.as_str());
     if scale > 0 {
         out.push('.');
-        out.push_str(&frac_text);
+        out.push_str(frac_text.as_str());
     }
     Ok(())
 }
 
-/// Appends `value` zero-padded to `width` digits.
-fn push_padded(out: &mut String, value: u32, width: usize) {
-    let s = value.to_string();
-    for _ in s.len()..width {
-        out.push('0');
+/// Up to 72 ASCII digits on the stack.
+struct Digits {
+    buf: [u8; 72],
+    len: usize,
+}
+
+impl Default for Digits {
+    fn default() -> Digits {
+        Digits {
+            buf: [0; 72],
+            len: 0,
+        }
     }
-    out.push_str(&s);
+}
+
+impl Digits {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, d: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = d;
+            self.len += 1;
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits are pushed.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// Appends `value` zero-padded to `width` digits.
+fn push_padded(out: &mut Digits, value: u32, width: usize) {
+    let mut b = itoa::Buffer::new();
+    let s = b.format(value).as_bytes();
+    for _ in s.len()..width {
+        out.push(b'0');
+    }
+    for &d in s {
+        out.push(d);
+    }
 }
 
 /// Appends the binary DECIMAL(`precision`, `scale`) encoding of `text`.

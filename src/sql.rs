@@ -70,9 +70,20 @@ fn mariadb_charset(id: u16) -> Option<&'static str> {
 }
 
 fn is_utf8(collation: Option<u16>) -> bool {
-    collation
-        .and_then(charset_name)
-        .is_some_and(|c| matches!(c.as_str(), "utf8mb4" | "utf8mb3" | "utf8" | "ascii"))
+    // Looked up for every string value: the answers for MySQL's numbering are worked out
+    // once; MariaDB's numbers past it carry the character set in their bits.
+    static UTF8: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let Some(id) = collation else { return false };
+    let utf8 = |name: Option<&str>| matches!(name, Some("utf8mb4" | "utf8mb3" | "utf8" | "ascii"));
+    if id >= 2048 {
+        return utf8(mariadb_charset(id));
+    }
+    let table = UTF8.get_or_init(|| {
+        (0..2048u16)
+            .map(|c| utf8(charset_name(c).as_deref()))
+            .collect()
+    });
+    table.get(usize::from(id)).copied().unwrap_or(false)
 }
 
 /// Appends `name` as a quoted identifier.
@@ -89,29 +100,34 @@ pub fn quote_ident(name: &str, out: &mut String) {
 
 /// Appends bytes as a hex literal `X'…'` (`''` for empty).
 pub fn hex_literal(b: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(b.len() * 2 + 3);
     out.push_str("X'");
-    for x in b {
-        let _ = write!(out, "{x:02X}");
+    for &x in b {
+        out.push(char::from(DIGITS[usize::from(x >> 4)]));
+        out.push(char::from(DIGITS[usize::from(x & 15)]));
     }
     out.push('\'');
 }
 
 /// Appends `text` as a quoted string if it can be written exactly without backslashes, else
-/// as a hex literal.
+/// as a hex literal: valid UTF-8 without a backslash or an ASCII control character other
+/// than tab and newline (NUL and Ctrl-Z trouble clients). Quotes are doubled.
 pub fn string_literal(text: &[u8], out: &mut String) {
-    let plain = std::str::from_utf8(text).ok().filter(|s| {
-        !s.chars()
-            .any(|c| c == '\\' || (c.is_control() && c != '\n' && c != '\t'))
-    });
-    match plain {
+    let plain = text
+        .iter()
+        .all(|&b| !(b == b'\\' || b == 0x7f || (b < 0x20 && b != b'\n' && b != b'\t')));
+    match std::str::from_utf8(text).ok().filter(|_| plain) {
         Some(s) => {
+            out.reserve(s.len() + 2);
             out.push('\'');
-            for c in s.chars() {
-                if c == '\'' {
-                    out.push('\'');
-                }
-                out.push(c);
+            let mut rest = s;
+            while let Some(q) = rest.find('\'') {
+                out.push_str(&rest[..=q]);
+                out.push('\'');
+                rest = &rest[q + 1..];
             }
+            out.push_str(rest);
             out.push('\'');
         }
         None => hex_literal(text, out),

@@ -131,14 +131,41 @@ fn output_is_the_same_for_any_number_of_threads() {
     ];
     for f in &files {
         for format in ["sql", "jsonl"] {
+            // (fx.t_temporal_old cannot be decoded: leave it out.)
+            let tables = [
+                "-t",
+                "fx.t_int",
+                "-t",
+                "fx.t_json",
+                "-t",
+                "fx.t_text",
+                "-t",
+                "fx.t_bulk",
+                "-t",
+                "fx.t_string",
+                "-t",
+                "%.t_comp%",
+                "-d",
+                "fx",
+                "-d",
+                "fx_extra",
+            ];
+            let tables: &[&str] = if f.ends_with("statement/mariadb-bin.000001") {
+                &[]
+            } else {
+                &tables
+            };
             let one = tool(&["decode", "--format", format])
+                .args(tables)
                 .arg(f)
                 .env("RAYON_NUM_THREADS", "1")
                 .run();
             let four = tool(&["decode", "--format", format])
+                .args(tables)
                 .arg(f)
                 .env("RAYON_NUM_THREADS", "4")
                 .run();
+            assert_eq!(one.code, 0, "{}: {}", f.display(), one.stderr);
             assert_eq!(one.code, four.code, "{}", f.display());
             assert_eq!(one.stdout, four.stdout, "{} {format}", f.display());
             assert!(

@@ -14,10 +14,10 @@ use binlog::row::{Rows, TableInfo, Value};
 use binlog::schema::Schema;
 use binlog::sql::{self, Change, ColumnInfo, TableSql};
 use binlog::txn::{Group, Transaction, Transactions, TxnKind};
-use binlog::{Event, EventData, EventType, Format};
+use binlog::{BinlogFile, Event, EventData, EventType, Format};
 
 use super::filters::FilterArgs;
-use super::output::{fail, fail_at, json_str, local_time, open, CliResult, OutputFile};
+use super::output::{fail, fail_at, json_str, local_time, open, CliResult, Failure, OutputFile};
 
 /// Show what changed: for each row change its file, position, time, GTID, database, table,
 /// operation and values with column names (from TABLE_MAP metadata, else `--schema`, else
@@ -228,7 +228,11 @@ impl<'s> Renderer<'s> {
         };
         match format {
             DecodeFormat::Sql => {
-                let _ = write!(b, "/* {}:{} */ ", t.file, ev.offset());
+                b.push_str("/* ");
+                b.push_str(t.file);
+                b.push(':');
+                b.push_str(itoa::Buffer::new().format(ev.offset()));
+                b.push_str(" */ ");
                 table
                     .sql
                     .statement(change, before.unwrap_or(&[]), after.unwrap_or(&[]), b);
@@ -542,15 +546,23 @@ impl Renderer<'_> {
     }
 }
 
-/// Transactions up to this size are rendered in parallel batches; bigger ones are
-/// streamed to the output as they are rendered, so memory stays bounded.
+/// Transactions up to this size are rendered by the workers; bigger ones are rendered in
+/// pieces as they go, so memory stays bounded.
 const BATCH_TXN_MAX: u64 = 4 << 20;
-/// A batch ends when it holds this many bytes of binlog.
-const BATCH_BYTES: u64 = 16 << 20;
+/// A chunk for a worker ends when it holds this many bytes of binlog.
+const CHUNK_BYTES: u64 = 1 << 20;
 
 /// Runs `decode`.
+///
+/// The main thread walks the files and gathers selected transactions into chunks of about
+/// a megabyte of binlog; worker threads render chunks (each keeping its table contexts
+/// from one chunk to the next); a writer thread writes the rendered chunks in their order.
+/// At most a few chunks are in flight, so memory stays bounded. A transaction too big for
+/// a chunk is rendered by the main thread, in pieces that join the same ordered stream.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    use rayon::prelude::*;
+    use std::collections::BTreeMap;
+    use std::sync::mpsc::{channel, sync_channel, Receiver};
+    use std::sync::{Arc, Mutex};
     let filter = args.filter.to_filter()?;
     let schema = match &args.schema {
         Some(p) => {
@@ -564,74 +576,150 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     if args.format == DecodeFormat::Sql {
         out.write_all(b"-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n")?;
     }
-    let mut streaming = Renderer::new(args.format, schema.as_ref(), &filter);
-    let last = args.files.len() - 1;
-    for (n, path) in args.files.iter().enumerate() {
-        let file = open(path)?;
-        let log = file.binlog().map_err(|e| fail_at(path, &e))?;
-        let name = path
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let data = file.bytes();
-        let mut batch: Vec<Transaction> = Vec::new();
-        let mut batch_bytes = 0u64;
-        // Renders the batch in parallel and writes it in order.
-        let flush_batch = |batch: &mut Vec<Transaction>, out: &mut OutputFile| -> CliResult<()> {
-            // A few chunks per thread: each renders its transactions in order into one
-            // buffer, keeping its table contexts from one transaction to the next.
-            let chunk = batch
-                .len()
-                .div_ceil(rayon::current_num_threads() * 4)
-                .max(1);
-            let rendered: Vec<binlog::Result<String>> = batch
-                .par_chunks(chunk)
-                .map(|txns| {
-                    let mut r = Renderer::new(args.format, schema.as_ref(), &filter);
-                    for txn in txns {
-                        r.render(data, txn, &name, &mut |_| Ok(()))?;
+    let files: Vec<BinlogFile> = args
+        .files
+        .iter()
+        .map(|p| open(p))
+        .collect::<CliResult<_>>()?;
+    let names: Vec<String> = args
+        .files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let workers = rayon::current_num_threads().max(1);
+    // A chunk to render: file index, sequence number, transactions.
+    type Job = (usize, u64, Vec<Transaction>);
+    let (job_tx, job_rx) = sync_channel::<Job>(workers);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    // Rendered pieces, by sequence number; an error ends the run.
+    let (done_tx, done_rx) = channel::<(u64, Result<String, Failure>)>();
+    // At most this many pieces between the walk and the writer.
+    let window = workers * 4;
+    let (slot_tx, slot_rx) = sync_channel::<()>(window);
+    std::thread::scope(|scope| -> CliResult<ExitCode> {
+        for _ in 0..workers {
+            let job_rx = Arc::clone(&job_rx);
+            let done_tx = done_tx.clone();
+            let (files, names, filter, schema) = (&files, &names, &filter, schema.as_ref());
+            let (format, paths) = (args.format, &args.files);
+            scope.spawn(move || {
+                let mut r = Renderer::new(format, schema, filter);
+                loop {
+                    let job = job_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((fi, seq, txns))) = job else { return };
+                    let mut result = Ok(());
+                    for txn in &txns {
+                        result = r.render(files[fi].bytes(), txn, &names[fi], &mut |_| Ok(()));
+                        if result.is_err() {
+                            break;
+                        }
                     }
-                    Ok(r.buf)
-                })
-                .collect();
-            for text in rendered {
-                out.write_all(text.map_err(|e| fail_at(path, &e))?.as_bytes())?;
-            }
-            batch.clear();
-            Ok(())
-        };
-        for group in Transactions::new(log.events()) {
-            let group = group.map_err(|e| fail_at(path, &e))?;
-            let Group::Transaction(txn) = group else {
-                continue;
-            };
-            if !txn.is_complete() || !filter.selects_transaction(&txn, n == 0, n == last) {
-                continue;
-            }
-            if txn.len() > BATCH_TXN_MAX {
-                flush_batch(&mut batch, &mut out)?;
-                batch_bytes = 0;
-                let sink = &mut out;
-                streaming
-                    .render(data, &txn, &name, &mut |b: &mut String| {
-                        sink.write_all(b.as_bytes())?;
-                        b.clear();
-                        Ok(())
-                    })
-                    .map_err(|e| fail_at(path, &e))?;
-                out.write_all(streaming.buf.as_bytes())?;
-                streaming.buf.clear();
-                continue;
-            }
-            batch_bytes += txn.len();
-            batch.push(txn);
-            if batch_bytes >= BATCH_BYTES {
-                flush_batch(&mut batch, &mut out)?;
-                batch_bytes = 0;
-            }
+                    let text = result
+                        .map(|()| std::mem::take(&mut r.buf))
+                        .map_err(|e| fail_at(&paths[fi], &e));
+                    if done_tx.send((seq, text)).is_err() {
+                        return;
+                    }
+                }
+            });
         }
-        flush_batch(&mut batch, &mut out)?;
-    }
-    out.commit()?;
-    Ok(ExitCode::SUCCESS)
+        let done_tx_main = done_tx;
+        let writer = scope.spawn(move || -> CliResult<OutputFile> {
+            let done_rx: Receiver<_> = done_rx;
+            let mut pending: BTreeMap<u64, Result<String, Failure>> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, text) in done_rx {
+                pending.insert(seq, text);
+                while let Some(text) = pending.remove(&next) {
+                    out.write_all(text?.as_bytes())?;
+                    next += 1;
+                    let _ = slot_rx.recv();
+                }
+            }
+            Ok(out)
+        });
+        let mut seq = 0u64;
+        // Issues one piece: waits for room in the window first.
+        let mut take_slot = || -> CliResult<u64> {
+            slot_tx
+                .send(())
+                .map_err(|_| Failure::Message("the output writer stopped".into()))?;
+            seq += 1;
+            Ok(seq - 1)
+        };
+        let walk = (|| -> CliResult<()> {
+            let mut streaming = Renderer::new(args.format, schema.as_ref(), &filter);
+            let last = files.len() - 1;
+            for (n, file) in files.iter().enumerate() {
+                let path = &args.files[n];
+                let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+                let mut chunk: Vec<Transaction> = Vec::new();
+                let mut chunk_bytes = 0u64;
+                for group in Transactions::new(log.events()) {
+                    let group = group.map_err(|e| fail_at(path, &e))?;
+                    let Group::Transaction(txn) = group else {
+                        continue;
+                    };
+                    if !txn.is_complete() || !filter.selects_transaction(&txn, n == 0, n == last) {
+                        continue;
+                    }
+                    if txn.len() > BATCH_TXN_MAX {
+                        if !chunk.is_empty() {
+                            let s = take_slot()?;
+                            job_tx
+                                .send((n, s, std::mem::take(&mut chunk)))
+                                .map_err(|_| stopped())?;
+                            chunk_bytes = 0;
+                        }
+                        let mut piece = |b: &mut String| -> std::io::Result<()> {
+                            let s =
+                                take_slot().map_err(|_| std::io::Error::other("writer stopped"))?;
+                            done_tx_main
+                                .send((s, Ok(std::mem::take(b))))
+                                .map_err(|_| std::io::Error::other("writer stopped"))
+                        };
+                        streaming
+                            .render(file.bytes(), &txn, &names[n], &mut piece)
+                            .map_err(|e| fail_at(path, &e))?;
+                        let s = take_slot()?;
+                        done_tx_main
+                            .send((s, Ok(std::mem::take(&mut streaming.buf))))
+                            .map_err(|_| stopped())?;
+                        continue;
+                    }
+                    chunk_bytes += txn.len();
+                    chunk.push(txn);
+                    if chunk_bytes >= CHUNK_BYTES {
+                        let s = take_slot()?;
+                        job_tx
+                            .send((n, s, std::mem::take(&mut chunk)))
+                            .map_err(|_| stopped())?;
+                        chunk_bytes = 0;
+                    }
+                }
+                if !chunk.is_empty() {
+                    let s = take_slot()?;
+                    job_tx.send((n, s, chunk)).map_err(|_| stopped())?;
+                }
+            }
+            Ok(())
+        })();
+        drop(job_tx);
+        drop(done_tx_main);
+        let written = writer.join().map_err(|_| Failure::Panicked)?;
+        // A write error first (a closed pipe ends quietly), then the walk's, then a
+        // renderer's (carried by the writer).
+        let out = written?;
+        walk?;
+        out.commit()?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn stopped() -> Failure {
+    Failure::Message("the decoding threads stopped".into())
 }

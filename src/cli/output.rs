@@ -101,7 +101,7 @@ pub fn local_time(ts: u32) -> String {
 pub struct OutputFile {
     target: Option<std::path::PathBuf>,
     temp: Option<std::path::PathBuf>,
-    writer: Box<dyn Write>,
+    writer: Box<dyn Write + Send>,
 }
 
 impl OutputFile {
@@ -150,7 +150,7 @@ impl OutputFile {
     }
 
     /// The writer.
-    pub fn writer(&mut self) -> &mut dyn Write {
+    pub fn writer(&mut self) -> &mut (dyn Write + Send) {
         &mut self.writer
     }
 
