@@ -310,6 +310,25 @@ pub fn packed_size(v: u64) -> usize {
     }
 }
 
+/// Appends `bytes` (lossily as UTF-8) with every byte for which `escape` answers replaced
+/// by that answer; runs of other bytes are copied whole. The JSON and SQL renderers share
+/// it, each with its own table.
+pub fn push_escaped(
+    out: &mut String,
+    bytes: &[u8],
+    escape: impl Fn(u8) -> Option<std::borrow::Cow<'static, str>>,
+) {
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(e) = escape(b) {
+            out.push_str(&String::from_utf8_lossy(&bytes[run_start..i]));
+            out.push_str(&e);
+            run_start = i + 1;
+        }
+    }
+    out.push_str(&String::from_utf8_lossy(&bytes[run_start..]));
+}
+
 /// A short, bounded rendering of a byte field for `Debug`: its length and first bytes.
 pub struct Short<'a>(pub &'a [u8]);
 

@@ -788,9 +788,8 @@ fn write_string(s: &[u8], quoted: bool, out: &mut String) {
         return;
     }
     out.push('"');
-    let mut run_start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let escape = match b {
+    crate::bytes::push_escaped(out, s, |b| {
+        Some(std::borrow::Cow::Borrowed(match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
             0x08 => "\\b",
@@ -798,22 +797,10 @@ fn write_string(s: &[u8], quoted: bool, out: &mut String) {
             0x0a => "\\n",
             0x0c => "\\f",
             0x0d => "\\r",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&String::from_utf8_lossy(
-            s.get(run_start..i).unwrap_or_default(),
-        ));
-        if escape.is_empty() {
-            out.push_str(&format!("\\u00{b:02x}"));
-        } else {
-            out.push_str(escape);
-        }
-        run_start = i + 1;
-    }
-    out.push_str(&String::from_utf8_lossy(
-        s.get(run_start..).unwrap_or_default(),
-    ));
+            0..=0x1f => return Some(format!("\\u00{b:02x}").into()),
+            _ => return None,
+        }))
+    });
     out.push('"');
 }
 

@@ -253,9 +253,8 @@ fn write_value(bytes: &[u8], out: &mut String) {
 /// are not UTF-8 become U+FFFD).
 pub fn sql_quote(bytes: &[u8], out: &mut String) {
     out.push('\'');
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = match b {
+    crate::bytes::push_escaped(out, bytes, |b| {
+        Some(std::borrow::Cow::Borrowed(match b {
             0x08 => "\\b",
             0x0c => "\\f",
             0x0a => "\\n",
@@ -263,22 +262,10 @@ pub fn sql_quote(bytes: &[u8], out: &mut String) {
             0x09 => "\\t",
             b'\\' => "\\\\",
             b'\'' => "\\'",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&String::from_utf8_lossy(
-            bytes.get(run_start..i).unwrap_or_default(),
-        ));
-        if escape.is_empty() {
-            out.push_str(&format!("\\x{b:02x}"));
-        } else {
-            out.push_str(escape);
-        }
-        run_start = i + 1;
-    }
-    out.push_str(&String::from_utf8_lossy(
-        bytes.get(run_start..).unwrap_or_default(),
-    ));
+            0..=0x1f => return Some(format!("\\x{b:02x}").into()),
+            _ => return None,
+        }))
+    });
     out.push('\'');
 }
 

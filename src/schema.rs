@@ -85,6 +85,19 @@ impl Schema {
     }
 }
 
+/// The index of the quote that closes the one at `open` (backslash escapes in strings,
+/// none in identifiers), or the end of the text.
+fn closing_quote(b: &[u8], open: usize, q: u8) -> usize {
+    let mut i = open + 1;
+    while i < b.len() && b[i] != q {
+        if b[i] == b'\\' && q != b'`' {
+            i += 1;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Splits SQL text into statements at semicolons outside quotes and comments.
 fn statements(text: &str) -> Vec<&str> {
     let b = text.as_bytes();
@@ -92,15 +105,7 @@ fn statements(text: &str) -> Vec<&str> {
     let (mut start, mut i) = (0, 0);
     while i < b.len() {
         match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            q @ (b'\'' | b'"' | b'`') => i = closing_quote(b, i, q),
             b'-' if b.get(i + 1) == Some(&b'-') => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
@@ -253,15 +258,7 @@ fn matching_paren(s: &str, open: usize) -> Option<usize> {
     let mut i = open;
     while i < b.len() {
         match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            q @ (b'\'' | b'"' | b'`') => i = closing_quote(b, i, q),
             b'(' => depth += 1,
             b')' => {
                 depth -= 1;
@@ -283,15 +280,7 @@ fn top_level_parts(s: &str) -> Vec<&str> {
     let (mut depth, mut start, mut i) = (0i32, 0, 0);
     while i < b.len() {
         match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            q @ (b'\'' | b'"' | b'`') => i = closing_quote(b, i, q),
             b'(' => depth += 1,
             b')' => depth -= 1,
             b',' if depth == 0 => {

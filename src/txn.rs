@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::event::gtid::{GtidKind, FL_COMPLETED_XA, FL_STANDALONE};
+use crate::event::gtid::{FL_COMPLETED_XA, FL_STANDALONE};
 use crate::event::header::EventType;
 use crate::event::{Event, EventData};
 use crate::gtid::GtidValue;
@@ -500,14 +500,7 @@ fn classify(ev: &Event, format: &Format) -> First {
     }
     match ev.decode(format) {
         Ok(EventData::Gtid(g)) => First::MysqlGtid {
-            gtid: (g.kind != GtidKind::Anonymous).then(|| GtidValue::MySql {
-                sid: g.sid,
-                tag: g
-                    .tag
-                    .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
-                    .unwrap_or_default(),
-                gno: g.gno,
-            }),
+            gtid: g.value(),
             commit: CommitInfo {
                 immediate_commit_ts: g.immediate_commit_ts,
                 original_commit_ts: g.original_commit_ts(),
@@ -515,11 +508,7 @@ fn classify(ev: &Event, format: &Format) -> First {
             },
         },
         Ok(EventData::MariadbGtid(g)) => First::MariadbGtid {
-            gtid: GtidValue::MariaDb {
-                domain: g.domain_id,
-                server: ev.header().server_id,
-                seq: g.seq_no,
-            },
+            gtid: g.value(ev.header().server_id),
             flags: g.flags,
         },
         Ok(EventData::Query(q)) => {

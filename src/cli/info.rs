@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use binlog::event::fde::{CHECKSUM_CRC32, CHECKSUM_OFF};
 use binlog::event::header::FLAG_BINLOG_IN_USE;
-use binlog::gtid::{GtidSet, GtidValue};
+use binlog::gtid::GtidSet;
 use binlog::{EventData, EventType, Flavor};
 
 use super::index::read_index;
@@ -144,19 +144,12 @@ pub fn file_info(path: &Path) -> CliResult<FileInfo> {
             Ok(EventData::FormatDescription(_)) if info.events == 1 => {
                 info.in_use = ev.header().flags & FLAG_BINLOG_IN_USE != 0;
             }
-            Ok(EventData::Gtid(g)) => info.gtids.insert(&GtidValue::MySql {
-                sid: g.sid,
-                tag: g
-                    .tag
-                    .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
-                    .unwrap_or_default(),
-                gno: g.gno,
-            }),
-            Ok(EventData::MariadbGtid(g)) => info.gtids.insert(&GtidValue::MariaDb {
-                domain: g.domain_id,
-                server: ev.header().server_id,
-                seq: g.seq_no,
-            }),
+            Ok(EventData::Gtid(g)) => {
+                if let Some(v) = g.value() {
+                    info.gtids.insert(&v);
+                }
+            }
+            Ok(EventData::MariadbGtid(g)) => info.gtids.insert(&g.value(ev.header().server_id)),
             Ok(EventData::PreviousGtids(p)) => info.previous_gtids = Some(p.to_text()),
             Ok(EventData::GtidList(l)) => info.gtid_list = Some(l.to_text()),
             Ok(EventData::Rotate(r)) => {

@@ -108,6 +108,19 @@ impl<'a> Gtid<'a> {
         self.original_commit_ts.or(self.immediate_commit_ts)
     }
 
+    /// The GTID, or `None` for an anonymous one. Tags compare in lower case, as the
+    /// server treats them.
+    pub fn value(&self) -> Option<crate::gtid::GtidValue> {
+        (self.kind != GtidKind::Anonymous).then(|| crate::gtid::GtidValue::MySql {
+            sid: self.sid,
+            tag: self
+                .tag
+                .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
+                .unwrap_or_default(),
+            gno: self.gno,
+        })
+    }
+
     /// The GTID as text: `uuid:gno` or `uuid:tag:gno`; `ANONYMOUS` for anonymous ones.
     pub fn gtid_text(&self) -> String {
         match (self.kind, self.tag) {
@@ -704,6 +717,15 @@ impl<'a> MariadbGtid<'a> {
     /// Whether the group is standalone (no BEGIN follows).
     pub fn is_standalone(&self) -> bool {
         self.flags & FL_STANDALONE != 0
+    }
+
+    /// The GTID, given the event's server id.
+    pub fn value(&self, server_id: u32) -> crate::gtid::GtidValue {
+        crate::gtid::GtidValue::MariaDb {
+            domain: self.domain_id,
+            server: server_id,
+            seq: self.seq_no,
+        }
     }
 
     /// The GTID as text given the event's server id: `domain-server-seq`.
