@@ -54,6 +54,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod split;
 pub mod sql;
+pub mod statement;
 pub mod table_cache;
 pub mod txn;
 pub mod writer;

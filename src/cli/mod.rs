@@ -25,8 +25,10 @@ pub use output::Failure;
 
 /// Tools for MySQL and MariaDB binary logs: inspect, verify, undo, split, snapshot.
 ///
-/// Exit status: 0 success; 1 the command ran but found problems (verify, CRC errors
-/// while listing); 2 an error stopped it (bad input, unreadable file, bad arguments).
+/// Exit status: 0 success; 1 the command ran but found problems (verify, a truncated file
+/// in info or bigtxn, CRC errors while listing, locate found nothing); 2 an error stopped
+/// it (bad input, unreadable file, refused input, bad arguments), with one line on stderr
+/// naming the file and byte offset, and nothing left at -o.
 #[derive(Debug, Parser)]
 #[command(name = "binlog-tool", version, propagate_version = true)]
 pub struct Cli {

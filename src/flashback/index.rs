@@ -144,61 +144,7 @@ impl TxnIndex {
     }
 }
 
-/// Whether a statement is one of those that frame a transaction rather than change data.
-pub fn is_transaction_control(text: &[u8]) -> bool {
-    let w = first_word(text);
-    [
-        "BEGIN",
-        "COMMIT",
-        "ROLLBACK",
-        "SAVEPOINT",
-        "RELEASE",
-        "XA",
-        "START",
-    ]
-    .iter()
-    .any(|k| w.eq_ignore_ascii_case(k.as_bytes()))
-}
-
-/// Whether a statement changes rows (as opposed to DDL and administration).
-pub fn is_dml(text: &[u8]) -> bool {
-    let w = first_word(text);
-    [
-        "INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD", "CALL", "DO", "WITH", "SELECT",
-    ]
-    .iter()
-    .any(|k| w.eq_ignore_ascii_case(k.as_bytes()))
-}
-
-/// The first word of a statement, after spaces and comments.
-fn first_word(text: &[u8]) -> &[u8] {
-    let mut t = text;
-    loop {
-        let start = t
-            .iter()
-            .position(|b| !b.is_ascii_whitespace() && *b != b'(')
-            .unwrap_or(t.len());
-        t = &t[start..];
-        if t.starts_with(b"/*") {
-            match t.windows(2).position(|w| w == b"*/") {
-                Some(e) => t = &t[e + 2..],
-                None => return &[],
-            }
-        } else if t.starts_with(b"#") || t.starts_with(b"-- ") {
-            match t.iter().position(|&b| b == b'\n') {
-                Some(e) => t = &t[e + 1..],
-                None => return &[],
-            }
-        } else {
-            break;
-        }
-    }
-    let end = t
-        .iter()
-        .position(|b| !b.is_ascii_alphabetic() && *b != b'_')
-        .unwrap_or(t.len());
-    &t[..end]
-}
+pub use crate::statement::{is_dml, is_transaction_control};
 
 /// A statement's text shortened for a message.
 pub fn excerpt(text: &[u8]) -> String {
@@ -371,16 +317,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_are_told_apart() {
-        assert!(is_transaction_control(b"BEGIN"));
-        assert!(is_transaction_control(b"  SAVEPOINT `s1`"));
-        assert!(is_transaction_control(b"XA END X'78',X'',1"));
-        assert!(!is_transaction_control(b"INSERT INTO t VALUES (1)"));
-        assert!(is_dml(b"/* c */ insert into t values (1)"));
-        assert!(is_dml(b"# comment\nUPDATE t SET a = 1"));
-        assert!(is_dml(b"(SELECT 1)"));
-        assert!(!is_dml(b"ALTER TABLE t ADD COLUMN c INT"));
-        assert!(!is_dml(b"CREATE TABLE ins (a INT)"));
+    fn excerpts_are_short_and_on_one_line() {
         assert_eq!(excerpt(b"a\n  b"), "a b");
         assert!(excerpt(&[b'x'; 100]).ends_with("..."));
     }
