@@ -8,7 +8,7 @@ use binlog::txn::{Group, Transactions};
 use binlog::{BinlogWriter, EventType, Stamp};
 
 use super::filters::FilterArgs;
-use super::output::{fail, fail_at, open, CliResult, OutputFile};
+use super::output::{fail, fail_at, fail_reading_or_writing, open, CliResult, OutputFile};
 
 /// Write one binlog holding exactly the selected whole transactions of one or several
 /// consecutive files (one FDE, positions and CRC32 recomputed), ready for
@@ -90,7 +90,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             }
             for ev in txn.events(file.bytes()) {
                 let ev = ev.map_err(|e| fail_at(path, &e))?;
-                w.copy_event(&ev).map_err(|e| fail_at(path, &e))?;
+                w.copy_event(&ev)
+                    .map_err(|e| fail_reading_or_writing(path, &args.output, &e))?;
                 last_stamp = Some(Stamp::of(ev.header()));
             }
             copied += 1;

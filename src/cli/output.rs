@@ -25,7 +25,7 @@ impl From<io::Error> for Failure {
         if e.kind() == io::ErrorKind::BrokenPipe {
             Failure::BrokenPipe
         } else {
-            Failure::Message(format!("writing output: {e}"))
+            Failure::Message(format!("writing the output: {e}"))
         }
     }
 }
@@ -38,6 +38,16 @@ pub fn fail(path: &Path, what: impl Display) -> Failure {
 /// A library error about `path` (its message carries the offset).
 pub fn fail_at(path: &Path, e: &Error) -> Failure {
     fail(path, e)
+}
+
+/// A library error of a command that reads `input` and writes `output`: I/O errors are
+/// the output's (reading is through a map), the rest the input's.
+pub fn fail_reading_or_writing(input: &Path, output: &Path, e: &Error) -> Failure {
+    if matches!(e.kind(), binlog::ErrorKind::Io(_)) {
+        fail(output, format_args!("writing: {}", e.kind()))
+    } else {
+        fail_at(input, e)
+    }
 }
 
 /// Opens and maps a binlog.

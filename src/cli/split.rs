@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use binlog::split::{split, Limit, Piece, SplitOptions, SplitReport};
 
-use super::output::{fail_at, line, open, stdout, CliResult, Failure, OutputFile};
+use super::output::{
+    fail_at, fail_reading_or_writing, line, open, stdout, CliResult, Failure, OutputFile,
+};
 use super::size::parse_size;
 
 /// Cut transactions over a row or byte limit into consecutive ones within it; copy the
@@ -92,7 +94,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         .as_ref()
         .expect("clap requires -o without --dry-run");
     let mut out = OutputFile::create(target)?;
-    let (_, report) = split(&log, options, &mut out).map_err(|e| fail_at(path, &e))?;
+    let (_, report) =
+        split(&log, options, &mut out).map_err(|e| fail_reading_or_writing(path, target, &e))?;
     out.commit()?;
     let pieces: usize = report.split.iter().map(|t| t.pieces.len()).sum();
     eprintln!(
