@@ -122,12 +122,14 @@ impl<W: Write> BinlogWriter<W> {
         let len = HEADER_LEN + body_len + if checksum { CHECKSUM_LEN } else { 0 };
         let start = self.pos;
         let end = start + len as u64;
-        let (Ok(event_len), Ok(log_pos)) = (u32::try_from(len), u32::try_from(end)) else {
+        let Ok(event_len) = u32::try_from(len) else {
             return Err(Error::unsupported(
                 start,
-                format!("event of {len} bytes ending at {end} exceeds the 4 GiB binlog limits"),
+                format!("event of {len} bytes exceeds the 4 GiB event limit"),
             ));
         };
+        // Past 4 GiB the position wraps, as it does in the servers' own files.
+        let log_pos = end as u32;
         let header = EventHeader {
             timestamp: stamp.timestamp,
             event_type: t,

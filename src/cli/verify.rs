@@ -100,21 +100,23 @@ pub fn check(bytes: &[u8]) -> Report {
         let artificial = ev.header().flags & binlog::event::header::FLAG_ARTIFICIAL != 0;
         let len = ev.end_offset() - ev.offset();
         let relative_ok = match relative_base {
-            Some(b) if log_pos == ev.end_offset() - b => true,
+            Some(b) if log_pos == (ev.end_offset() - b) & 0xffff_ffff => true,
             _ if log_pos == len => {
                 relative_base = Some(ev.offset());
                 true
             }
             _ => false,
         };
-        if log_pos == ev.end_offset() {
+        // Past 4 GiB, log_pos (32 bits) wraps.
+        let end32 = ev.end_offset() & 0xffff_ffff;
+        if log_pos == end32 {
             relative_base = None;
         }
         if chain_checked
             && fdes <= 1
             && log_pos != 0
             && !artificial
-            && log_pos != ev.end_offset()
+            && log_pos != end32
             && !relative_ok
         {
             r.problems.push(Problem {

@@ -56,6 +56,8 @@ pub struct Gtid<'a> {
     pub rest: &'a [u8],
     /// How the tagged form laid its fields out, to write them back the same way.
     tagged_layout: Option<TaggedLayout>,
+    /// Fields of the tagged form this library does not know (ignorable ones), as stored.
+    tagged_unknown: &'a [u8],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,7 @@ impl<'a> Gtid<'a> {
             commit_group_ticket: None,
             rest: &[],
             tagged_layout: None,
+            tagged_unknown: &[],
         }
     }
 
@@ -155,6 +158,7 @@ impl<'a> Gtid<'a> {
             commit_group_ticket: None,
             rest: &[],
             tagged_layout: None,
+            tagged_unknown: &[],
         };
         if c.peek_rest().first() == Some(&LOGICAL_CLOCK_TYPECODE) {
             c.u8()?;
@@ -213,6 +217,7 @@ impl<'a> Gtid<'a> {
             commit_group_ticket: None,
             rest: &[],
             tagged_layout: None,
+            tagged_unknown: &[],
         };
         let mut order = Vec::with_capacity(12);
         let (mut last_committed, mut sequence_number) = (0u64, 0u64);
@@ -239,11 +244,20 @@ impl<'a> Gtid<'a> {
                 9 => g.immediate_server_version = Some(varlen_u32(&mut f)?),
                 10 => g.original_server_version = Some(varlen_u32(&mut f)?),
                 11 => g.commit_group_ticket = Some(varlen_uint(&mut f)?),
-                _ => {
+                _ if id <= last_non_ignorable => {
                     return Err(crate::error::Error::unsupported(
                         at,
-                        format!("tagged GTID field {id}"),
+                        format!("tagged GTID field {id}, which a reader may not ignore"),
                     ))
+                }
+                _ => {
+                    // A field of a newer server that readers may ignore: its length is not
+                    // known, so it and what follows are kept as they are.
+                    let start = (at - offset) as usize;
+                    g.tagged_unknown = body
+                        .get(start..(start + f.remaining() + (f.offset() - at) as usize))
+                        .unwrap_or(&[]);
+                    break;
                 }
             }
             order.push(id);
@@ -345,6 +359,7 @@ impl<'a> Gtid<'a> {
                 put_varlen_uint(&mut fields, v);
             }
         }
+        fields.extend_from_slice(self.tagged_unknown);
         // The payload size counts itself, the version byte and the lnif field.
         let fixed = 1 + varlen_uint_size(lnif) as u64 + fields.len() as u64;
         let mut size = fixed + 1;
@@ -845,6 +860,31 @@ mod tests {
         let mut b = Vec::new();
         g2.encode(&mut b);
         assert_eq!(MariadbGtid::parse(&b, 0, 19).unwrap(), g2);
+    }
+
+    #[test]
+    fn tagged_gtid_keeps_fields_it_does_not_know() {
+        let mut g = Gtid::new(
+            GtidKind::Tagged,
+            Uuid([9; 16]),
+            42,
+            (1, 2),
+            1_700_000_000_000_000,
+            300,
+            90600,
+        );
+        g.tag = Some(b"mytag");
+        // Field 20 (ignorable: the last non-ignorable field is 9) holding 7.
+        g.tagged_unknown = &[0x28, 0x0e];
+        let mut b = Vec::new();
+        g.encode(&mut b);
+        let back = Gtid::parse(EventType::GTID_TAGGED, &b, 0).unwrap();
+        assert_eq!(back.tagged_unknown, &[0x28, 0x0e]);
+        assert_eq!(back.gno, 42);
+        assert_eq!(back.tag, Some(&b"mytag"[..]));
+        let mut again = Vec::new();
+        back.encode(&mut again);
+        assert_eq!(again, b);
     }
 
     #[test]
