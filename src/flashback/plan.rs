@@ -114,7 +114,7 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                 }
                 continue;
             }
-            match t.kind {
+            let txn = match t.kind {
                 TxnKind::XaPrepare if is_two_phase(&t, data) => {
                     if let Some(xid) = prepared_xid(&t, data) {
                         let entry = Prepared {
@@ -150,45 +150,35 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                             format!("XA COMMIT {xid} is in the selection but its XA PREPARE is not in the input files: its changes cannot be undone"),
                         )));
                     };
-                    let txn = UndoTxn {
+                    UndoTxn {
                         start: pr.start,
                         end: pr.end,
                         file: pr.file as u32,
                         commit_time: t.last_timestamp,
-                    };
-                    let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
-                    p.add(
-                        txn,
-                        rows,
-                        Position {
-                            file: fi,
-                            offset: t.start,
-                        },
-                        t.end,
-                    );
+                    }
                 }
                 TxnKind::Dml | TxnKind::Payload | TxnKind::XaPrepare => {
                     if !selected {
                         continue;
                     }
-                    let txn = UndoTxn {
+                    UndoTxn {
                         start: t.start,
                         end: t.end,
                         file: fi as u32,
                         commit_time: t.last_timestamp,
-                    };
-                    let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
-                    p.add(
-                        txn,
-                        rows,
-                        Position {
-                            file: fi,
-                            offset: t.start,
-                        },
-                        t.end,
-                    );
+                    }
                 }
-            }
+            };
+            let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
+            p.add(
+                txn,
+                rows,
+                Position {
+                    file: fi,
+                    offset: t.start,
+                },
+                t.end,
+            );
         }
     }
     release.flush();
