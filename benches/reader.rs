@@ -4,7 +4,7 @@
 //!
 //! - `header_walk`: `events().verify_checksums(false)`, counting events: lengths only.
 //! - `crc32_walk`: `events()`: the same plus the CRC32 of every event.
-//! - `deep_check`: `binlog::check::deep_check`: every event decoded, every row value of
+//! - `deep_check`: `binlog::deep_walk::deep_check`: every event decoded, every row value of
 //!   every rows event decoded (what `verify --rows` does).
 //! - `transactions`: `binlog::txn::Transactions` over a header walk (no CRC), so that
 //!   `transactions - header_walk` is the cost of grouping itself.
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use binlog::check::deep_check;
+use binlog::deep_walk::deep_check;
 use binlog::txn::{Group, Transactions};
 use binlog::{Binlog, BinlogFile};
 use criterion::measurement::WallTime;

@@ -13,7 +13,7 @@
 //! - Databases, tables and kinds select rows events inside a transaction.
 
 use crate::event::rows::RowsKind;
-use crate::gtid::GtidSet;
+use crate::gtid_set::GtidSet;
 use crate::txn::Transaction;
 
 /// A `db.table` pattern; `%` matches any run of characters (and only `%`: `_` is literal,

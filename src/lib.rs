@@ -19,44 +19,38 @@
 //!
 //! - [`reader`]: [`Binlog`] over `&[u8]`, the [`Events`] iterator, [`BinlogFile`].
 //! - [`event`]: the event frame and the typed bodies, each with `parse` and `encode`.
-//! - [`row`]: row images: spans, values, encoding.
+//! - [`row`]: row images: spans, values, encoding; DECIMAL, binary JSON and JSON diffs;
+//!   counting rows; table contexts across a walk.
 //! - [`txn`]: grouping events into transactions.
 //! - [`writer`]: the [`BinlogWriter`].
 //! - [`filter`]: selecting transactions and rows as mysqlbinlog's options do.
+//! - [`gtid_set`]: GTIDs and GTID sets as users write them.
 //! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
-//! - [`bigtxn`]: per-transaction statistics (bytes, rows per table, times) and ranking.
-//! - [`row_count`]: counting rows quickly with per-table column widths.
+//! - [`txn_stats`]: per-transaction statistics (bytes, rows per table, times) and ranking.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
-//! - [`table_cache`]: table ids to parsed TABLE_MAPs across a walk.
-//! - [`sql`]: row changes as SQL; [`schema`]: names from CREATE TABLE statements.
+//! - [`sql`]: row changes as SQL, names from CREATE TABLE statements, statement kinds.
 //! - [`snapshot`]: tables' contents as TABLE_MAP and WRITE_ROWS events (descriptions and
 //!   values in, a binlog out).
+//! - [`deep_walk`]: every event, row and value decoded, for fuzzing and benchmarks.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod bigtxn;
 pub mod bytes;
-pub mod check;
 pub mod compress;
-pub mod decimal;
+pub mod deep_walk;
 pub mod error;
 pub mod event;
 pub mod filter;
 pub mod flashback;
-pub mod gtid;
-pub mod jsonb;
-pub mod jsondiff;
+pub mod gtid_set;
 pub mod reader;
 pub mod row;
-pub mod row_count;
-pub mod schema;
 pub mod snapshot;
 pub mod split;
 pub mod sql;
-pub mod statement;
-pub mod table_cache;
 pub mod txn;
+pub mod txn_stats;
 pub mod writer;
 
 pub use error::{Error, ErrorKind, Result};

@@ -23,7 +23,7 @@ use crate::error::Result;
 use crate::event::gtid::{FL_COMPLETED_XA, FL_STANDALONE};
 use crate::event::header::EventType;
 use crate::event::{Event, EventData};
-use crate::gtid::GtidValue;
+use crate::gtid_set::GtidValue;
 use crate::reader::Events;
 use crate::Format;
 

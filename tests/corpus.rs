@@ -258,7 +258,7 @@ fn fuzz_findings_stay_fixed() {
     for f in std::fs::read_dir(&dir).unwrap() {
         let path = f.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        let report = binlog::check::deep_check(&bytes);
+        let report = binlog::deep_walk::deep_check(&bytes);
         assert!(report.events < 1000, "{}: {report:?}", path.display());
         let w = walk(&bytes);
         assert!(

@@ -1,7 +1,7 @@
 //! A small, deterministic stand-in for the fuzz targets that runs on the stable toolchain:
 //! every binlog of `fixtures/` (and of `../shared/fixtures` when it is there) is cut short
 //! at many points and mutated in a few thousand seeded ways, and each copy goes through
-//! the deep walk (`check::deep_check`) and the transaction grouping.
+//! the deep walk (`deep_walk::deep_check`) and the transaction grouping.
 //!
 //! Every case runs inside `catch_unwind`; failures are collected with a description of the
 //! case (file, cut point or mutations) so that one failing assertion lists them all. A cut
@@ -19,7 +19,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use binlog::check::deep_check;
+use binlog::deep_walk::deep_check;
 use binlog::txn::Transactions;
 use binlog::Binlog;
 
@@ -232,7 +232,7 @@ fn run_case(data: &[u8]) -> Result<Outcome, String> {
             // bigtxn's scan (with its fast row counter) and split's two passes see the
             // same bytes; they must end too, with a result or an error.
             let mut seen = 0usize;
-            binlog::bigtxn::scan(&log, |_| seen += 1);
+            binlog::txn_stats::scan(&log, |_| seen += 1);
             assert!(seen <= data.len(), "bigtxn scan does not end");
             let _ = binlog::split::split(&log, binlog::split::Limit::Rows(2), std::io::sink());
         }

@@ -398,7 +398,7 @@ fn a_private_server_logs_rows_we_can_read() {
     server.sql("CREATE DATABASE h; CREATE TABLE h.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO h.t VALUES (1,'a'),(2,'b');");
     let file = server.flush_binlogs();
     let bytes = std::fs::read(&file).unwrap();
-    let report = binlog::check::deep_check(&bytes);
+    let report = binlog::deep_walk::deep_check(&bytes);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.rows, 2);
     assert_eq!(server.value("SELECT COUNT(*) FROM h.t"), "2");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use binlog::bigtxn::{scan, TxnStats};
+use binlog::txn_stats::{scan, TxnStats};
 use binlog::event::rows::STMT_END_F;
 use binlog::split::{split, Limit, SplitReport};
 use binlog::txn::{Group, Transactions};

@@ -1,11 +1,11 @@
-//! A whole binlog: the deep walk (`check::deep_check`: every event decoded, every row and
+//! A whole binlog: the deep walk (`deep_walk::deep_check`: every event decoded, every row and
 //! value of every rows event, compressed events and transaction payloads opened) and the
 //! transaction grouping, with and without CRC checks, each transaction walked again from
 //! its recorded range.
 
 #![no_main]
 
-use binlog::check::{deep_check, MAX_PROBLEMS};
+use binlog::deep_walk::{deep_check, MAX_PROBLEMS};
 use binlog::txn::{Group, Transactions};
 use binlog::{Binlog, Events};
 use binlog_fuzz::{has_rows_event_without_columns, with_magic};

@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use binlog::{decimal, jsonb, jsondiff};
+use binlog::row::{decimal, json as jsonb, json_diff as jsondiff};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

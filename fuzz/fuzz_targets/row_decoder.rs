@@ -7,7 +7,8 @@
 
 use binlog::event::RowsEvent;
 use binlog::row::{Rows, TableInfo, Value};
-use binlog::{jsonb, jsondiff, Format};
+use binlog::row::{json as jsonb, json_diff as jsondiff};
+use binlog::Format;
 use binlog_fuzz::RowCase;
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use binlog::bigtxn::{scan, Measure, Ranked, ScanEnd, TopN, TxnStats};
+use binlog::txn_stats::{scan, Measure, Ranked, ScanEnd, TopN, TxnStats};
 use binlog::Error;
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};

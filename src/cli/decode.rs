@@ -11,7 +11,7 @@ use binlog::event::rows::RowsKind;
 use binlog::event::table_map::TableMap;
 use binlog::filter::Filter;
 use binlog::row::{Rows, TableInfo, Value};
-use binlog::schema::Schema;
+use binlog::sql::schema::Schema;
 use binlog::sql::{self, Change, ColumnInfo, TableSql};
 use binlog::txn::{Group, Transaction, Transactions, TxnKind};
 use binlog::{BinlogFile, Event, EventData, EventType, Format};
@@ -153,8 +153,8 @@ pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
             };
             let _ = write!(out, "{n}");
         }
-        Value::Json(b) => match binlog::jsonb::decode(b) {
-            Ok(j) => binlog::jsonb::to_text(&j, out),
+        Value::Json(b) => match binlog::row::json::decode(b) {
+            Ok(j) => binlog::row::json::to_text(&j, out),
             Err(_) => hex(b, out),
         },
         Value::Bytes(b) => {
@@ -374,7 +374,7 @@ fn user_var_literal(u: &binlog::event::UserVar, out: &mut String) {
         (4, _) if v.value.len() > 2 => {
             let (p, s) = (v.value[0], v.value[1]);
             let mut text = String::new();
-            match binlog::decimal::decode(&v.value[2..], p, s, &mut text) {
+            match binlog::row::decimal::decode(&v.value[2..], p, s, &mut text) {
                 Ok(()) => out.push_str(&text),
                 Err(_) => out.push_str("NULL"),
             }

@@ -2,7 +2,7 @@
 
 use binlog::event::rows::RowsKind;
 use binlog::filter::{Filter, TablePattern};
-use binlog::gtid::GtidSet;
+use binlog::gtid_set::GtidSet;
 
 use super::output::{CliResult, Failure};
 

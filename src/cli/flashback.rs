@@ -144,7 +144,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let stats = match args.format {
         ReportFormat::Sql => {
             let schema = match &args.schema {
-                Some(p) => Some(binlog::schema::Schema::parse(
+                Some(p) => Some(binlog::sql::schema::Schema::parse(
                     &std::fs::read_to_string(p)
                         .map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?,
                 )),
@@ -292,7 +292,7 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
 struct SqlSink<'w> {
     out: &'w mut OutputFile,
     files: &'w [PathBuf],
-    schema: Option<binlog::schema::Schema>,
+    schema: Option<binlog::sql::schema::Schema>,
     tables: std::collections::HashMap<u64, TableCtx>,
     buf: String,
     stats: flashback::WriteStats,
@@ -302,7 +302,7 @@ impl<'w> SqlSink<'w> {
     fn new(
         out: &'w mut OutputFile,
         files: &'w [PathBuf],
-        schema: Option<binlog::schema::Schema>,
+        schema: Option<binlog::sql::schema::Schema>,
     ) -> SqlSink<'w> {
         let mut buf = String::new();
         buf.push_str("-- binlog-tool flashback: the undo as SQL\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");

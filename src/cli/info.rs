@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use binlog::event::fde::{CHECKSUM_CRC32, CHECKSUM_OFF};
 use binlog::event::header::FLAG_BINLOG_IN_USE;
-use binlog::gtid::GtidSet;
+use binlog::gtid_set::GtidSet;
 use binlog::{EventData, EventType, Flavor};
 
-use super::index::read_index;
+use super::index_file::read_index;
 use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult};
 
 /// Show server version, flavor, checksums, size, event count, time and position range,

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use binlog::gtid::GtidValue;
+use binlog::gtid_set::GtidValue;
 use binlog::txn::{Group, Transaction, Transactions};
 
 use super::filters::parse_datetime;

@@ -7,7 +7,7 @@ pub mod decode;
 pub mod events;
 pub mod filters;
 pub mod flashback;
-pub mod index;
+pub mod index_file;
 pub mod info;
 pub mod locate;
 pub mod output;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use binlog::event::payload::payload_events;
 use binlog::{Binlog, EventData, EventType};
 
-use super::index::{read_index, sequence_number};
+use super::index_file::{read_index, sequence_number};
 use super::output::{line, open, stdout, CliResult};
 
 /// Walk every event and check its length, its place in the position chain and its CRC32;

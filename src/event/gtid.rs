@@ -4,7 +4,7 @@
 use crate::bytes::{put_packed, put_uint, Cursor};
 use crate::error::Result;
 use crate::event::header::EventType;
-use crate::gtid::Uuid;
+use crate::gtid_set::Uuid;
 
 /// `LOGICAL_TIMESTAMP_TYPECODE`: marks the logical-clock fields of a GTID event.
 const LOGICAL_CLOCK_TYPECODE: u8 = 2;
@@ -113,8 +113,8 @@ impl<'a> Gtid<'a> {
 
     /// The GTID, or `None` for an anonymous one. Tags compare in lower case, as the
     /// server treats them.
-    pub fn value(&self) -> Option<crate::gtid::GtidValue> {
-        (self.kind != GtidKind::Anonymous).then(|| crate::gtid::GtidValue::MySql {
+    pub fn value(&self) -> Option<crate::gtid_set::GtidValue> {
+        (self.kind != GtidKind::Anonymous).then(|| crate::gtid_set::GtidValue::MySql {
             sid: self.sid,
             tag: self
                 .tag
@@ -735,8 +735,8 @@ impl<'a> MariadbGtid<'a> {
     }
 
     /// The GTID, given the event's server id.
-    pub fn value(&self, server_id: u32) -> crate::gtid::GtidValue {
-        crate::gtid::GtidValue::MariaDb {
+    pub fn value(&self, server_id: u32) -> crate::gtid_set::GtidValue {
+        crate::gtid_set::GtidValue::MariaDb {
             domain: self.domain_id,
             server: server_id,
             seq: self.seq_no,

@@ -28,9 +28,9 @@
 //! [`Options::release`], a caller reading memory-mapped inputs learns which ranges have
 //! been read, so that the map's pages need not stay resident either.
 
-pub mod index;
 pub mod plan;
 pub mod reverse;
+pub mod rows_index;
 pub mod summary;
 pub mod walk;
 pub mod write;

@@ -18,10 +18,10 @@ use crate::reader::Binlog;
 use crate::writer::Stamp;
 use crate::Format;
 
-use super::index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
+use super::rows_index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
 use super::reverse::{row_spans, RowSpan, UndoRows};
 use super::{FileError, Options, Plan, Releaser, UndoTxn};
-use crate::table_cache::TableCache;
+use crate::row::table_cache::TableCache;
 
 /// The start of an undo transaction.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! takes in a row image.
 
 use crate::bytes::{le_uint, Cursor};
-use crate::decimal;
+use crate::row::decimal;
 use crate::error::{Error, Result};
 
 /// A MySQL column type code (`enum_field_types`).

@@ -6,7 +6,7 @@ use super::temporal;
 use super::value::Value;
 use super::{bit, TableInfo, PARTIAL_JSON_UPDATES};
 use crate::bytes::{put_packed, put_uint, put_uint_be};
-use crate::decimal;
+use crate::row::decimal;
 use crate::error::{Error, Result};
 
 fn mismatch(col: &Column, v: &Value) -> Error {

@@ -9,7 +9,12 @@
 //! column of the table telling which JSON values are diffs.
 
 pub mod column;
+pub mod count;
+pub mod decimal;
 pub mod encode;
+pub mod json;
+pub mod json_diff;
+pub mod table_cache;
 pub mod temporal;
 pub mod value;
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use super::column::{Column, ColumnType};
 use super::temporal::{self, Date, DateTime, Time};
 use crate::bytes::{be_uint, le_uint, Short};
-use crate::decimal;
+use crate::row::decimal;
 use crate::error::{Error, Result};
 
 /// One column value of a row image. Byte-string values borrow from the image.
@@ -50,7 +50,7 @@ pub enum Value<'a> {
     Bytes(Cow<'a, [u8]>),
     /// MySQL JSON in its binary form.
     Json(Cow<'a, [u8]>),
-    /// A PARTIAL_UPDATE_ROWS JSON diff list (see [`crate::jsondiff`]).
+    /// A PARTIAL_UPDATE_ROWS JSON diff list (see [`crate::row::json_diff`]).
     JsonDiff(Cow<'a, [u8]>),
     /// GEOMETRY: 4-byte SRID and WKB.
     Geometry(Cow<'a, [u8]>),

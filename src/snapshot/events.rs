@@ -22,7 +22,7 @@ use crate::event::header::{EventType, CHECKSUM_LEN, HEADER_LEN};
 use crate::event::query::{encode_status_vars, Query, StatusVar, QUERY_POST_HEADER_LEN};
 use crate::event::rows::{NO_FOREIGN_KEY_CHECKS_F, STMT_END_F};
 use crate::event::EventData;
-use crate::gtid::Uuid;
+use crate::gtid_set::Uuid;
 use crate::writer::{BinlogWriter, Stamp};
 
 /// `OPTION_NO_FOREIGN_KEY_CHECKS` of the QUERY event's flags2.

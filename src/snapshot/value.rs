@@ -15,7 +15,7 @@
 //! | CHAR, VARCHAR, TEXT, BLOB | bytes in the column's character set (the session's `character_set_results` must be NULL or binary); CHAR without trailing spaces | the bytes |
 //! | BINARY, UUID, INET4, INET6 (`CAST(col AS BINARY(n))`) | `n` bytes | without trailing zero bytes, as servers log them |
 //! | GEOMETRY | SRID and WKB | the same bytes |
-//! | MySQL JSON | JSON text | binary JSON ([`crate::jsonb`]) |
+//! | MySQL JSON | JSON text | binary JSON ([`crate::row::json`]) |
 
 use std::borrow::Cow;
 
@@ -23,7 +23,7 @@ use mysql_common::value::Value as SqlValue;
 
 use super::table::{ReadAs, TableLayout};
 use crate::error::{Error, Result};
-use crate::jsonb;
+use crate::row::json;
 use crate::row::column::Column;
 use crate::row::encode::encode_value;
 use crate::row::temporal::{Date, DateTime, Time};
@@ -192,7 +192,7 @@ pub fn convert<'v>(
                     Error::malformed(0, format!("JSON value the server sent does not parse: {e}"))
                 })?;
                 let mut bin = Vec::with_capacity(b.len() + 16);
-                jsonb::encode(&jsonb::from_serde(&parsed), &mut bin)?;
+                json::encode(&json::from_serde(&parsed), &mut bin)?;
                 Value::Json(Cow::Owned(bin))
             }
             _ => return Err(wrong(read, v)),
@@ -340,9 +340,9 @@ mod tests {
         encode_row(&l, vals.iter(), &mut out).unwrap();
         assert_eq!(out[0], 0);
         let len = u32::from_le_bytes([out[1], out[2], out[3], out[4]]) as usize;
-        let back = jsonb::decode(&out[5..5 + len]).unwrap();
+        let back = json::decode(&out[5..5 + len]).unwrap();
         let mut text = String::new();
-        jsonb::to_text(&back, &mut text);
+        json::to_text(&back, &mut text);
         assert_eq!(text, r#"{"a": [1, 2.5, "x"]}"#);
     }
 }

@@ -28,7 +28,7 @@
 //! and the non-null values. A JSON column's value is, as always, a little-endian length
 //! of `meta` bytes (the table map's metadata for the column, 4 in practice) followed by
 //! that many bytes; for a column whose partial bit is set those bytes are the diff list
-//! described below, otherwise a binary JSON document ([`crate::jsonb`]). A partial
+//! described below, otherwise a binary JSON document ([`crate::row::json`]). A partial
 //! column may still be NULL, in which case the null bitmap says so and no bytes follow.
 //! Before images, and after images of the other row events, have neither field.
 //!
@@ -49,13 +49,13 @@
 //! # Printing like mysqlbinlog -v
 //!
 //! mysqlbinlog prints a JSON column as `###   @N=` followed, for a full document, by
-//! [`sql_quote`] of [`jsonb::to_text_unquoted`] (`'{"a": 1}'`, `'abc'` for a top-level
+//! [`sql_quote`] of [`json::to_text_unquoted`] (`'{"a": 1}'`, `'abc'` for a top-level
 //! string), and for a diff list by [`diffs_to_text`] with the column name `@N`
 //! (`JSON_REPLACE(@2, '$.age', 26)`).
 
 use crate::bytes::{put_packed_bytes, Cursor};
 use crate::error::{Error, Result};
-use crate::jsonb::{self, field_type, Json};
+use crate::row::json::{self, field_type, Json};
 
 /// What a diff does at its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,14 +97,14 @@ pub struct JsonDiff<'a> {
     pub op: DiffOp,
     /// The JSON path, as text (for example `$.a[1]`); not validated.
     pub path: &'a [u8],
-    /// The new value as a binary JSON document ([`crate::jsonb::decode`] reads it);
+    /// The new value as a binary JSON document ([`crate::row::json::decode`] reads it);
     /// `None` for [`DiffOp::Remove`].
     pub value: Option<&'a [u8]>,
 }
 
 /// Parses one column's diff list: the bytes after the column's length prefix.
 ///
-/// Every value is checked with [`jsonb::decode`]. Error offsets are relative to the start
+/// Every value is checked with [`json::decode`]. Error offsets are relative to the start
 /// of `bytes`.
 pub fn parse_diffs(bytes: &[u8]) -> Result<Vec<JsonDiff<'_>>> {
     let mut c = Cursor::new(bytes, 0);
@@ -120,7 +120,7 @@ pub fn parse_diffs(bytes: &[u8]) -> Result<Vec<JsonDiff<'_>>> {
         } else {
             let v = c.packed_bytes("JSON diff value")?;
             let value_at = c.offset() - v.len() as u64;
-            jsonb::decode(v).map_err(|e| e.shifted(value_at))?;
+            json::decode(v).map_err(|e| e.shifted(value_at))?;
             Some(v)
         };
         diffs.push(JsonDiff { op, path, value });
@@ -215,7 +215,7 @@ fn function_name(d: &JsonDiff) -> &'static str {
 
 /// Appends a diff's value the way mysqlbinlog prints it.
 fn write_value(bytes: &[u8], out: &mut String) {
-    let Ok(value) = jsonb::decode(bytes) else {
+    let Ok(value) = json::decode(bytes) else {
         out.push_str("Invalid JSON");
         return;
     };
@@ -232,15 +232,15 @@ fn write_value(bytes: &[u8], out: &mut String) {
         | Json::Opaque {
             field_type: field_type::NEWDECIMAL,
             ..
-        } => jsonb::to_text(&value, out),
+        } => json::to_text(&value, out),
         Json::String(_) | Json::Opaque { .. } => {
             let mut text = String::new();
-            jsonb::to_text_unquoted(&value, &mut text);
+            json::to_text_unquoted(&value, &mut text);
             sql_quote(text.as_bytes(), out);
         }
         Json::Object(_) | Json::Array(_) => {
             let mut text = String::new();
-            jsonb::to_text(&value, &mut text);
+            json::to_text(&value, &mut text);
             out.push_str("CAST(");
             sql_quote(text.as_bytes(), out);
             out.push_str(" AS JSON)");
@@ -272,7 +272,7 @@ pub fn sql_quote(bytes: &[u8], out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jsonb::fixture;
+    use crate::row::json::fixture;
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
@@ -284,8 +284,8 @@ mod tests {
 
     fn json(text: &str) -> Vec<u8> {
         let mut out = Vec::new();
-        jsonb::encode(
-            &jsonb::from_serde(&serde_json::from_str(text).unwrap()),
+        json::encode(
+            &json::from_serde(&serde_json::from_str(text).unwrap()),
             &mut out,
         )
         .unwrap();
@@ -371,7 +371,7 @@ mod tests {
                     match (o.value, t.value()) {
                         (None, None) => {}
                         (Some(v), Some(tv)) => {
-                            let mine = jsonb::decode(v).unwrap();
+                            let mine = json::decode(v).unwrap();
                             let theirs = serde_json::Value::from(tv.clone().parse().unwrap());
                             assert_eq!(fixture::to_oracle_serde(&mine), theirs);
                         }
@@ -507,9 +507,9 @@ mod tests {
             (r#""a\"b""#, r#"'a"b'"#),
             ("7", "'7'"),
         ] {
-            let doc = jsonb::decode(&json(text)).unwrap().into_owned();
+            let doc = json::decode(&json(text)).unwrap().into_owned();
             let mut unquoted = String::new();
-            jsonb::to_text_unquoted(&doc, &mut unquoted);
+            json::to_text_unquoted(&doc, &mut unquoted);
             let mut s = String::new();
             sql_quote(unquoted.as_bytes(), &mut s);
             assert_eq!(s, printed);

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::event::rows::RowsEvent;
 use crate::event::table_map::TableMap;
 use crate::row::{Rows, TableInfo};
-use crate::row_count::{CountScratch, RowLayout};
+use crate::row::count::{CountScratch, RowLayout};
 
 /// `schema.table` of a TABLE_MAP, lossily decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

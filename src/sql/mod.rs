@@ -8,12 +8,15 @@
 //! with the shortest digits that read back to the same value. TIMESTAMP values are written
 //! in UTC: output that holds them starts with `SET time_zone = '+00:00'`.
 
+pub mod schema;
+pub mod statement;
+
 use std::fmt::Write;
 
 use mysql_common::collations::{Collation, CollationId};
 
-use crate::jsonb;
-use crate::jsondiff;
+use crate::row::json;
+use crate::row::json_diff;
 use crate::row::column::{Column, ColumnType};
 use crate::row::temporal::WithFsp;
 use crate::row::value::{padded_binary, BINARY_COLLATION};
@@ -223,10 +226,10 @@ pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
                 hex_literal(&b, out);
             }
         }
-        Value::Json(b) => match jsonb::decode(b) {
+        Value::Json(b) => match json::decode(b) {
             Ok(j) => {
                 let mut text = String::new();
-                jsonb::to_text(&j, &mut text);
+                json::to_text(&j, &mut text);
                 string_literal(text.as_bytes(), out);
             }
             Err(_) => out.push_str("NULL"),
@@ -419,8 +422,8 @@ impl TableSql {
 
 /// A JSON diff list as the expression that applies it to the column named `quoted`.
 fn diff_literal(b: &[u8], quoted: &str, out: &mut String) {
-    match jsondiff::parse_diffs(b) {
-        Ok(diffs) => jsondiff::diffs_to_text(&diffs, quoted, out),
+    match json_diff::parse_diffs(b) {
+        Ok(diffs) => json_diff::diffs_to_text(&diffs, quoted, out),
         Err(_) => out.push_str(quoted),
     }
 }

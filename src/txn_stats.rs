@@ -16,11 +16,11 @@ use crate::event::header::{EventType, CHECKSUM_LEN};
 use crate::event::payload::payload_events;
 use crate::event::rows::RowsKind;
 use crate::event::{Event, EventData};
-use crate::gtid::GtidValue;
+use crate::gtid_set::GtidValue;
 use crate::reader::Binlog;
 use crate::row::{Rows, TableInfo};
-use crate::row_count::CountScratch;
-use crate::table_cache::{TableCache, TableName};
+use crate::row::count::CountScratch;
+use crate::row::table_cache::{TableCache, TableName};
 use crate::txn::{CommitInfo, Group, Transaction, Transactions, TxnEnd, TxnKind};
 use crate::Format;
 
@@ -228,10 +228,10 @@ pub fn end_name(e: TxnEnd) -> &'static str {
     }
 }
 
-pub use crate::statement::is_ddl;
+pub use crate::sql::statement::is_ddl;
 
 /// Counts the rows of a rows event whose (decompressed) rows data is `data` by the
-/// reference walk ([`Rows`]); [`crate::table_cache::CachedTable::count_rows`] is the quick
+/// reference walk ([`Rows`]); [`crate::row::table_cache::CachedTable::count_rows`] is the quick
 /// way.
 pub fn count_rows(
     re: &crate::event::RowsEvent,

@@ -199,6 +199,6 @@ mod tests {
         let mut s = CountScratch::default();
         assert_eq!(layout.count(&ev, &data, &mut s), Some(2));
         assert_eq!(layout.count(&ev, &data[..12], &mut s), None);
-        assert_eq!(crate::bigtxn::count_rows(&ev, &data, &info).unwrap(), 2);
+        assert_eq!(crate::txn_stats::count_rows(&ev, &data, &info).unwrap(), 2);
     }
 }

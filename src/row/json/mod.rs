@@ -60,7 +60,7 @@
 use std::borrow::Cow;
 
 use crate::bytes::Cursor;
-use crate::decimal;
+use crate::row::decimal;
 use crate::error::{Error, Result};
 
 /// Deepest container nesting MySQL accepts (its `JSON_DOCUMENT_MAX_DEPTH`).

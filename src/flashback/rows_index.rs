@@ -144,7 +144,7 @@ impl TxnIndex {
     }
 }
 
-pub use crate::statement::{is_dml, is_transaction_control};
+pub use crate::sql::statement::{is_dml, is_transaction_control};
 
 /// A statement's text shortened for a message.
 pub fn excerpt(text: &[u8]) -> String {

@@ -9,7 +9,7 @@ use crate::event::payload::payload_events;
 use crate::event::{Event, EventData};
 use crate::reader::{Binlog, Events};
 use crate::row::{Rows, TableInfo, Value};
-use crate::{jsonb, jsondiff};
+use crate::row::{json, json_diff};
 
 /// What a deep walk found.
 #[derive(Debug, Default)]
@@ -151,14 +151,14 @@ fn event(
 fn value(v: &Value, offset: u64) -> crate::Result<()> {
     match v {
         Value::Json(b) => {
-            let j = jsonb::decode(b).map_err(|e| e.shifted(offset))?;
+            let j = json::decode(b).map_err(|e| e.shifted(offset))?;
             let mut s = String::new();
-            jsonb::to_text(&j, &mut s);
+            json::to_text(&j, &mut s);
         }
         Value::JsonDiff(b) => {
-            for d in jsondiff::parse_diffs(b).map_err(|e| e.shifted(offset))? {
+            for d in json_diff::parse_diffs(b).map_err(|e| e.shifted(offset))? {
                 let mut s = String::new();
-                jsondiff::diff_to_text(&d, "@", &mut s);
+                json_diff::diff_to_text(&d, "@", &mut s);
             }
         }
         _ => {}
