@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use binlog::snapshot::{encode_row, Limits, SnapshotWriter, Source, TableLayout, TableStats};
+use binlog::snapshot::{
+    encode_row, Limits, ServerValue, SnapshotWriter, Source, TableLayout, TableStats,
+};
 use binlog::Flavor;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
@@ -509,7 +511,6 @@ fn read_item(
     spool: &Spool,
     shared: &Shared,
 ) -> Result<(), String> {
-    static NULL: mysql::Value = mysql::Value::NULL;
     let fail = |e: &mysql::Error| format!("reading {}: {}", layout.qualified_name(), describe(e));
     let result = conn
         .exec_iter(item.sql.as_str(), ())
@@ -530,7 +531,7 @@ fn read_item(
         chunk.extend_from_slice(&[0; 4]);
         encode_row(
             layout,
-            (0..n).map(|i| row.as_ref(i).unwrap_or(&NULL)),
+            (0..n).map(|i| row.as_ref(i).map_or(ServerValue::Null, server_value)),
             &mut chunk,
         )
         .map_err(|e| e.kind().to_string())?;
@@ -557,6 +558,20 @@ fn read_item(
         spool.push(chunk)?;
     }
     Ok(())
+}
+
+/// A value the `mysql` crate read, as the library takes it.
+fn server_value(v: &mysql::Value) -> ServerValue<'_> {
+    match *v {
+        mysql::Value::NULL => ServerValue::Null,
+        mysql::Value::Bytes(ref b) => ServerValue::Bytes(b),
+        mysql::Value::Int(i) => ServerValue::Int(i),
+        mysql::Value::UInt(u) => ServerValue::UInt(u),
+        mysql::Value::Float(f) => ServerValue::Float(f),
+        mysql::Value::Double(d) => ServerValue::Double(d),
+        mysql::Value::Date(y, mo, d, h, mi, s, us) => ServerValue::Date(y, mo, d, h, mi, s, us),
+        mysql::Value::Time(neg, days, h, mi, s, us) => ServerValue::Time(neg, days, h, mi, s, us),
+    }
 }
 
 struct Shared {

@@ -436,7 +436,7 @@ mod tests {
     use crate::row::{Rows, TableInfo};
     use crate::snapshot::table::{ColumnDef, TableDef};
     use crate::snapshot::value::encode_row;
-    use mysql_common::value::Value as SqlValue;
+    use crate::snapshot::value::ServerValue;
 
     fn layout(flavor: Flavor) -> TableLayout {
         let def = TableDef {
@@ -481,11 +481,9 @@ mod tests {
         let mut img = Vec::new();
         for i in 0..rows {
             img.clear();
-            let vals = [
-                SqlValue::Int(i as i64),
-                SqlValue::Bytes(vec![b'x'; i % 300]),
-            ];
-            encode_row(&l, vals.iter(), &mut img).unwrap();
+            let text = vec![b'x'; i % 300];
+            let vals = [ServerValue::Int(i as i64), ServerValue::Bytes(&text)];
+            encode_row(&l, vals.into_iter(), &mut img).unwrap();
             w.row(&img).unwrap();
         }
         let stats = w.end_table().unwrap();

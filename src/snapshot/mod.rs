@@ -16,4 +16,4 @@ pub mod value;
 
 pub use events::{format_for, Limits, SnapshotWriter, Source, TableStats};
 pub use table::{parse_members, ColumnDef, ReadAs, TableDef, TableLayout};
-pub use value::{convert, encode_row};
+pub use value::{convert, encode_row, ServerValue};

@@ -19,8 +19,6 @@
 
 use std::borrow::Cow;
 
-use mysql_common::value::Value as SqlValue;
-
 use super::table::{ReadAs, TableLayout};
 use crate::error::{Error, Result};
 use crate::row::json;
@@ -29,7 +27,71 @@ use crate::row::encode::encode_value;
 use crate::row::temporal::{Date, DateTime, Time};
 use crate::row::Value;
 
-fn wrong(read: ReadAs, v: &SqlValue) -> Error {
+/// A value as a server sends it over the binary protocol: what a client library's value
+/// type holds, without the client library.
+#[derive(Clone, Copy, PartialEq)]
+pub enum ServerValue<'a> {
+    /// NULL.
+    Null,
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A FLOAT.
+    Float(f32),
+    /// A DOUBLE.
+    Double(f64),
+    /// Bytes: strings, DECIMAL text, BIT, JSON text, geometry.
+    Bytes(&'a [u8]),
+    /// A date and time: year, month, day, hour, minute, second, microseconds (a DATE has
+    /// zero time fields).
+    Date(u16, u8, u8, u8, u8, u8, u32),
+    /// A time: negative, days, hours, minutes, seconds, microseconds.
+    Time(bool, u32, u8, u8, u8, u32),
+}
+
+impl std::fmt::Debug for ServerValue<'_> {
+    /// As client libraries show values: a short prefix of bytes, dates and times quoted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ServerValue::Null => f.write_str("Null"),
+            ServerValue::Int(v) => f.debug_tuple("Int").field(&v).finish(),
+            ServerValue::UInt(v) => f.debug_tuple("UInt").field(&v).finish(),
+            ServerValue::Float(v) => f.debug_tuple("Float").field(&v).finish(),
+            ServerValue::Double(v) => f.debug_tuple("Double").field(&v).finish(),
+            ServerValue::Bytes(b) => {
+                let shown = String::from_utf8_lossy(&b[..b.len().min(8)]).replace('\n', "\\n");
+                let more = if b.len() > 8 { ".." } else { "" };
+                f.debug_tuple("Bytes")
+                    .field(&format!("{shown}{more}"))
+                    .finish()
+            }
+            ServerValue::Date(y, mo, d, h, mi, s, us) => {
+                let mut text = format!("'{y:04}-{mo:02}-{d:02}");
+                if (h, mi, s, us) != (0, 0, 0, 0) {
+                    text.push_str(&format!(" {h:02}:{mi:02}:{s:02}"));
+                }
+                if us != 0 {
+                    text.push_str(&format!(".{us:06}"));
+                }
+                text.push('\'');
+                f.debug_tuple("Date").field(&text).finish()
+            }
+            ServerValue::Time(neg, days, h, mi, s, us) => {
+                let sign = if neg { "-" } else { "" };
+                let hours = days * 24 + u32::from(h);
+                let mut text = format!("'{sign}{hours:03}:{mi:02}:{s:02}");
+                if us != 0 {
+                    text.push_str(&format!(".{us:06}"));
+                }
+                text.push('\'');
+                f.debug_tuple("Time").field(&text).finish()
+            }
+        }
+    }
+}
+
+fn wrong(read: ReadAs, v: &ServerValue) -> Error {
     Error::malformed(0, format!("unexpected {v:?} for a column read as {read:?}"))
 }
 
@@ -56,11 +118,11 @@ fn parse_text<T: std::str::FromStr>(b: &[u8], read: ReadAs) -> Result<T> {
         })
 }
 
-fn integer(v: &SqlValue, read: ReadAs) -> Result<i128> {
+fn integer(v: &ServerValue, read: ReadAs) -> Result<i128> {
     Ok(match v {
-        SqlValue::Int(i) => i128::from(*i),
-        SqlValue::UInt(u) => i128::from(*u),
-        SqlValue::Bytes(b) => parse_text(b, read)?,
+        ServerValue::Int(i) => i128::from(*i),
+        ServerValue::UInt(u) => i128::from(*u),
+        ServerValue::Bytes(b) => parse_text(b, read)?,
         _ => return Err(wrong(read, v)),
     })
 }
@@ -70,9 +132,9 @@ pub fn convert<'v>(
     read: ReadAs,
     col: &Column,
     unsigned: bool,
-    v: &'v SqlValue,
+    v: &ServerValue<'v>,
 ) -> Result<Value<'v>> {
-    if let SqlValue::NULL = v {
+    if let ServerValue::Null = v {
         return Ok(Value::Null);
     }
     let fsp = col.meta1().min(6);
@@ -92,25 +154,25 @@ pub fn convert<'v>(
         // A 64-member SET may come back as a negative BIGINT: the bits are what count.
         ReadAs::SetBits => Value::Set(integer(v, read)? as u64),
         ReadAs::Float => match v {
-            SqlValue::Float(f) => Value::Float(*f),
-            SqlValue::Double(d) if f64::from(*d as f32) == *d => Value::Float(*d as f32),
-            SqlValue::Bytes(b) => Value::Float(parse_text(b, read)?),
+            ServerValue::Float(f) => Value::Float(*f),
+            ServerValue::Double(d) if f64::from(*d as f32) == *d => Value::Float(*d as f32),
+            ServerValue::Bytes(b) => Value::Float(parse_text(b, read)?),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Double => match v {
-            SqlValue::Double(d) => Value::Double(*d),
-            SqlValue::Float(f) => Value::Double(f64::from(*f)),
-            SqlValue::Bytes(b) => Value::Double(parse_text(b, read)?),
+            ServerValue::Double(d) => Value::Double(*d),
+            ServerValue::Float(f) => Value::Double(f64::from(*f)),
+            ServerValue::Bytes(b) => Value::Double(parse_text(b, read)?),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Decimal => match v {
-            SqlValue::Bytes(b) => Value::Decimal(Cow::Borrowed(
+            ServerValue::Bytes(b) => Value::Decimal(Cow::Borrowed(
                 std::str::from_utf8(b).map_err(|_| wrong(read, v))?,
             )),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Date => match *v {
-            SqlValue::Date(y, m, d, ..) => Value::Date(Date {
+            ServerValue::Date(y, m, d, ..) => Value::Date(Date {
                 year: u32::from(y),
                 month: m,
                 day: d,
@@ -118,7 +180,7 @@ pub fn convert<'v>(
             _ => return Err(wrong(read, v)),
         },
         ReadAs::DateTime => match *v {
-            SqlValue::Date(y, mo, d, h, mi, s, us) => Value::DateTime(
+            ServerValue::Date(y, mo, d, h, mi, s, us) => Value::DateTime(
                 DateTime {
                     date: Date {
                         year: u32::from(y),
@@ -135,7 +197,7 @@ pub fn convert<'v>(
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Time => match *v {
-            SqlValue::Time(negative, days, h, mi, s, us) => Value::Time(
+            ServerValue::Time(negative, days, h, mi, s, us) => Value::Time(
                 Time {
                     negative,
                     hours: days * 24 + u32::from(h),
@@ -148,12 +210,12 @@ pub fn convert<'v>(
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Timestamp => match *v {
-            SqlValue::Date(0, 0, 0, 0, 0, 0, 0) => Value::Timestamp {
+            ServerValue::Date(0, 0, 0, 0, 0, 0, 0) => Value::Timestamp {
                 secs: 0,
                 micros: 0,
                 fsp,
             },
-            SqlValue::Date(y, mo, d, h, mi, s, us) => {
+            ServerValue::Date(y, mo, d, h, mi, s, us) => {
                 let secs = days_from_civil(i64::from(y), u32::from(mo), u32::from(d)) * 86_400
                     + i64::from(h) * 3600
                     + i64::from(mi) * 60
@@ -167,27 +229,27 @@ pub fn convert<'v>(
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Bit => match v {
-            SqlValue::Bytes(b) if b.len() <= 8 => Value::Bit(crate::bytes::be_uint(b)),
-            SqlValue::Int(_) | SqlValue::UInt(_) => Value::Bit(integer(v, read)? as u64),
+            ServerValue::Bytes(b) if b.len() <= 8 => Value::Bit(crate::bytes::be_uint(b)),
+            ServerValue::Int(_) | ServerValue::UInt(_) => Value::Bit(integer(v, read)? as u64),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Bytes => match v {
-            SqlValue::Bytes(b) => Value::Bytes(Cow::Borrowed(b)),
+            ServerValue::Bytes(b) => Value::Bytes(Cow::Borrowed(b)),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::FixedBinary => match v {
-            SqlValue::Bytes(b) => {
+            ServerValue::Bytes(b) => {
                 let end = b.iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
                 Value::Bytes(Cow::Borrowed(&b[..end]))
             }
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Geometry => match v {
-            SqlValue::Bytes(b) => Value::Geometry(Cow::Borrowed(b)),
+            ServerValue::Bytes(b) => Value::Geometry(Cow::Borrowed(b)),
             _ => return Err(wrong(read, v)),
         },
         ReadAs::JsonText => match v {
-            SqlValue::Bytes(b) => {
+            ServerValue::Bytes(b) => {
                 let parsed: serde_json::Value = serde_json::from_slice(b).map_err(|e| {
                     Error::malformed(0, format!("JSON value the server sent does not parse: {e}"))
                 })?;
@@ -204,7 +266,7 @@ pub fn convert<'v>(
 /// column, as the server sent them for [`TableLayout::select_sql`].
 pub fn encode_row<'a>(
     layout: &TableLayout,
-    values: impl ExactSizeIterator<Item = &'a SqlValue>,
+    values: impl ExactSizeIterator<Item = ServerValue<'a>>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let n = layout.columns.len();
@@ -223,8 +285,8 @@ pub fn encode_row<'a>(
     for (i, v) in values.enumerate() {
         let col = &layout.columns[i];
         let unsigned = layout.unsigned[i];
-        let value =
-            convert(layout.reads[i], col, unsigned, v).map_err(|e| column_error(layout, i, &e))?;
+        let value = convert(layout.reads[i], col, unsigned, &v)
+            .map_err(|e| column_error(layout, i, &e))?;
         if value.is_null() {
             if !col.nullable {
                 return Err(column_error(
@@ -308,26 +370,20 @@ mod tests {
         .unwrap();
         assert_eq!(l.columns[3].binlog_type, ColumnType::TIMESTAMP2);
         let vals = [
-            SqlValue::Int(1),
-            SqlValue::Bytes(vec![0, 5]),
-            SqlValue::Bytes(b"a\0\0\0".to_vec()),
-            SqlValue::Date(2020, 1, 2, 3, 4, 5, 670_000),
-            SqlValue::NULL,
+            ServerValue::Int(1),
+            ServerValue::Bytes(&[0, 5]),
+            ServerValue::Bytes(b"a\0\0\0"),
+            ServerValue::Date(2020, 1, 2, 3, 4, 5, 670_000),
+            ServerValue::Null,
         ];
         let mut out = Vec::new();
-        encode_row(&l, vals.iter(), &mut out).unwrap();
+        encode_row(&l, vals.into_iter(), &mut out).unwrap();
         assert_eq!(
             out,
             [0xf0, 1, 0, 0, 0, 0, 5, 1, b'a', 0x5e, 0x0d, 0x5d, 0xa5, 0x43]
         );
-        let bad = [
-            SqlValue::NULL,
-            SqlValue::NULL,
-            SqlValue::NULL,
-            SqlValue::NULL,
-            SqlValue::NULL,
-        ];
-        let e = encode_row(&l, bad.iter(), &mut Vec::new()).unwrap_err();
+        let bad = [ServerValue::Null; 5];
+        let e = encode_row(&l, bad.into_iter(), &mut Vec::new()).unwrap_err();
         assert!(e.to_string().contains("d.t.id"), "{e}");
     }
 
@@ -335,9 +391,9 @@ mod tests {
     fn mysql_json_becomes_binary() {
         let l =
             TableLayout::new(&def(&[("j", "json", "json")]), Flavor::MySql, (8, 0, 40)).unwrap();
-        let vals = [SqlValue::Bytes(br#"{"a": [1, 2.5, "x"]}"#.to_vec())];
+        let vals = [ServerValue::Bytes(br#"{"a": [1, 2.5, "x"]}"#)];
         let mut out = Vec::new();
-        encode_row(&l, vals.iter(), &mut out).unwrap();
+        encode_row(&l, vals.into_iter(), &mut out).unwrap();
         assert_eq!(out[0], 0);
         let len = u32::from_le_bytes([out[1], out[2], out[3], out[4]]) as usize;
         let back = json::decode(&out[5..5 + len]).unwrap();

@@ -8,12 +8,11 @@
 //! with the shortest digits that read back to the same value. TIMESTAMP values are written
 //! in UTC: output that holds them starts with `SET time_zone = '+00:00'`.
 
+pub mod charset;
 pub mod schema;
 pub mod statement;
 
 use std::fmt::Write;
-
-use mysql_common::collations::{Collation, CollationId};
 
 use crate::row::json;
 use crate::row::json_diff;
@@ -21,6 +20,8 @@ use crate::row::column::{Column, ColumnType};
 use crate::row::temporal::WithFsp;
 use crate::row::value::{padded_binary, BINARY_COLLATION};
 use crate::row::Value;
+pub use charset::charset_name;
+use charset::is_utf8;
 
 /// What rendering a column's values needs to know.
 #[derive(Debug, Clone)]
@@ -44,49 +45,6 @@ impl ColumnInfo {
             .clone()
             .unwrap_or_else(|| format!("@{}", index + 1))
     }
-}
-
-/// The character set name of a collation number (`utf8mb4`, `latin1`, `binary`), when
-/// known.
-pub fn charset_name(collation: u16) -> Option<String> {
-    let c = Collation::from(CollationId::from(collation));
-    match c.id() {
-        CollationId::UNKNOWN_COLLATION_ID => mariadb_charset(collation).map(str::to_string),
-        _ => Some(c.charset().to_string()),
-    }
-}
-
-/// MariaDB collation numbers past MySQL's table: the UCA 14.0.0 ones (2048+) carry the
-/// character set in bits 8–10, as MariaDB numbers them.
-fn mariadb_charset(id: u16) -> Option<&'static str> {
-    if id >= 2048 {
-        return match (id >> 8) & 7 {
-            0 => Some("utf8mb3"),
-            1 => Some("utf8mb4"),
-            2 => Some("ucs2"),
-            3 => Some("utf16"),
-            4 => Some("utf32"),
-            _ => None,
-        };
-    }
-    None
-}
-
-fn is_utf8(collation: Option<u16>) -> bool {
-    // Looked up for every string value: the answers for MySQL's numbering are worked out
-    // once; MariaDB's numbers past it carry the character set in their bits.
-    static UTF8: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    let Some(id) = collation else { return false };
-    let utf8 = |name: Option<&str>| matches!(name, Some("utf8mb4" | "utf8mb3" | "utf8" | "ascii"));
-    if id >= 2048 {
-        return utf8(mariadb_charset(id));
-    }
-    let table = UTF8.get_or_init(|| {
-        (0..2048u16)
-            .map(|c| utf8(charset_name(c).as_deref()))
-            .collect()
-    });
-    table.get(usize::from(id)).copied().unwrap_or(false)
 }
 
 /// Appends `name` as a quoted identifier.
@@ -477,7 +435,7 @@ mod tests {
             &mut s,
         );
         assert_eq!(s, "'1970-01-01 00:00:01.500'");
-        assert_eq!(charset_name(45).as_deref(), Some("utf8mb4"));
-        assert_eq!(charset_name(8).as_deref(), Some("latin1"));
+        assert_eq!(charset_name(45), Some("utf8mb4"));
+        assert_eq!(charset_name(8), Some("latin1"));
     }
 }
