@@ -8,8 +8,8 @@ use crate::error::Error;
 use crate::event::payload::payload_events;
 use crate::event::{Event, EventData};
 use crate::reader::{Binlog, Events};
-use crate::row::{Rows, TableInfo, Value};
 use crate::row::{json, json_diff};
+use crate::row::{Rows, TableInfo, Value};
 
 /// What a deep walk found.
 #[derive(Debug, Default)]

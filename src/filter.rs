@@ -12,9 +12,11 @@
 //! - GTID sets: a transaction without a GTID is never in an include set.
 //! - Databases, tables and kinds select rows events inside a transaction.
 
+use crate::error::Result;
 use crate::event::rows::RowsKind;
 use crate::gtid_set::GtidSet;
-use crate::txn::Transaction;
+use crate::reader::Binlog;
+use crate::txn::{Group, Transaction, Transactions};
 
 /// A `db.table` pattern; `%` matches any run of characters (and only `%`: `_` is literal,
 /// since table names are full of underscores).
@@ -149,6 +151,55 @@ impl Filter {
         }
         (self.databases.is_empty() || self.databases.iter().any(|d| d.as_bytes() == db))
             && (self.tables.is_empty() || self.tables.iter().any(|p| like(p.db.as_bytes(), db)))
+    }
+}
+
+impl Filter {
+    /// The selected complete transactions of `log`, one file of a selection (the
+    /// position bounds apply to the first and the last file), in order. After an error
+    /// the iterator ends.
+    pub fn selected<'a>(
+        &'a self,
+        log: &Binlog<'a>,
+        first_file: bool,
+        last_file: bool,
+    ) -> Selected<'a> {
+        Selected {
+            groups: Transactions::new(log.events()),
+            filter: self,
+            first_file,
+            last_file,
+        }
+    }
+}
+
+/// The iterator of [`Filter::selected`].
+#[derive(Debug)]
+pub struct Selected<'a> {
+    groups: Transactions<'a>,
+    filter: &'a Filter,
+    first_file: bool,
+    last_file: bool,
+}
+
+impl Iterator for Selected<'_> {
+    type Item = Result<Transaction>;
+
+    fn next(&mut self) -> Option<Result<Transaction>> {
+        loop {
+            let txn = match self.groups.next()? {
+                Err(e) => return Some(Err(e)),
+                Ok(Group::Transaction(t)) => t,
+                Ok(_) => continue,
+            };
+            if txn.is_complete()
+                && self
+                    .filter
+                    .selects_transaction(&txn, self.first_file, self.last_file)
+            {
+                return Some(Ok(txn));
+            }
+        }
     }
 }
 

@@ -49,8 +49,10 @@ pub mod row;
 pub mod snapshot;
 pub mod split;
 pub mod sql;
+pub mod summary;
 pub mod txn;
 pub mod txn_stats;
+pub mod verify;
 pub mod writer;
 
 pub use error::{Error, ErrorKind, Result};

@@ -18,9 +18,9 @@ use crate::event::rows::RowsKind;
 use crate::event::{Event, EventData};
 use crate::gtid_set::GtidValue;
 use crate::reader::Binlog;
-use crate::row::{Rows, TableInfo};
 use crate::row::count::CountScratch;
 use crate::row::table_cache::{TableCache, TableName};
+use crate::row::{Rows, TableInfo};
 use crate::txn::{CommitInfo, Group, Transaction, Transactions, TxnEnd, TxnKind};
 use crate::Format;
 

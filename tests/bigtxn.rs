@@ -633,10 +633,10 @@ fn a_100_mb_transaction_ending_an_open_file_and_a_copy_cut_inside_it() {
 
 #[test]
 fn quick_row_count_agrees_with_the_reference_walk() {
-    use binlog::txn_stats::count_rows;
     use binlog::event::rows::RowsKind;
     use binlog::row::count::{CountScratch, RowLayout};
     use binlog::row::table_cache::TableCache;
+    use binlog::txn_stats::count_rows;
     use binlog::{Binlog, EventData};
 
     let mut files = project_binlogs();
@@ -699,8 +699,8 @@ fn quick_row_count_agrees_with_the_reference_walk() {
 
 #[test]
 fn statistics_of_a_transaction_walked_again_match_the_one_pass_scan() {
-    use binlog::txn_stats::{scan, Scanner, TxnStats};
     use binlog::txn::{Group, Transactions};
+    use binlog::txn_stats::{scan, Scanner, TxnStats};
     use binlog::Binlog;
 
     for path in [

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use binlog::txn_stats::{scan, TxnStats};
 use binlog::event::rows::STMT_END_F;
 use binlog::split::{split, Limit, SplitReport};
 use binlog::txn::{Group, Transactions};
+use binlog::txn_stats::{scan, TxnStats};
 use binlog::{Binlog, EventData, EventType};
 
 use crate::bigtxn::bigtxn_json;

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use binlog::txn::{Group, Transactions};
 use binlog::{BinlogWriter, EventType, Stamp};
 
 use super::filters::FilterArgs;
@@ -80,14 +79,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             );
         }
         let w = writer.as_mut().expect("writer exists");
-        for group in Transactions::new(log.events()) {
-            let group = group.map_err(|e| fail_at(path, &e))?;
-            let Group::Transaction(txn) = group else {
-                continue;
-            };
-            if !txn.is_complete() || !filter.selects_transaction(&txn, n == 0, n == last) {
-                continue;
-            }
+        for txn in filter.selected(&log, n == 0, n == last) {
+            let txn = txn.map_err(|e| fail_at(path, &e))?;
             for ev in txn.events(file.bytes()) {
                 let ev = ev.map_err(|e| fail_at(path, &e))?;
                 w.copy_event(&ev)

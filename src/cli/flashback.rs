@@ -10,11 +10,11 @@ use binlog::flashback::{
 };
 use binlog::{Binlog, BinlogFile};
 
-use super::decode::{image_values, TableCtx};
 use super::filters::FilterArgs;
 use super::output::{
-    fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile,
+    fail, json_str, line, local_time, open, read_schema, stdout, CliResult, Failure, OutputFile,
 };
+use binlog::row::TableCtx;
 
 /// Write a binlog whose transactions undo the selected ones, to apply with
 /// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb). `--help` tells how
@@ -143,13 +143,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut output = OutputFile::create(target)?;
     let stats = match args.format {
         ReportFormat::Sql => {
-            let schema = match &args.schema {
-                Some(p) => Some(binlog::sql::schema::Schema::parse(
-                    &std::fs::read_to_string(p)
-                        .map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?,
-                )),
-                None => None,
-            };
+            let schema = read_schema(args.schema.as_deref())?;
             let mut sink = SqlSink::new(&mut output, &args.files, schema);
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
@@ -349,7 +343,7 @@ impl UndoSink for SqlSink<'_> {
         tm: &binlog::event::TableMap,
     ) -> binlog::Result<()> {
         let ctx = TableCtx::new(tm, self.schema.as_ref())?;
-        if ctx.sql.cols.iter().any(|c| c.name.is_none()) {
+        if !ctx.is_named() {
             return Err(binlog::Error::unsupported(
                 ev.offset(),
                 format!(
@@ -374,8 +368,8 @@ impl UndoSink for SqlSink<'_> {
         let rows: Vec<_> = binlog::row::Rows::new(r.source, r.data, &table.info)?
             .collect::<binlog::Result<_>>()?;
         for row in rows.iter().rev() {
-            let before = image_values(table, row.before)?;
-            let after = image_values(table, row.after)?;
+            let before = table.image_values(row.before)?;
+            let after = table.image_values(row.after)?;
             let (change, before, after) = match r.source.kind {
                 RowsKind::Write => (Change::Delete, after, None),
                 RowsKind::Delete => (Change::Insert, None, before),

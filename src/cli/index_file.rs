@@ -41,8 +41,3 @@ pub fn read_index(index: &Path) -> CliResult<Vec<IndexEntry>> {
         })
         .collect())
 }
-
-/// The numeric extension of a binlog file name (`mysql-bin.000042` → 42).
-pub fn sequence_number(path: &Path) -> Option<u64> {
-    path.extension()?.to_str()?.parse().ok()
-}

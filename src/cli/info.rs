@@ -3,10 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use binlog::event::fde::{CHECKSUM_CRC32, CHECKSUM_OFF};
-use binlog::event::header::FLAG_BINLOG_IN_USE;
-use binlog::gtid_set::GtidSet;
-use binlog::{EventData, EventType, Flavor};
+use binlog::summary::{summarize, Checksum, Ending, Summary};
 
 use super::index_file::read_index;
 use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult};
@@ -36,136 +33,29 @@ pub enum InfoFormat {
     Json,
 }
 
-/// How a file ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ending {
-    /// A ROTATE to the next file.
-    Rotate(String),
-    /// A STOP event (server shut down).
-    Stop,
-    /// No end event, every event complete: the server still has it open, or crashed.
-    Open,
-    /// An event is cut short (or garbled) at this offset.
-    Truncated { at: u64, error: String },
-}
-
 /// What `info` reports about one file.
-#[derive(Debug, Clone)]
-pub struct FileInfo {
-    pub path: PathBuf,
-    pub size: u64,
-    pub server_version: String,
-    pub flavor: Flavor,
-    pub binlog_version: u16,
-    pub checksum: &'static str,
-    pub events: u64,
-    pub first_timestamp: Option<u32>,
-    pub last_timestamp: Option<u32>,
-    pub first_position: Option<u64>,
-    pub last_position: Option<u64>,
-    pub end_position: u64,
-    pub gtids: GtidSet,
-    pub previous_gtids: Option<String>,
-    pub gtid_list: Option<String>,
-    pub in_use: bool,
-    pub encrypted: bool,
-    pub ending: Ending,
+struct FileInfo {
+    path: PathBuf,
+    summary: Summary,
 }
 
-/// Reads `path` and gathers its [`FileInfo`].
-pub fn file_info(path: &Path) -> CliResult<FileInfo> {
+/// Reads `path` and gathers its [`Summary`].
+fn file_info(path: &Path) -> CliResult<FileInfo> {
     let file = open(path)?;
     let log = file.binlog().map_err(|e| fail_at(path, &e))?;
-    let format = log.format();
-    let mut info = FileInfo {
+    Ok(FileInfo {
         path: path.to_path_buf(),
-        size: file.bytes().len() as u64,
-        server_version: format.server_version.clone(),
-        flavor: format.flavor,
-        binlog_version: format.binlog_version,
-        checksum: match format.checksum_alg {
-            None => "none (server predates checksums)",
-            Some(CHECKSUM_CRC32) => "CRC32",
-            Some(CHECKSUM_OFF) => "NONE",
-            Some(_) => "unknown",
-        },
-        events: 0,
-        first_timestamp: None,
-        last_timestamp: None,
-        first_position: None,
-        last_position: None,
-        end_position: 4,
-        gtids: GtidSet::default(),
-        previous_gtids: None,
-        gtid_list: None,
-        in_use: false,
-        encrypted: log.encrypted_from().is_some(),
-        ending: Ending::Open,
-    };
-    let mut events = log.events().verify_checksums(false);
-    let mut last_type = None;
-    let mut next_file = String::new();
-    while let Some(ev) = events.next() {
-        let ev = match ev {
-            Ok(ev) => ev,
-            Err(e) => {
-                info.ending = Ending::Truncated {
-                    at: e.offset(),
-                    error: e.kind().to_string(),
-                };
-                break;
-            }
-        };
-        info.events += 1;
-        info.first_position.get_or_insert(ev.offset());
-        info.last_position = Some(ev.offset());
-        info.end_position = ev.end_offset();
-        last_type = Some(ev.event_type());
-        if ev.is_encrypted() {
-            continue;
-        }
-        let ts = ev.header().timestamp;
-        info.first_timestamp.get_or_insert(ts);
-        info.last_timestamp = Some(ts);
-        let t = ev.event_type();
-        if !matches!(
-            t,
-            EventType::FORMAT_DESCRIPTION
-                | EventType::GTID
-                | EventType::GTID_TAGGED
-                | EventType::MARIADB_GTID
-                | EventType::PREVIOUS_GTIDS
-                | EventType::MARIADB_GTID_LIST
-                | EventType::ROTATE
-        ) {
-            continue;
-        }
-        match ev.decode(events.format()) {
-            Ok(EventData::FormatDescription(_)) if info.events == 1 => {
-                info.in_use = ev.header().flags & FLAG_BINLOG_IN_USE != 0;
-            }
-            Ok(EventData::Gtid(g)) => {
-                if let Some(v) = g.value() {
-                    info.gtids.insert(&v);
-                }
-            }
-            Ok(EventData::MariadbGtid(g)) => info.gtids.insert(&g.value(ev.header().server_id)),
-            Ok(EventData::PreviousGtids(p)) => info.previous_gtids = Some(p.to_text()),
-            Ok(EventData::GtidList(l)) => info.gtid_list = Some(l.to_text()),
-            Ok(EventData::Rotate(r)) => {
-                next_file = String::from_utf8_lossy(r.next_file).into_owned()
-            }
-            _ => {}
-        }
+        summary: summarize(&log),
+    })
+}
+
+fn checksum_text(c: Checksum) -> &'static str {
+    match c {
+        Checksum::Absent => "none (server predates checksums)",
+        Checksum::Crc32 => "CRC32",
+        Checksum::Off => "NONE",
+        Checksum::Unknown(_) => "unknown",
     }
-    if !matches!(info.ending, Ending::Truncated { .. }) {
-        info.ending = match last_type {
-            Some(EventType::ROTATE) => Ending::Rotate(next_file),
-            Some(EventType::STOP) => Ending::Stop,
-            _ => Ending::Open,
-        };
-    }
-    Ok(info)
 }
 
 fn ending_text(e: &Ending) -> String {
@@ -175,22 +65,26 @@ fn ending_text(e: &Ending) -> String {
         Ending::Open => {
             "open: no ROTATE or STOP at the end (still written, or the server crashed)".into()
         }
-        Ending::Truncated { at, error } => format!("truncated at offset {at}: {error}"),
+        Ending::Truncated(e) => format!("truncated at offset {}: {}", e.offset(), e.kind()),
     }
 }
 
-fn table(w: &mut dyn Write, i: &FileInfo) -> std::io::Result<()> {
+fn table(w: &mut dyn Write, f: &FileInfo) -> std::io::Result<()> {
+    let i = &f.summary;
     let opt_time = |t: Option<u32>| {
         t.map(|t| format!("{} ({t})", local_time(t)))
             .unwrap_or_else(|| "-".into())
     };
     let opt_pos = |p: Option<u64>| p.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
-    line(w, &format!("file:            {}", i.path.display()))?;
+    line(w, &format!("file:            {}", f.path.display()))?;
     line(w, &format!("size:            {}", i.size))?;
     line(w, &format!("server version:  {}", i.server_version))?;
     line(w, &format!("flavor:          {}", i.flavor.name()))?;
     line(w, &format!("binlog version:  {}", i.binlog_version))?;
-    line(w, &format!("checksum:        {}", i.checksum))?;
+    line(
+        w,
+        &format!("checksum:        {}", checksum_text(i.checksum)),
+    )?;
     line(w, &format!("events:          {}", i.events))?;
     line(
         w,
@@ -239,10 +133,11 @@ fn table(w: &mut dyn Write, i: &FileInfo) -> std::io::Result<()> {
     line(w, &format!("ends:            {}", ending_text(&i.ending)))
 }
 
-fn json(out: &mut String, i: &FileInfo) {
+fn json(out: &mut String, f: &FileInfo) {
+    let i = &f.summary;
     let opt_num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
     out.push_str("{\"file\":");
-    json_str(out, &i.path.display().to_string());
+    json_str(out, &f.path.display().to_string());
     out.push_str(&format!(",\"size\":{}", i.size));
     out.push_str(",\"server_version\":");
     json_str(out, &i.server_version);
@@ -250,7 +145,7 @@ fn json(out: &mut String, i: &FileInfo) {
     json_str(out, i.flavor.name());
     out.push_str(&format!(",\"binlog_version\":{}", i.binlog_version));
     out.push_str(",\"checksum\":");
-    json_str(out, i.checksum);
+    json_str(out, checksum_text(i.checksum));
     out.push_str(&format!(",\"events\":{}", i.events));
     out.push_str(&format!(
         ",\"first_timestamp\":{}",
@@ -296,7 +191,12 @@ fn json(out: &mut String, i: &FileInfo) {
         Ending::Rotate(n) => ("rotate", Some(n.as_str()), None, None),
         Ending::Stop => ("stop", None, None, None),
         Ending::Open => ("open", None, None, None),
-        Ending::Truncated { at, error } => ("truncated", None, Some(*at), Some(error.as_str())),
+        Ending::Truncated(e) => (
+            "truncated",
+            None,
+            Some(e.offset()),
+            Some(e.kind().to_string()),
+        ),
     };
     out.push_str(",\"end\":");
     json_str(out, end);
@@ -308,7 +208,7 @@ fn json(out: &mut String, i: &FileInfo) {
     out.push_str(&format!(",\"truncated_at\":{}", opt_num(at)));
     out.push_str(",\"error\":");
     match err {
-        Some(e) => json_str(out, e),
+        Some(e) => json_str(out, &e),
         None => out.push_str("null"),
     }
     out.push('}');
@@ -325,11 +225,13 @@ pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
     let mut truncated = false;
     for (n, path) in files.iter().enumerate() {
         let i = file_info(path)?;
-        if let Ending::Truncated { at, error } = &i.ending {
+        if let Ending::Truncated(e) = &i.summary.ending {
             truncated = true;
             eprintln!(
-                "binlog-tool: {}: truncated at offset {at}: {error}",
-                path.display()
+                "binlog-tool: {}: truncated at offset {}: {}",
+                path.display(),
+                e.offset(),
+                e.kind()
             );
         }
         match args.format {

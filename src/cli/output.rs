@@ -4,6 +4,8 @@ use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::Path;
 
+use binlog::row::json;
+use binlog::sql::schema::Schema;
 use binlog::{BinlogFile, Error};
 
 /// Why a command stopped.
@@ -55,36 +57,29 @@ pub fn open(path: &Path) -> CliResult<BinlogFile> {
     BinlogFile::open(path).map_err(|e| fail(path, format_args!("cannot open: {e}")))
 }
 
+/// The file name of `path`, as the output names a file.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Reads CREATE TABLE statements (`--schema`).
+pub fn read_schema(path: Option<&Path>) -> CliResult<Option<Schema>> {
+    let Some(p) = path else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(p).map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?;
+    Ok(Some(Schema::parse(&text)))
+}
+
 /// Standard output, buffered.
 pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
-/// Appends `s` as a JSON string literal. Runs of characters that need no escape are copied
-/// whole.
+/// Appends `s` as a JSON string literal.
 pub fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
+    json::push_string(out, s.as_bytes(), json::Controls::Numbered);
 }
 
 /// Writes a line to `w`.

@@ -17,7 +17,9 @@ use crate::reader::Binlog;
 use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
 use crate::Format;
 
-use super::rows_index::{excerpt, index_transaction, is_dml, statement_concerns, TxnBytes, TxnIndex};
+use super::rows_index::{
+    excerpt, index_transaction, is_dml, statement_concerns, TxnBytes, TxnIndex,
+};
 use super::{FileError, Options, Releaser};
 
 /// A transaction to undo: where its events lie. 24 bytes, so that a plan over millions of

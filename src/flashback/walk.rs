@@ -18,8 +18,8 @@ use crate::reader::Binlog;
 use crate::writer::Stamp;
 use crate::Format;
 
-use super::rows_index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
 use super::reverse::{row_spans, RowSpan, UndoRows};
+use super::rows_index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
 use super::{FileError, Options, Plan, Releaser, UndoTxn};
 use crate::row::table_cache::TableCache;
 

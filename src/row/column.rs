@@ -2,8 +2,8 @@
 //! takes in a row image.
 
 use crate::bytes::{le_uint, Cursor};
-use crate::row::decimal;
 use crate::error::{Error, Result};
+use crate::row::decimal;
 
 /// A MySQL column type code (`enum_field_types`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

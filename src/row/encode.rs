@@ -6,8 +6,8 @@ use super::temporal;
 use super::value::Value;
 use super::{bit, TableInfo, PARTIAL_JSON_UPDATES};
 use crate::bytes::{put_packed, put_uint, put_uint_be};
-use crate::row::decimal;
 use crate::error::{Error, Result};
+use crate::row::decimal;
 
 fn mismatch(col: &Column, v: &Value) -> Error {
     Error::malformed(

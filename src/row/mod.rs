@@ -15,6 +15,7 @@ pub mod encode;
 pub mod json;
 pub mod json_diff;
 pub mod table_cache;
+pub mod table_ctx;
 pub mod temporal;
 pub mod value;
 
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::event::rows::{RowsEvent, RowsKind, RowsVersion};
 use crate::event::table_map::TableMap;
 use column::{Column, ColumnType};
+pub use table_ctx::TableCtx;
 pub use value::Value;
 
 /// `value_options` bit: JSON columns may hold partial updates.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::event::rows::RowsEvent;
 use crate::event::table_map::TableMap;
-use crate::row::{Rows, TableInfo};
 use crate::row::count::{CountScratch, RowLayout};
+use crate::row::{Rows, TableInfo};
 
 /// `schema.table` of a TABLE_MAP, lossily decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

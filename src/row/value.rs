@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use super::column::{Column, ColumnType};
 use super::temporal::{self, Date, DateTime, Time};
 use crate::bytes::{be_uint, le_uint, Short};
-use crate::row::decimal;
 use crate::error::{Error, Result};
+use crate::row::decimal;
 
 /// One column value of a row image. Byte-string values borrow from the image.
 #[derive(Clone, PartialEq)]

@@ -21,9 +21,9 @@ use std::borrow::Cow;
 
 use super::table::{ReadAs, TableLayout};
 use crate::error::{Error, Result};
-use crate::row::json;
 use crate::row::column::Column;
 use crate::row::encode::encode_value;
+use crate::row::json;
 use crate::row::temporal::{Date, DateTime, Time};
 use crate::row::Value;
 
@@ -285,8 +285,8 @@ pub fn encode_row<'a>(
     for (i, v) in values.enumerate() {
         let col = &layout.columns[i];
         let unsigned = layout.unsigned[i];
-        let value = convert(layout.reads[i], col, unsigned, &v)
-            .map_err(|e| column_error(layout, i, &e))?;
+        let value =
+            convert(layout.reads[i], col, unsigned, &v).map_err(|e| column_error(layout, i, &e))?;
         if value.is_null() {
             if !col.nullable {
                 return Err(column_error(

@@ -23,7 +23,6 @@ use std::io::Write;
 use std::ops::Range;
 use std::rc::Rc;
 
-use crate::txn_stats::is_ddl;
 use crate::error::{Error, Result};
 use crate::event::control::{xid_sql, Xid};
 use crate::event::gtid::{FL_COMPLETED_XA, FL_PREPARED_XA, FL_STANDALONE};
@@ -34,10 +33,11 @@ use crate::event::rows::{RowsEvent, STMT_END_F};
 use crate::event::{Event, EventData};
 use crate::gtid_set::GtidValue;
 use crate::reader::Binlog;
-use crate::row::Rows;
 use crate::row::count::CountScratch;
 use crate::row::table_cache::TableCache;
+use crate::row::Rows;
 use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
+use crate::txn_stats::is_ddl;
 use crate::writer::{BinlogWriter, Stamp};
 use crate::Format;
 

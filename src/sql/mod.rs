@@ -14,9 +14,9 @@ pub mod statement;
 
 use std::fmt::Write;
 
+use crate::row::column::{Column, ColumnType};
 use crate::row::json;
 use crate::row::json_diff;
-use crate::row::column::{Column, ColumnType};
 use crate::row::temporal::WithFsp;
 use crate::row::value::{padded_binary, BINARY_COLLATION};
 use crate::row::Value;
@@ -44,6 +44,42 @@ impl ColumnInfo {
         self.name
             .clone()
             .unwrap_or_else(|| format!("@{}", index + 1))
+    }
+}
+
+/// Appends the value of a USER_VAR event as an SQL literal (for `SET @name := …`).
+pub fn user_var_literal(u: &crate::event::control::UserVar, out: &mut String) {
+    let Some(v) = &u.value else {
+        out.push_str("NULL");
+        return;
+    };
+    let eight = |b: &[u8]| -> Option<[u8; 8]> { b.try_into().ok() };
+    match (v.kind, eight(v.value)) {
+        (1, Some(a)) => {
+            let _ = write!(out, "{:e}", f64::from_le_bytes(a));
+        }
+        (2, Some(a)) if v.flags.unwrap_or(0) & 1 != 0 => {
+            let _ = write!(out, "{}", u64::from_le_bytes(a));
+        }
+        (2, Some(a)) => {
+            let _ = write!(out, "{}", i64::from_le_bytes(a));
+        }
+        (4, _) if v.value.len() > 2 => {
+            let (p, s) = (v.value[0], v.value[1]);
+            let mut text = String::new();
+            match crate::row::decimal::decode(&v.value[2..], p, s, &mut text) {
+                Ok(()) => out.push_str(&text),
+                Err(_) => out.push_str("NULL"),
+            }
+        }
+        _ => match charset_name(v.charset as u16) {
+            Some(cs) if cs != "binary" => {
+                out.push_str("CONVERT(");
+                hex_literal(v.value, out);
+                let _ = write!(out, " USING {cs})");
+            }
+            _ => hex_literal(v.value, out),
+        },
     }
 }
 

@@ -1,0 +1,227 @@
+//! Rendering in parallel, written in order.
+//!
+//! The main thread walks the files and gathers selected transactions into chunks of about
+//! a megabyte of binlog; worker threads render chunks (each keeping its table contexts
+//! from one chunk to the next); a writer thread writes the rendered chunks in their order.
+//! At most a few chunks are in flight, so memory stays bounded. A transaction too big for
+//! a chunk is rendered by the main thread, in pieces that join the same ordered stream.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::Mutex;
+
+use binlog::filter::Filter;
+use binlog::sql::schema::Schema;
+use binlog::txn::Transaction;
+use binlog::BinlogFile;
+
+use super::render::Renderer;
+use super::DecodeFormat;
+use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
+
+/// Transactions up to this size are rendered by the workers; bigger ones are rendered in
+/// pieces as they go, so memory stays bounded.
+const BATCH_TXN_MAX: u64 = 4 << 20;
+/// A chunk for a worker ends when it holds this many bytes of binlog.
+const CHUNK_BYTES: u64 = 1 << 20;
+
+/// The inputs: mapped files, the names rendered for them, their paths for messages.
+pub struct Inputs<'a> {
+    /// The mapped files.
+    pub files: &'a [BinlogFile],
+    /// Their names as the output shows them.
+    pub names: &'a [String],
+    /// Their paths, for messages.
+    pub paths: &'a [PathBuf],
+}
+
+/// How to render.
+#[derive(Clone, Copy)]
+pub struct Setup<'a> {
+    /// SQL or JSON lines.
+    pub format: DecodeFormat,
+    /// CREATE TABLE statements naming columns.
+    pub schema: Option<&'a Schema>,
+    /// The selection.
+    pub filter: &'a Filter,
+}
+
+/// A chunk to render: file index, sequence number, transactions.
+type Job = (usize, u64, Vec<Transaction>);
+/// A rendered piece, by sequence number; an error ends the run.
+type Done = (u64, Result<String, Failure>);
+
+/// Renders the selected transactions of `inputs` on worker threads and writes them to
+/// `out` in their order. Returns the output, for the caller to commit.
+pub fn render_in_order(inputs: &Inputs, setup: Setup, out: OutputFile) -> CliResult<OutputFile> {
+    let workers = rayon::current_num_threads().max(1);
+    let (job_tx, job_rx) = sync_channel::<Job>(workers);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = channel::<Done>();
+    // At most this many pieces between the walk and the writer.
+    let (slot_tx, slot_rx) = sync_channel::<()>(workers * 4);
+    std::thread::scope(|scope| -> CliResult<OutputFile> {
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            scope.spawn(move || render_chunks(inputs, setup, job_rx, done_tx));
+        }
+        let writer = scope.spawn(move || write_in_order(out, done_rx, slot_rx));
+        let walk = Walk {
+            inputs,
+            setup,
+            jobs: job_tx,
+            slots: Slots {
+                slot_tx,
+                done_tx,
+                seq: 0,
+            },
+            streaming: Renderer::new(setup.format, setup.schema, setup.filter),
+        }
+        .run();
+        let written = writer.join().map_err(|_| Failure::Panicked)?;
+        // A write error first (a closed pipe ends quietly), then the walk's, then a
+        // renderer's (carried by the writer).
+        let out = written?;
+        walk?;
+        Ok(out)
+    })
+}
+
+/// A worker: renders chunks until there are no more.
+fn render_chunks(inputs: &Inputs, setup: Setup, jobs: &Mutex<Receiver<Job>>, done: Sender<Done>) {
+    let mut r = Renderer::new(setup.format, setup.schema, setup.filter);
+    loop {
+        let job = jobs.lock().map(|rx| rx.recv());
+        let Ok(Ok((fi, seq, txns))) = job else { return };
+        let mut result = Ok(());
+        for txn in &txns {
+            let data = inputs.files[fi].bytes();
+            result = r.render(data, txn, &inputs.names[fi], &mut |_| Ok(()));
+            if result.is_err() {
+                break;
+            }
+        }
+        let text = result
+            .map(|()| std::mem::take(&mut r.buf))
+            .map_err(|e| fail_at(&inputs.paths[fi], &e));
+        if done.send((seq, text)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The writer: writes pieces in sequence order, freeing a slot for each.
+fn write_in_order(
+    mut out: OutputFile,
+    done: Receiver<Done>,
+    slots: Receiver<()>,
+) -> CliResult<OutputFile> {
+    let mut pending: BTreeMap<u64, Result<String, Failure>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, text) in done {
+        pending.insert(seq, text);
+        while let Some(text) = pending.remove(&next) {
+            out.write_all(text?.as_bytes())?;
+            next += 1;
+            let _ = slots.recv();
+        }
+    }
+    Ok(out)
+}
+
+/// Sequence numbers for pieces, each issued when there is room in the window.
+struct Slots {
+    slot_tx: SyncSender<()>,
+    done_tx: Sender<Done>,
+    seq: u64,
+}
+
+impl Slots {
+    /// Waits for room in the window, and numbers the next piece.
+    fn take(&mut self) -> CliResult<u64> {
+        self.slot_tx
+            .send(())
+            .map_err(|_| Failure::Message("the output writer stopped".into()))?;
+        self.seq += 1;
+        Ok(self.seq - 1)
+    }
+
+    /// Hands a piece rendered on this thread to the writer.
+    fn send_piece(&mut self, text: String) -> std::io::Result<()> {
+        let s = self
+            .take()
+            .map_err(|_| std::io::Error::other("writer stopped"))?;
+        self.done_tx
+            .send((s, Ok(text)))
+            .map_err(|_| std::io::Error::other("writer stopped"))
+    }
+}
+
+/// The main thread's walk over the files.
+struct Walk<'a> {
+    inputs: &'a Inputs<'a>,
+    setup: Setup<'a>,
+    jobs: SyncSender<Job>,
+    slots: Slots,
+    /// Renders the transactions too big for a chunk.
+    streaming: Renderer<'a>,
+}
+
+impl Walk<'_> {
+    fn run(mut self) -> CliResult<()> {
+        let last = self.inputs.files.len() - 1;
+        for (n, file) in self.inputs.files.iter().enumerate() {
+            let path = &self.inputs.paths[n];
+            let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+            let mut chunk: Vec<Transaction> = Vec::new();
+            let mut chunk_bytes = 0u64;
+            for txn in self.setup.filter.selected(&log, n == 0, n == last) {
+                let txn = txn.map_err(|e| fail_at(path, &e))?;
+                if txn.len() > BATCH_TXN_MAX {
+                    if !chunk.is_empty() {
+                        self.send_chunk(n, std::mem::take(&mut chunk))?;
+                        chunk_bytes = 0;
+                    }
+                    self.stream(n, &txn)?;
+                    continue;
+                }
+                chunk_bytes += txn.len();
+                chunk.push(txn);
+                if chunk_bytes >= CHUNK_BYTES {
+                    self.send_chunk(n, std::mem::take(&mut chunk))?;
+                    chunk_bytes = 0;
+                }
+            }
+            if !chunk.is_empty() {
+                self.send_chunk(n, chunk)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send_chunk(&mut self, file: usize, chunk: Vec<Transaction>) -> CliResult<()> {
+        let s = self.slots.take()?;
+        self.jobs.send((file, s, chunk)).map_err(|_| stopped())
+    }
+
+    /// Renders a big transaction here, in pieces that join the ordered stream.
+    fn stream(&mut self, file: usize, txn: &Transaction) -> CliResult<()> {
+        let slots = &mut self.slots;
+        let mut piece = |b: &mut String| slots.send_piece(std::mem::take(b));
+        let data = self.inputs.files[file].bytes();
+        self.streaming
+            .render(data, txn, &self.inputs.names[file], &mut piece)
+            .map_err(|e| fail_at(&self.inputs.paths[file], &e))?;
+        let s = self.slots.take()?;
+        self.slots
+            .done_tx
+            .send((s, Ok(std::mem::take(&mut self.streaming.buf))))
+            .map_err(|_| stopped())
+    }
+}
+
+fn stopped() -> Failure {
+    Failure::Message("the decoding threads stopped".into())
+}

@@ -1,0 +1,256 @@
+//! [`Json`] as the JSON text MySQL prints.
+
+use super::*;
+use crate::row::decimal;
+
+/// Appends the JSON text MySQL prints for `value` (what `SELECT` shows).
+///
+/// Members and elements are separated by `", "`, keys from values by `": "`. Strings are
+/// quoted with `"` and `\` escaped, `\b \t \n \f \r` for those controls and `\u00xx`
+/// for the other bytes below 0x20; everything else is copied (bytes that are not UTF-8
+/// become U+FFFD).
+///
+/// Doubles are printed like MySQL's `my_gcvt`: the shortest digits that read back as the
+/// same double, in plain notation for magnitudes from 1e-15 up to 1e15 (and for 17-digit
+/// values below 1e16), as `1.5e-16` / `1e15` otherwise, with `.0` added when neither a
+/// point nor an exponent is present (`1.0`, `-0.0`).
+///
+/// Opaque values: DECIMAL prints as the number (`9.00`); DATE, TIME, DATETIME and
+/// TIMESTAMP as quoted strings (`"2015-01-15"`, `"-838:59:59.000000"`,
+/// `"2015-01-15 23:24:25.000000"`); VAR_STRING as a string; anything else as
+/// `"base64:type<N>:<base64>"` (the base64 is broken into lines of 76 characters, which
+/// print as `\n`). An opaque DECIMAL or temporal value whose bytes are malformed prints in
+/// the base64 form instead of failing.
+pub fn to_text(value: &Json, out: &mut String) {
+    write_text(value, true, out);
+}
+
+/// Like [`to_text`], but a top-level string, date/time or opaque value is printed without
+/// its double quotes and escapes (as `JSON_UNQUOTE` would; this is the text mysqlbinlog
+/// puts between its single quotes for a JSON column). Containers print as in [`to_text`].
+pub fn to_text_unquoted(value: &Json, out: &mut String) {
+    write_text(value, false, out);
+}
+
+fn write_text(v: &Json, quoted: bool, out: &mut String) {
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Int16(x) => out.push_str(&x.to_string()),
+        Json::UInt16(x) => out.push_str(&x.to_string()),
+        Json::Int32(x) => out.push_str(&x.to_string()),
+        Json::UInt32(x) => out.push_str(&x.to_string()),
+        Json::Int64(x) => out.push_str(&x.to_string()),
+        Json::UInt64(x) => out.push_str(&x.to_string()),
+        Json::Double(x) => write_double(*x, out),
+        Json::String(s) => write_string(s, quoted, out),
+        Json::Array(a) => {
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_text(item, true, out);
+            }
+            out.push(']');
+        }
+        Json::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_string(k, true, out);
+                out.push_str(": ");
+                write_text(item, true, out);
+            }
+            out.push('}');
+        }
+        Json::Opaque { field_type, data } => write_opaque(*field_type, data, quoted, out),
+    }
+}
+
+/// Appends a string, quoted and escaped or as is.
+fn write_string(s: &[u8], quoted: bool, out: &mut String) {
+    if quoted {
+        push_string(out, s, Controls::Named);
+    } else {
+        out.push_str(&String::from_utf8_lossy(s));
+    }
+}
+
+/// How [`push_string`] writes control characters other than `\n`, `\r` and `\t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controls {
+    /// `\b` and `\f` by name, the others as `\u00xx`: MySQL's JSON text.
+    Named,
+    /// All of them as `\u00xx`.
+    Numbered,
+}
+
+/// Appends `s` as a quoted JSON string: `"` and `\` escaped, `\n`, `\r`, `\t`, the
+/// other bytes below 0x20 as `controls` says; bytes that are not UTF-8 become U+FFFD.
+/// Runs of bytes that need no escape are copied whole.
+pub fn push_string(out: &mut String, s: &[u8], controls: Controls) {
+    out.push('"');
+    crate::bytes::push_escaped(out, s, |b| {
+        Some(std::borrow::Cow::Borrowed(match (b, controls) {
+            (b'"', _) => "\\\"",
+            (b'\\', _) => "\\\\",
+            (0x09, _) => "\\t",
+            (0x0a, _) => "\\n",
+            (0x0d, _) => "\\r",
+            (0x08, Controls::Named) => "\\b",
+            (0x0c, Controls::Named) => "\\f",
+            (0..=0x1f, _) => return Some(format!("\\u00{b:02x}").into()),
+            _ => return None,
+        }))
+    });
+    out.push('"');
+}
+
+pub(super) fn write_opaque(ft: u8, data: &[u8], quoted: bool, out: &mut String) {
+    match ft {
+        field_type::NEWDECIMAL => {
+            if let [precision, scale, bin @ ..] = data {
+                let mut text = String::new();
+                if decimal::decode(bin, *precision, *scale, &mut text).is_ok() {
+                    out.push_str(&text);
+                    return;
+                }
+            }
+        }
+        field_type::DATE | field_type::TIME | field_type::DATETIME | field_type::TIMESTAMP => {
+            if let Ok(packed) = <[u8; 8]>::try_from(data) {
+                let text = temporal_text(ft, i64::from_le_bytes(packed));
+                write_string(text.as_bytes(), quoted, out);
+                return;
+            }
+        }
+        field_type::VAR_STRING => return write_string(data, quoted, out),
+        _ => {}
+    }
+    let text = format!("base64:type{ft}:{}", base64(data));
+    write_string(text.as_bytes(), quoted, out);
+}
+
+/// The text of a packed temporal value (MySQL's `my_TIME_to_str` with 6 decimals).
+fn temporal_text(ft: u8, packed: i64) -> String {
+    let negative = packed < 0;
+    let v = packed.unsigned_abs();
+    let frac = v % (1 << 24);
+    let int = v >> 24;
+    if ft == field_type::TIME {
+        let hour = (int >> 12) % (1 << 10);
+        let minute = (int >> 6) % (1 << 6);
+        let second = int % (1 << 6);
+        let sign = if negative { "-" } else { "" };
+        return format!("{sign}{hour:02}:{minute:02}:{second:02}.{frac:06}");
+    }
+    // A zero date part means the zero datetime, fraction included.
+    let (frac, int) = if int == 0 { (0, 0) } else { (frac, int) };
+    let ymd = int >> 17;
+    let ym = ymd >> 5;
+    let hms = int % (1 << 17);
+    let (year, month, day) = (ym / 13, ym % 13, ymd % (1 << 5));
+    if ft == field_type::DATE {
+        return format!("{year:04}-{month:02}-{day:02}");
+    }
+    let (hour, minute, second) = (hms >> 12, (hms >> 6) % (1 << 6), hms % (1 << 6));
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{frac:06}")
+}
+
+/// Standard base64 with padding and a newline after every 76 characters (MySQL's
+/// `base64_encode`).
+pub(super) fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| char::from(ALPHABET[(i & 0x3f) as usize]);
+    let mut out = String::with_capacity(data.len() / 3 * 4 + data.len() / 57 + 4);
+    for (n, chunk) in data.chunks(3).enumerate() {
+        if n > 0 && n % 19 == 0 {
+            out.push('\n');
+        }
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let v = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(v >> 18));
+        out.push(sym(v >> 12));
+        out.push(if chunk.len() > 1 { sym(v >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(v) } else { '=' });
+    }
+    out
+}
+
+/// Appends a double the way MySQL prints it in JSON (`my_gcvt` with a 34-character field,
+/// then `.0` when the text looks like an integer).
+pub(super) fn write_double(d: f64, out: &mut String) {
+    // my_gcvt prints "0" for infinities and NaN (which JSON cannot hold anyway).
+    if !d.is_finite() {
+        out.push_str("0.0");
+        return;
+    }
+    const MAX_DECPT_FOR_F_FORMAT: i32 = 15; // DBL_DIG
+    const FIELD_WIDTH: i32 = 15 + 4 + MAX_DECPT_FOR_F_FORMAT;
+    let width = if d < 0.0 {
+        FIELD_WIDTH - 1
+    } else {
+        FIELD_WIDTH
+    };
+    // Shortest digits that read back as `d`, and the decimal exponent.
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
+    let len = digits.len() as i32;
+    let decpt = exp.parse::<i32>().unwrap_or(0) + 1;
+
+    let exp_len =
+        1 + i32::from(decpt >= 101 || decpt <= -99) + i32::from(decpt >= 11 || decpt <= -9);
+    let f_len = if decpt <= 0 {
+        len - decpt + 2
+    } else if decpt < len {
+        len + 1
+    } else {
+        decpt
+    };
+    let have_space = f_len <= width;
+    let force_e = decpt <= 0 && width <= 2 - decpt && width >= 3 + exp_len;
+    // Plain notation when all digits fit, or when it keeps more digits than the
+    // exponent form would; but never for very large or very small magnitudes.
+    let f_format = (have_space || (decpt <= width && !force_e && decpt >= -2))
+        && (!have_space
+            || (decpt > -MAX_DECPT_FOR_F_FORMAT
+                && (decpt <= MAX_DECPT_FOR_F_FORMAT || len > decpt)));
+
+    let mut text = String::new();
+    if d.is_sign_negative() {
+        text.push('-');
+    }
+    let digit = |i: i32| char::from(digits.get(i as usize).copied().unwrap_or(b'0'));
+    if f_format {
+        if decpt <= 0 {
+            text.push_str("0.");
+            for _ in decpt..0 {
+                text.push('0');
+            }
+            (0..len).for_each(|i| text.push(digit(i)));
+        } else {
+            for i in 0..len.max(decpt) {
+                if i == decpt {
+                    text.push('.');
+                }
+                text.push(if i < len { digit(i) } else { '0' });
+            }
+        }
+    } else {
+        text.push(digit(0));
+        if len > 1 {
+            text.push('.');
+            (1..len).for_each(|i| text.push(digit(i)));
+        }
+        text.push('e');
+        text.push_str(&(decpt - 1).to_string());
+    }
+    if !text.contains(['.', 'e']) {
+        text.push_str(".0");
+    }
+    out.push_str(&text);
+}
