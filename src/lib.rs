@@ -60,4 +60,4 @@ pub use event::fde::{Flavor, Format};
 pub use event::header::{EventHeader, EventType};
 pub use event::{Event, EventData};
 pub use reader::{Binlog, BinlogFile, Events};
-pub use writer::{BinlogWriter, Stamp};
+pub use writer::{BinlogWriter, Stamp, Statement};

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::event::control::Rotate;
 use crate::event::fde::Format;
 use crate::event::header::{EventHeader, EventType, CHECKSUM_LEN, HEADER_LEN, MAGIC};
+use crate::event::query::{Query, QUERY_POST_HEADER_LEN};
 use crate::event::{event_crc, Event, EventData};
 
 /// The header fields a caller chooses; length and position are the writer's.
@@ -31,6 +32,33 @@ impl Stamp {
     }
 }
 
+/// A statement as a QUERY event carries it: the session's thread id and status
+/// variables (encoded, see [`crate::event::query::encode_status_vars`]), the current
+/// database (empty for none) and the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statement<'a> {
+    /// The session's thread id.
+    pub thread_id: u32,
+    /// The encoded status variables.
+    pub status: &'a [u8],
+    /// The current database, empty for none.
+    pub db: &'a [u8],
+    /// The statement.
+    pub text: &'a [u8],
+}
+
+impl<'a> Statement<'a> {
+    /// `BEGIN`, with no current database.
+    pub fn begin(thread_id: u32, status: &'a [u8]) -> Statement<'a> {
+        Statement {
+            thread_id,
+            status,
+            db: b"",
+            text: b"BEGIN",
+        }
+    }
+}
+
 /// Writes a binlog: the magic and an FDE first, then events, positions and checksums
 /// computed as the server computes them.
 pub struct BinlogWriter<W: Write> {
@@ -38,6 +66,8 @@ pub struct BinlogWriter<W: Write> {
     pos: u64,
     format: Format,
     scratch: Vec<u8>,
+    /// Zeros past the classic QUERY post-header, as long as the format's is.
+    query_extra: Vec<u8>,
 }
 
 impl<W: Write> std::fmt::Debug for BinlogWriter<W> {
@@ -64,11 +94,18 @@ impl<W: Write> BinlogWriter<W> {
                 "writing binlogs with a pre-v4 header",
             ));
         }
+        let query_extra = vec![
+            0;
+            format
+                .post_header_len(EventType::QUERY)
+                .saturating_sub(QUERY_POST_HEADER_LEN)
+        ];
         let mut w = BinlogWriter {
             out,
             pos: 0,
             format,
             scratch: Vec::with_capacity(8192),
+            query_extra,
         };
         w.put(&MAGIC)?;
         let body = w.format.to_fde(create_timestamp);
@@ -103,6 +140,42 @@ impl<W: Write> BinlogWriter<W> {
     /// Bytes written so far: the position of the next event.
     pub fn position(&self) -> u64 {
         self.pos
+    }
+
+    /// The size in the file of an event (not the FDE) with a body of `body_len` bytes:
+    /// header, body, and the CRC32 when the format has checksums.
+    pub fn framed_len(&self, body_len: usize) -> u64 {
+        let crc = if self.format.has_checksum() {
+            CHECKSUM_LEN
+        } else {
+            0
+        };
+        (HEADER_LEN + body_len + crc) as u64
+    }
+
+    /// Appends the body of a QUERY event running `s`, framed for this format.
+    pub fn statement_body(&self, s: &Statement, out: &mut Vec<u8>) {
+        Query {
+            compressed: false,
+            thread_id: s.thread_id,
+            exec_time: 0,
+            error_code: 0,
+            post_header_extra: &self.query_extra,
+            status: Some(s.status),
+            db: s.db,
+            query: s.text,
+        }
+        .encode(out);
+    }
+
+    /// Writes a QUERY event running `s`. Returns its offset.
+    pub fn write_statement(&mut self, stamp: Stamp, s: &Statement) -> Result<u64> {
+        let mut body = std::mem::take(&mut self.scratch);
+        body.clear();
+        self.statement_body(s, &mut body);
+        let r = self.write_parts(EventType::QUERY, stamp, &[&body]);
+        self.scratch = body;
+        r
     }
 
     fn put(&mut self, b: &[u8]) -> Result<()> {

@@ -13,11 +13,11 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::event::control::Xid;
 use crate::event::header::EventType;
-use crate::event::query::{encode_status_vars, Query, StatusVar, QUERY_POST_HEADER_LEN};
+use crate::event::query::{encode_status_vars, StatusVar};
 use crate::event::table_map::TableMap;
 use crate::event::{Event, EventData};
 use crate::reader::Binlog;
-use crate::writer::{BinlogWriter, Stamp};
+use crate::writer::{BinlogWriter, Stamp, Statement};
 
 use super::reverse::UndoRows;
 use super::walk::{walk_undo, Begin, Commit, UndoSink};
@@ -55,13 +55,6 @@ pub fn write_binlog<W: Write>(
     let writer =
         BinlogWriter::with_fde(out, &fde, first.format()).map_err(|e| FileError::input(0, e))?;
     let mut sink = BinlogSink {
-        query_extra: vec![
-            0;
-            writer
-                .format()
-                .post_header_len(EventType::QUERY)
-                .saturating_sub(QUERY_POST_HEADER_LEN)
-        ],
         writer,
         body: Vec::with_capacity(1 << 16),
         stats: WriteStats::default(),
@@ -74,18 +67,14 @@ pub fn write_binlog<W: Write>(
         ..sink.last
     };
     let w = sink.writer;
-    let pos = w.position();
+    stats.bytes = w.position() + w.framed_len(0);
     let out = w.finish_with_stop(stop).map_err(FileError::output)?;
-    let stop_len =
-        u64::from(first.format().header_len) + if first.format().has_checksum() { 4 } else { 0 };
-    stats.bytes = pos + stop_len;
     Ok((out, stats))
 }
 
 /// The sink that writes events.
 struct BinlogSink<W: Write> {
     writer: BinlogWriter<W>,
-    query_extra: Vec<u8>,
     body: Vec<u8>,
     stats: WriteStats,
     last: Stamp,
@@ -101,18 +90,8 @@ impl<W: Write> UndoSink for BinlogSink<W> {
                 (other.as_ref().map_or(0, |q| q.thread_id), &minimal[..])
             }
         };
-        let q = Query {
-            compressed: false,
-            thread_id,
-            exec_time: 0,
-            error_code: 0,
-            post_header_extra: &self.query_extra,
-            status: Some(status),
-            db: b"",
-            query: b"BEGIN",
-        };
         self.writer
-            .write_data(EventType::QUERY, b.stamp, &EventData::Query(q))?;
+            .write_statement(b.stamp, &Statement::begin(thread_id, status))?;
         self.stats.transactions += 1;
         self.last = b.stamp;
         Ok(())

@@ -18,12 +18,12 @@ use crate::error::{Error, Result};
 use crate::event::control::Xid;
 use crate::event::fde::{Flavor, Format, FormatDescription};
 use crate::event::gtid::{Gtid, GtidKind};
-use crate::event::header::{EventType, CHECKSUM_LEN, HEADER_LEN};
-use crate::event::query::{encode_status_vars, Query, StatusVar, QUERY_POST_HEADER_LEN};
+use crate::event::header::{EventType, HEADER_LEN};
+use crate::event::query::{encode_status_vars, StatusVar};
 use crate::event::rows::{NO_FOREIGN_KEY_CHECKS_F, STMT_END_F};
 use crate::event::EventData;
 use crate::gtid_set::Uuid;
-use crate::writer::{BinlogWriter, Stamp};
+use crate::writer::{BinlogWriter, Stamp, Statement};
 
 /// `OPTION_NO_FOREIGN_KEY_CHECKS` of the QUERY event's flags2.
 const OPTION_NO_FOREIGN_KEY_CHECKS: u32 = 1 << 26;
@@ -131,7 +131,6 @@ pub struct SnapshotWriter<W: Write> {
     stamp: Stamp,
     limits: Limits,
     rows_type: EventType,
-    query_extra: Vec<u8>,
     status: Vec<u8>,
     xid: u64,
     /// Transactions written (MySQL logical clock).
@@ -169,12 +168,6 @@ impl<W: Write> SnapshotWriter<W> {
             server_id: source.server_id,
             flags: 0,
         };
-        let query_extra = vec![
-            0;
-            format
-                .post_header_len(EventType::QUERY)
-                .saturating_sub(QUERY_POST_HEADER_LEN)
-        ];
         let w = BinlogWriter::new(out, format, stamp, time)?;
         let mut status = Vec::new();
         encode_status_vars(
@@ -200,7 +193,6 @@ impl<W: Write> SnapshotWriter<W> {
             stamp,
             limits,
             rows_type,
-            query_extra,
             status,
             xid: 0,
             seq: 0,
@@ -215,32 +207,24 @@ impl<W: Write> SnapshotWriter<W> {
         self.w.position()
     }
 
+    /// The body of a QUERY event running `sql` in database `db`, with the snapshot's
+    /// session variables.
     fn query_body(&self, db: &str, sql: &str, out: &mut Vec<u8>) -> Result<()> {
         if db.len() > 255 {
             return Err(Error::unsupported(0, "database name longer than 255 bytes"));
         }
-        Query {
-            compressed: false,
+        let s = Statement {
             thread_id: 0,
-            exec_time: 0,
-            error_code: 0,
-            post_header_extra: &self.query_extra,
-            status: Some(&self.status),
+            status: &self.status,
             db: db.as_bytes(),
-            query: sql.as_bytes(),
-        }
-        .encode(out);
+            text: sql.as_bytes(),
+        };
+        self.w.statement_body(&s, out);
         Ok(())
     }
 
     fn event_len(&self, body: usize) -> u64 {
-        (HEADER_LEN
-            + body
-            + if self.w.format().has_checksum() {
-                CHECKSUM_LEN
-            } else {
-                0
-            }) as u64
+        self.w.framed_len(body)
     }
 
     /// Writes the ANONYMOUS_GTID event of a MySQL transaction of `rest` bytes (the events
