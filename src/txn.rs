@@ -257,55 +257,14 @@ impl<'a> Transactions<'a> {
             Ok(ev) => ev,
             Err(e) => return Some(Err(e)),
         };
-        let t = first.event_type();
-        if first.is_encrypted() || is_control(t) {
+        if first.is_encrypted() || is_control(first.event_type()) {
             return Some(Ok(Group::Control(first)));
         }
         let format = self.events.shared_format();
         sink(&first, &format);
         let mut txn = self.begin(&first, TxnKind::Statement);
-        let mut state = match classify(&first, &format) {
-            First::MysqlGtid { gtid, commit } => {
-                txn.gtid = gtid;
-                txn.commit = commit;
-                State::AfterGtid
-            }
-            First::MariadbGtid { gtid, flags } => {
-                txn.gtid = Some(gtid);
-                // MariaDB flags the XA COMMIT/ROLLBACK group standalone too.
-                if flags & FL_COMPLETED_XA != 0 {
-                    txn.kind = TxnKind::XaEnd;
-                    State::Statement
-                } else if flags & FL_STANDALONE != 0 {
-                    State::Statement
-                } else {
-                    txn.kind = TxnKind::Dml;
-                    State::Open
-                }
-            }
-            First::Begin { xa } => {
-                txn.kind = if xa { TxnKind::XaPrepare } else { TxnKind::Dml };
-                State::Open
-            }
-            First::Statement { xa_end } => {
-                if xa_end {
-                    txn.kind = TxnKind::XaEnd;
-                }
-                txn.end_kind = TxnEnd::Statement;
-                txn.end_event = Some(first.offset());
-                return Some(Ok(Group::Transaction(txn)));
-            }
-            First::Context => State::Statement,
-            First::Other => {
-                // Rows events without BEGIN (very old servers) form an implicit
-                // transaction that ends with the statement's last rows event.
-                txn.kind = TxnKind::Dml;
-                if ends_statement(&first, &format) {
-                    txn.finish(&first, TxnEnd::Statement);
-                    return Some(Ok(Group::Transaction(txn)));
-                }
-                State::Implicit
-            }
+        let Some(mut state) = start(&mut txn, &first, &format) else {
+            return Some(Ok(Group::Transaction(txn)));
         };
         loop {
             let ev = match self.pull() {
@@ -317,105 +276,178 @@ impl<'a> Transactions<'a> {
                 }
                 Some(Ok(ev)) => ev,
             };
-            let t = ev.event_type();
-            let begins = matches!(state, State::Open | State::Implicit)
-                && t == EventType::QUERY
-                && matches!(classify(&ev, &format), First::Begin { .. });
-            if ev.is_encrypted() || is_control(t) || t.is_gtid() || begins {
+            if starts_another(state, &ev, &format) {
                 // Another group starts: this one was cut off.
                 self.lookahead = Some(ev);
                 break;
             }
-            if state == State::AfterGtid && t == EventType::QUERY {
-                if let First::Begin { xa } = classify(&ev, &format) {
-                    txn.kind = if xa { TxnKind::XaPrepare } else { TxnKind::Dml };
-                    state = State::Open;
-                    txn.add(&ev);
-                    sink(&ev, &format);
-                    continue;
-                }
-            }
             txn.add(&ev);
             sink(&ev, &format);
-            match state {
-                State::AfterGtid => match t {
-                    EventType::TRANSACTION_PAYLOAD => {
-                        txn.kind = TxnKind::Payload;
-                        txn.finish(&ev, TxnEnd::Statement);
-                        break;
-                    }
-                    EventType::QUERY
-                    | EventType::MARIADB_QUERY_COMPRESSED
-                    | EventType::EXECUTE_LOAD_QUERY => {
-                        if let First::Statement { xa_end: true } = classify(&ev, &format) {
-                            txn.kind = TxnKind::XaEnd;
-                        }
-                        txn.finish(&ev, TxnEnd::Statement);
-                        break;
-                    }
-                    _ if is_context(t) => state = State::Statement,
-                    _ => {
-                        txn.kind = TxnKind::Dml;
-                        state = State::Open;
-                    }
-                },
-                State::Statement => {
-                    if matches!(
-                        t,
-                        EventType::QUERY
-                            | EventType::MARIADB_QUERY_COMPRESSED
-                            | EventType::EXECUTE_LOAD_QUERY
-                            | EventType::EXEC_LOAD
-                    ) {
-                        if let First::Statement { xa_end: true } = classify(&ev, &format) {
-                            txn.kind = TxnKind::XaEnd;
-                        }
-                        txn.finish(&ev, TxnEnd::Statement);
-                        break;
-                    }
-                    if t.is_rows() || t == EventType::TABLE_MAP {
-                        txn.kind = TxnKind::Dml;
-                        state = State::Open;
-                    }
-                }
-                State::Implicit => {
-                    if ends_statement(&ev, &format) {
-                        txn.finish(&ev, TxnEnd::Statement);
-                        break;
-                    }
-                }
-                State::Open => match t {
-                    EventType::XID => {
-                        txn.finish(&ev, TxnEnd::Xid);
-                        break;
-                    }
-                    EventType::XA_PREPARE => {
-                        txn.kind = TxnKind::XaPrepare;
-                        txn.finish(&ev, TxnEnd::XaPrepare);
-                        break;
-                    }
-                    EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED => {
-                        if let Ok(EventData::Query(q)) = ev.decode(&format) {
-                            if q.is_commit() {
-                                txn.finish(&ev, TxnEnd::Commit);
-                                break;
-                            }
-                            if q.is_rollback() {
-                                txn.finish(&ev, TxnEnd::Rollback);
-                                break;
-                            }
-                            // XA COMMIT ... ONE PHASE ends an XA transaction in one go.
-                            if let First::Statement { xa_end: true } = classify(&ev, &format) {
-                                txn.finish(&ev, TxnEnd::Commit);
-                                break;
-                            }
-                        }
-                    }
-                    _ => {}
-                },
+            if advance(&mut txn, &mut state, &ev, &format) {
+                break;
             }
         }
         Some(Ok(Group::Transaction(txn)))
+    }
+}
+
+/// What the first event of a group says about it: its kind and GTID, and the state the
+/// walk goes on in (`None`: the group is this one event, already finished).
+fn start(txn: &mut Transaction, first: &Event, format: &Format) -> Option<State> {
+    Some(match classify(first, format) {
+        First::MysqlGtid { gtid, commit } => {
+            txn.gtid = gtid;
+            txn.commit = commit;
+            State::AfterGtid
+        }
+        First::MariadbGtid { gtid, flags } => {
+            txn.gtid = Some(gtid);
+            // MariaDB flags the XA COMMIT/ROLLBACK group standalone too.
+            if flags & FL_COMPLETED_XA != 0 {
+                txn.kind = TxnKind::XaEnd;
+                State::Statement
+            } else if flags & FL_STANDALONE != 0 {
+                State::Statement
+            } else {
+                txn.kind = TxnKind::Dml;
+                State::Open
+            }
+        }
+        First::Begin { xa } => {
+            txn.kind = if xa { TxnKind::XaPrepare } else { TxnKind::Dml };
+            State::Open
+        }
+        First::Statement { xa_end } => {
+            if xa_end {
+                txn.kind = TxnKind::XaEnd;
+            }
+            txn.end_kind = TxnEnd::Statement;
+            txn.end_event = Some(first.offset());
+            return None;
+        }
+        First::Context => State::Statement,
+        First::Other => {
+            // Rows events without BEGIN (very old servers) form an implicit
+            // transaction that ends with the statement's last rows event.
+            txn.kind = TxnKind::Dml;
+            if ends_statement(first, format) {
+                txn.finish(first, TxnEnd::Statement);
+                return None;
+            }
+            State::Implicit
+        }
+    })
+}
+
+/// Whether `ev` starts another group, so that the one in `state` was cut off.
+fn starts_another(state: State, ev: &Event, format: &Format) -> bool {
+    let t = ev.event_type();
+    let begins = matches!(state, State::Open | State::Implicit)
+        && t == EventType::QUERY
+        && matches!(classify(ev, format), First::Begin { .. });
+    ev.is_encrypted() || is_control(t) || t.is_gtid() || begins
+}
+
+/// Takes `ev` (already added to `txn`) into account; true when it ends the group.
+fn advance(txn: &mut Transaction, state: &mut State, ev: &Event, format: &Format) -> bool {
+    let t = ev.event_type();
+    let statement_end = |txn: &mut Transaction| {
+        if let First::Statement { xa_end: true } = classify(ev, format) {
+            txn.kind = TxnKind::XaEnd;
+        }
+        txn.finish(ev, TxnEnd::Statement);
+        true
+    };
+    match *state {
+        State::AfterGtid => {
+            if t == EventType::QUERY {
+                if let Some(xa) = begin_xa(ev, format) {
+                    txn.kind = if xa { TxnKind::XaPrepare } else { TxnKind::Dml };
+                    *state = State::Open;
+                    return false;
+                }
+            }
+            match t {
+                EventType::TRANSACTION_PAYLOAD => {
+                    txn.kind = TxnKind::Payload;
+                    txn.finish(ev, TxnEnd::Statement);
+                    return true;
+                }
+                EventType::QUERY
+                | EventType::MARIADB_QUERY_COMPRESSED
+                | EventType::EXECUTE_LOAD_QUERY => return statement_end(txn),
+                _ if is_context(t) => *state = State::Statement,
+                _ => {
+                    txn.kind = TxnKind::Dml;
+                    *state = State::Open;
+                }
+            }
+        }
+        State::Statement => {
+            if matches!(
+                t,
+                EventType::QUERY
+                    | EventType::MARIADB_QUERY_COMPRESSED
+                    | EventType::EXECUTE_LOAD_QUERY
+                    | EventType::EXEC_LOAD
+            ) {
+                return statement_end(txn);
+            }
+            if t.is_rows() || t == EventType::TABLE_MAP {
+                txn.kind = TxnKind::Dml;
+                *state = State::Open;
+            }
+        }
+        State::Implicit => {
+            if ends_statement(ev, format) {
+                txn.finish(ev, TxnEnd::Statement);
+                return true;
+            }
+        }
+        State::Open => return open_event_ends(txn, ev, format),
+    }
+    false
+}
+
+/// For a BEGIN (or XA START): whether it starts an XA transaction.
+fn begin_xa(ev: &Event, format: &Format) -> Option<bool> {
+    match classify(ev, format) {
+        First::Begin { xa } => Some(xa),
+        _ => None,
+    }
+}
+
+/// Inside BEGIN … : whether `ev` ends the transaction (XID, XA PREPARE, COMMIT,
+/// ROLLBACK, XA COMMIT … ONE PHASE).
+fn open_event_ends(txn: &mut Transaction, ev: &Event, format: &Format) -> bool {
+    match ev.event_type() {
+        EventType::XID => {
+            txn.finish(ev, TxnEnd::Xid);
+            true
+        }
+        EventType::XA_PREPARE => {
+            txn.kind = TxnKind::XaPrepare;
+            txn.finish(ev, TxnEnd::XaPrepare);
+            true
+        }
+        EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED => {
+            let Ok(EventData::Query(q)) = ev.decode(format) else {
+                return false;
+            };
+            let end = if q.is_commit() {
+                TxnEnd::Commit
+            } else if q.is_rollback() {
+                TxnEnd::Rollback
+            } else if let First::Statement { xa_end: true } = classify(ev, format) {
+                // XA COMMIT ... ONE PHASE ends an XA transaction in one go.
+                TxnEnd::Commit
+            } else {
+                return false;
+            };
+            txn.finish(ev, end);
+            true
+        }
+        _ => false,
     }
 }
 

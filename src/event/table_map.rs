@@ -287,6 +287,37 @@ pub struct OptionalMetadata<'a> {
     pub fields_seen: Vec<u8>,
 }
 
+/// The columns each field of optional metadata describes, by column index.
+struct ColumnGroups {
+    numeric: Vec<usize>,
+    character: Vec<usize>,
+    enum_set: Vec<usize>,
+    enums: Vec<usize>,
+    sets: Vec<usize>,
+    geoms: Vec<usize>,
+    vectors: Vec<usize>,
+}
+
+impl ColumnGroups {
+    fn new(cols: &[Column], flavor: Flavor) -> ColumnGroups {
+        let idx = |pred: &dyn Fn(&Column) -> bool| -> Vec<usize> {
+            (0..cols.len()).filter(|&i| pred(&cols[i])).collect()
+        };
+        ColumnGroups {
+            numeric: idx(&|c| c.real_type.is_numeric()),
+            character: idx(&|c| {
+                c.real_type.is_character()
+                    || (flavor == Flavor::MariaDb && c.real_type == ColumnType::GEOMETRY)
+            }),
+            enum_set: idx(&|c| c.real_type.is_enum_or_set()),
+            enums: idx(&|c| c.real_type == ColumnType::ENUM),
+            sets: idx(&|c| c.real_type == ColumnType::SET),
+            geoms: idx(&|c| c.real_type == ColumnType::GEOMETRY),
+            vectors: idx(&|c| c.real_type == ColumnType::VECTOR),
+        }
+    }
+}
+
 impl<'a> OptionalMetadata<'a> {
     fn decode(
         fields: OptionalFields<'a>,
@@ -304,125 +335,11 @@ impl<'a> OptionalMetadata<'a> {
             visible: vec![None; n],
             ..Default::default()
         };
-        let idx = |pred: &dyn Fn(&Column) -> bool| -> Vec<usize> {
-            (0..n).filter(|&i| pred(&cols[i])).collect()
-        };
-        let numeric = idx(&|c| c.real_type.is_numeric());
-        let character = idx(&|c| {
-            c.real_type.is_character()
-                || (flavor == Flavor::MariaDb && c.real_type == ColumnType::GEOMETRY)
-        });
-        let enum_set = idx(&|c| c.real_type.is_enum_or_set());
-        let enums = idx(&|c| c.real_type == ColumnType::ENUM);
-        let sets = idx(&|c| c.real_type == ColumnType::SET);
-        let geoms = idx(&|c| c.real_type == ColumnType::GEOMETRY);
-        let vectors = idx(&|c| c.real_type == ColumnType::VECTOR);
+        let groups = ColumnGroups::new(cols, flavor);
         for f in fields {
             let f = f?;
             m.fields_seen.push(f.kind);
-            let mut c = Cursor::new(f.value, f.offset);
-            match f.kind {
-                field::SIGNEDNESS => {
-                    for (k, &col) in numeric.iter().enumerate() {
-                        let byte = f.value.get(k / 8).copied().unwrap_or(0);
-                        m.unsigned[col] = Some(byte & (0x80 >> (k % 8)) != 0);
-                    }
-                }
-                field::DEFAULT_CHARSET | field::ENUM_AND_SET_DEFAULT_CHARSET => {
-                    let target = if f.kind == field::DEFAULT_CHARSET {
-                        &character
-                    } else {
-                        &enum_set
-                    };
-                    let default = c.packed()? as u16;
-                    for &col in target {
-                        m.charset[col] = Some(default);
-                    }
-                    while !c.is_empty() {
-                        let k = c.packed()? as usize;
-                        let cs = c.packed()? as u16;
-                        let col = *target
-                            .get(k)
-                            .ok_or_else(|| c.malformed(format!("charset for column #{k}")))?;
-                        m.charset[col] = Some(cs);
-                    }
-                }
-                field::COLUMN_CHARSET | field::ENUM_AND_SET_COLUMN_CHARSET => {
-                    let target = if f.kind == field::COLUMN_CHARSET {
-                        &character
-                    } else {
-                        &enum_set
-                    };
-                    for &col in target {
-                        if c.is_empty() {
-                            break;
-                        }
-                        m.charset[col] = Some(c.packed()? as u16);
-                    }
-                }
-                field::COLUMN_NAME => {
-                    for name in m.names.iter_mut() {
-                        if c.is_empty() {
-                            break;
-                        }
-                        *name = Some(c.packed_bytes("column name")?);
-                    }
-                }
-                field::SET_STR_VALUE | field::ENUM_STR_VALUE => {
-                    let target = if f.kind == field::SET_STR_VALUE {
-                        &sets
-                    } else {
-                        &enums
-                    };
-                    for &col in target {
-                        if c.is_empty() {
-                            break;
-                        }
-                        let k = c.packed_len()?;
-                        let mut v = Vec::with_capacity(k);
-                        for _ in 0..k {
-                            v.push(c.packed_bytes("enum/set member")?);
-                        }
-                        m.members[col] = Some(v);
-                    }
-                }
-                field::GEOMETRY_TYPE => {
-                    for &col in &geoms {
-                        if c.is_empty() {
-                            break;
-                        }
-                        m.geometry_type[col] = Some(c.packed()? as u32);
-                    }
-                }
-                field::VECTOR_DIMENSIONALITY => {
-                    for &col in &vectors {
-                        if c.is_empty() {
-                            break;
-                        }
-                        m.vector_dims[col] = Some(c.packed()? as u32);
-                    }
-                }
-                field::SIMPLE_PRIMARY_KEY => {
-                    m.has_primary_key = true;
-                    while !c.is_empty() {
-                        m.primary_key.push((c.packed()? as usize, 0));
-                    }
-                }
-                field::PRIMARY_KEY_WITH_PREFIX => {
-                    m.has_primary_key = true;
-                    while !c.is_empty() {
-                        let col = c.packed()? as usize;
-                        m.primary_key.push((col, c.packed()? as usize));
-                    }
-                }
-                field::COLUMN_VISIBILITY => {
-                    for (i, v) in m.visible.iter_mut().enumerate() {
-                        let byte = f.value.get(i / 8).copied().unwrap_or(0);
-                        *v = Some(byte & (0x80 >> (i % 8)) != 0);
-                    }
-                }
-                _ => {}
-            }
+            m.apply(&f, &groups)?;
         }
         if let Some(&(col, _)) = m.primary_key.iter().find(|(c, _)| *c >= n) {
             return Err(crate::error::Error::malformed(
@@ -431,6 +348,127 @@ impl<'a> OptionalMetadata<'a> {
             ));
         }
         Ok(m)
+    }
+
+    /// Takes in one field.
+    fn apply(&mut self, f: &OptionalField<'a>, g: &ColumnGroups) -> Result<()> {
+        let mut c = Cursor::new(f.value, f.offset);
+        match f.kind {
+            field::SIGNEDNESS => {
+                for (k, &col) in g.numeric.iter().enumerate() {
+                    let byte = f.value.get(k / 8).copied().unwrap_or(0);
+                    self.unsigned[col] = Some(byte & (0x80 >> (k % 8)) != 0);
+                }
+            }
+            field::DEFAULT_CHARSET
+            | field::ENUM_AND_SET_DEFAULT_CHARSET
+            | field::COLUMN_CHARSET
+            | field::ENUM_AND_SET_COLUMN_CHARSET => self.charsets(f, g)?,
+            field::COLUMN_NAME => {
+                for name in self.names.iter_mut() {
+                    if c.is_empty() {
+                        break;
+                    }
+                    *name = Some(c.packed_bytes("column name")?);
+                }
+            }
+            field::SET_STR_VALUE | field::ENUM_STR_VALUE => {
+                let target = if f.kind == field::SET_STR_VALUE {
+                    &g.sets
+                } else {
+                    &g.enums
+                };
+                for &col in target {
+                    if c.is_empty() {
+                        break;
+                    }
+                    let k = c.packed_len()?;
+                    let mut v = Vec::with_capacity(k);
+                    for _ in 0..k {
+                        v.push(c.packed_bytes("enum/set member")?);
+                    }
+                    self.members[col] = Some(v);
+                }
+            }
+            field::GEOMETRY_TYPE => {
+                for &col in &g.geoms {
+                    if c.is_empty() {
+                        break;
+                    }
+                    self.geometry_type[col] = Some(c.packed()? as u32);
+                }
+            }
+            field::VECTOR_DIMENSIONALITY => {
+                for &col in &g.vectors {
+                    if c.is_empty() {
+                        break;
+                    }
+                    self.vector_dims[col] = Some(c.packed()? as u32);
+                }
+            }
+            field::SIMPLE_PRIMARY_KEY => {
+                self.has_primary_key = true;
+                while !c.is_empty() {
+                    self.primary_key.push((c.packed()? as usize, 0));
+                }
+            }
+            field::PRIMARY_KEY_WITH_PREFIX => {
+                self.has_primary_key = true;
+                while !c.is_empty() {
+                    let col = c.packed()? as usize;
+                    self.primary_key.push((col, c.packed()? as usize));
+                }
+            }
+            field::COLUMN_VISIBILITY => {
+                for (i, v) in self.visible.iter_mut().enumerate() {
+                    let byte = f.value.get(i / 8).copied().unwrap_or(0);
+                    *v = Some(byte & (0x80 >> (i % 8)) != 0);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The default and per-column character sets of character and ENUM/SET columns.
+    fn charsets(&mut self, f: &OptionalField<'a>, g: &ColumnGroups) -> Result<()> {
+        let mut c = Cursor::new(f.value, f.offset);
+        match f.kind {
+            field::DEFAULT_CHARSET | field::ENUM_AND_SET_DEFAULT_CHARSET => {
+                let target = if f.kind == field::DEFAULT_CHARSET {
+                    &g.character
+                } else {
+                    &g.enum_set
+                };
+                let default = c.packed()? as u16;
+                for &col in target {
+                    self.charset[col] = Some(default);
+                }
+                while !c.is_empty() {
+                    let k = c.packed()? as usize;
+                    let cs = c.packed()? as u16;
+                    let col = *target
+                        .get(k)
+                        .ok_or_else(|| c.malformed(format!("charset for column #{k}")))?;
+                    self.charset[col] = Some(cs);
+                }
+            }
+            field::COLUMN_CHARSET | field::ENUM_AND_SET_COLUMN_CHARSET => {
+                let target = if f.kind == field::COLUMN_CHARSET {
+                    &g.character
+                } else {
+                    &g.enum_set
+                };
+                for &col in target {
+                    if c.is_empty() {
+                        break;
+                    }
+                    self.charset[col] = Some(c.packed()? as u16);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

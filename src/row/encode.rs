@@ -37,53 +37,61 @@ fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8], len_bytes: usize, col: &Column)
     Ok(())
 }
 
+/// Appends an integer of `width` bytes, checked against the column's range.
+fn encode_int(
+    col: &Column,
+    unsigned: bool,
+    v: &Value,
+    width: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let bits = 8 * width as u32;
+    let raw = match (v, unsigned) {
+        (&Value::Int(i), false) => {
+            let min = if bits == 64 {
+                i64::MIN
+            } else {
+                -(1i64 << (bits - 1))
+            };
+            let max = if bits == 64 {
+                i64::MAX
+            } else {
+                (1i64 << (bits - 1)) - 1
+            };
+            if i < min || i > max {
+                return Err(Error::malformed(
+                    0,
+                    format!("{i} out of range for {bits}-bit column"),
+                ));
+            }
+            i as u64
+        }
+        (&Value::UInt(u), true) => {
+            if bits < 64 && u >> bits != 0 {
+                return Err(Error::malformed(
+                    0,
+                    format!("{u} out of range for {bits}-bit column"),
+                ));
+            }
+            u
+        }
+        (&Value::Int(i), true) if i >= 0 => i as u64,
+        (&Value::UInt(u), false) if u <= i64::MAX as u64 => u,
+        _ => return Err(mismatch(col, v)),
+    };
+    put_uint(out, raw, width);
+    Ok(())
+}
+
 /// Appends the image bytes of `v` (not NULL) for column `col`.
 pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) -> Result<()> {
     let fsp = col.meta1().min(6);
-    let int = |width: usize, out: &mut Vec<u8>| -> Result<()> {
-        let bits = 8 * width as u32;
-        let raw = match (v, unsigned) {
-            (&Value::Int(i), false) => {
-                let min = if bits == 64 {
-                    i64::MIN
-                } else {
-                    -(1i64 << (bits - 1))
-                };
-                let max = if bits == 64 {
-                    i64::MAX
-                } else {
-                    (1i64 << (bits - 1)) - 1
-                };
-                if i < min || i > max {
-                    return Err(Error::malformed(
-                        0,
-                        format!("{i} out of range for {bits}-bit column"),
-                    ));
-                }
-                i as u64
-            }
-            (&Value::UInt(u), true) => {
-                if bits < 64 && u >> bits != 0 {
-                    return Err(Error::malformed(
-                        0,
-                        format!("{u} out of range for {bits}-bit column"),
-                    ));
-                }
-                u
-            }
-            (&Value::Int(i), true) if i >= 0 => i as u64,
-            (&Value::UInt(u), false) if u <= i64::MAX as u64 => u,
-            _ => return Err(mismatch(col, v)),
-        };
-        put_uint(out, raw, width);
-        Ok(())
-    };
     match (col.real_type, v) {
-        (ColumnType::TINY, _) => int(1, out)?,
-        (ColumnType::SHORT, _) => int(2, out)?,
-        (ColumnType::INT24, _) => int(3, out)?,
-        (ColumnType::LONG, _) => int(4, out)?,
-        (ColumnType::LONGLONG, _) => int(8, out)?,
+        (ColumnType::TINY, _) => encode_int(col, unsigned, v, 1, out)?,
+        (ColumnType::SHORT, _) => encode_int(col, unsigned, v, 2, out)?,
+        (ColumnType::INT24, _) => encode_int(col, unsigned, v, 3, out)?,
+        (ColumnType::LONG, _) => encode_int(col, unsigned, v, 4, out)?,
+        (ColumnType::LONGLONG, _) => encode_int(col, unsigned, v, 8, out)?,
         (ColumnType::FLOAT, Value::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
         (ColumnType::DOUBLE, Value::Double(f)) => out.extend_from_slice(&f.to_le_bytes()),
         (ColumnType::NEWDECIMAL, Value::Decimal(text)) => {

@@ -171,6 +171,18 @@ pub fn convert<'v>(
             )),
             _ => return Err(wrong(read, v)),
         },
+        ReadAs::Date | ReadAs::DateTime | ReadAs::Time | ReadAs::Timestamp => {
+            return temporal(read, v, fsp)
+        }
+        ReadAs::Bit | ReadAs::Bytes | ReadAs::FixedBinary | ReadAs::Geometry | ReadAs::JsonText => {
+            return bytes(read, v)
+        }
+    })
+}
+
+/// DATE, DATETIME, TIME and TIMESTAMP values (`fsp`: fractional digits).
+fn temporal<'v>(read: ReadAs, v: &ServerValue<'v>, fsp: u8) -> Result<Value<'v>> {
+    Ok(match read {
         ReadAs::Date => match *v {
             ServerValue::Date(y, m, d, ..) => Value::Date(Date {
                 year: u32::from(y),
@@ -228,6 +240,13 @@ pub fn convert<'v>(
             }
             _ => return Err(wrong(read, v)),
         },
+        _ => return Err(wrong(read, v)),
+    })
+}
+
+/// Values sent as bytes: BIT, strings, fixed-length binary, geometry, MySQL JSON text.
+fn bytes<'v>(read: ReadAs, v: &ServerValue<'v>) -> Result<Value<'v>> {
+    Ok(match read {
         ReadAs::Bit => match v {
             ServerValue::Bytes(b) if b.len() <= 8 => Value::Bit(crate::bytes::be_uint(b)),
             ServerValue::Int(_) | ServerValue::UInt(_) => Value::Bit(integer(v, read)? as u64),
@@ -259,6 +278,7 @@ pub fn convert<'v>(
             }
             _ => return Err(wrong(read, v)),
         },
+        _ => return Err(wrong(read, v)),
     })
 }
 
