@@ -1,7 +1,7 @@
 //! `binlog-tool bigtxn`: the biggest transactions of binlog files.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use binlog::txn_stats::{scan, Measure, Ranked, ScanEnd, TopN, TxnStats};
@@ -9,6 +9,7 @@ use binlog::Error;
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
+use super::args::Inputs;
 use super::output::{fail_at, line, local_time, open, stdout, CliResult, Failure};
 use super::size::parse_size;
 
@@ -34,13 +35,13 @@ use super::size::parse_size;
 /// first_event_time, last_event_time, duration, immediate_commit_ts, original_commit_ts,
 /// transaction_length, tables (schema, table, inserted, updated, deleted, rows).
 ///
-/// Exit status 1 when a file ends inside an event (truncated or damaged; what came before
-/// is reported), 2 when a file cannot be read at all.
+/// Exit status: 0 success; 1 a file ends inside an event (truncated or damaged; what came
+/// before is reported); 2 a file cannot be read at all.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("files", |a| a.help("Binlog files")))]
 pub struct Args {
-    /// Binlog files.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// How many transactions to show; 0 shows all.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
@@ -134,8 +135,8 @@ fn scan_file(index: usize, path: &Path, args: &Args) -> CliResult<FileScan> {
 
 /// Runs `bigtxn`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let scans: Vec<CliResult<FileScan>> = args
-        .files
+    let files = args.inputs.nonempty_paths()?;
+    let scans: Vec<CliResult<FileScan>> = files
         .par_iter()
         .enumerate()
         .map(|(i, p)| scan_file(i, p, &args))
@@ -143,7 +144,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut top = TopN::new(args.by.measure(), args.top);
     let mut total = 0;
     let mut stopped = false;
-    for (path, scan) in args.files.iter().zip(scans) {
+    for (path, scan) in files.iter().zip(scans) {
         let scan = scan?;
         total += scan.end.transactions;
         if let Some(e) = &scan.end.error {
@@ -187,19 +188,19 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 &mut w,
                 &format!(
                     "{total} transactions in {} file(s); {shown} by {}",
-                    args.files.len(),
+                    files.len(),
                     args.by.name()
                 ),
             )?;
             for (i, r) in ranked.iter().enumerate() {
-                table_block(&mut w, i + 1, &args.files[r.file], r)?;
+                table_block(&mut w, i + 1, &files[r.file], r)?;
             }
         }
         OutFormat::Json => {
             let arr: Vec<Value> = ranked
                 .iter()
                 .enumerate()
-                .map(|(i, r)| json_object(i + 1, &args.files[r.file], &r.stats))
+                .map(|(i, r)| json_object(i + 1, &files[r.file], &r.stats))
                 .collect();
             line(&mut w, &Value::Array(arr).to_string())?;
         }

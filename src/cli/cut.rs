@@ -6,38 +6,25 @@ use std::process::ExitCode;
 
 use binlog::{BinlogWriter, EventType, Stamp};
 
-use super::filters::FilterArgs;
+use super::args::{Inputs, Transactions};
 use super::output::{fail, fail_at, fail_reading_or_writing, open, CliResult, OutputFile};
 
-/// Write one binlog holding exactly the selected whole transactions of one or several
+/// Write the selected whole transactions of consecutive binlogs as one binlog.
+///
+/// One binlog holding exactly the selected whole transactions of one or several
 /// consecutive files (one FDE, positions and CRC32 recomputed), ready for
 /// `mysqlbinlog OUT | mysql`. A boundary inside a transaction never yields half of one:
 /// `--start-*` take transactions that start (position) or commit (time) at or after it,
 /// `--stop-*` those that end before the position or committed before the time, as
 /// mysqlbinlog's `--stop-datetime` keeps what committed before it.
+///
+/// Exit status: 0 success; 2 an error (one line on stderr, nothing left at -o).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Binlog files, in order.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// First transaction at or after this position (first file).
-    #[arg(long, short = 'j')]
-    pub start_position: Option<u64>,
-    /// Transactions that committed at or after this local time.
-    #[arg(long)]
-    pub start_datetime: Option<String>,
-    /// Transactions ending at or before this position (last file).
-    #[arg(long)]
-    pub stop_position: Option<u64>,
-    /// Transactions that committed before this local time.
-    #[arg(long)]
-    pub stop_datetime: Option<String>,
-    /// Only transactions with these GTIDs.
-    #[arg(long)]
-    pub include_gtids: Option<String>,
-    /// No transaction with these GTIDs.
-    #[arg(long)]
-    pub exclude_gtids: Option<String>,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[command(flatten)]
+    pub transactions: Transactions,
     /// Output file (`-` for standard output); written in full or not at all.
     #[arg(long, short = 'o', required = true)]
     pub output: PathBuf,
@@ -45,22 +32,14 @@ pub struct Args {
 
 /// Runs `cut`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let filter = FilterArgs {
-        start_position: args.start_position,
-        stop_position: args.stop_position,
-        start_datetime: args.start_datetime.clone(),
-        stop_datetime: args.stop_datetime.clone(),
-        include_gtids: args.include_gtids.clone(),
-        exclude_gtids: args.exclude_gtids.clone(),
-        ..FilterArgs::default()
-    }
-    .to_filter()?;
+    let filter = args.transactions.to_filter()?;
+    let files = args.inputs.nonempty_paths()?;
     let mut out = OutputFile::create(&args.output)?;
     let mut writer: Option<BinlogWriter<&mut OutputFile>> = None;
     let mut last_stamp = None;
-    let last = args.files.len() - 1;
+    let last = files.len() - 1;
     let mut copied = 0u64;
-    for (n, path) in args.files.iter().enumerate() {
+    for (n, path) in files.iter().enumerate() {
         let file = open(path)?;
         let log = file.binlog().map_err(|e| fail_at(path, &e))?;
         if writer.is_none() {

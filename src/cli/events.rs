@@ -1,28 +1,32 @@
 //! `binlog-tool events`: the SHOW BINLOG EVENTS view of binlog files.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use binlog::event::payload::payload_events;
 use binlog::{Event, EventData, Format};
 
+use super::args::{Inputs, Positions};
 use super::output::{fail_at, json_str, open, stdout, CliResult};
 use super::render::event_info;
 
-/// List events as SHOW BINLOG EVENTS does: Log_name, Pos, Event_type, Server_id,
-/// End_log_pos, Info. Events inside a compressed transaction payload follow it.
+/// List events as SHOW BINLOG EVENTS does.
+///
+/// Columns Log_name, Pos, Event_type, Server_id, End_log_pos, Info. Events inside a
+/// compressed transaction payload follow it.
+///
+/// Exit status: 0 success; 1 events whose CRC32 is wrong were listed (each named on
+/// stderr); 2 an error stopped the listing (one line on stderr).
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("start_position", |a| a.help("Start at the first event at or after this position (in the first file)")),
+    mut_arg("stop_position", |a| a.help("Stop before the first event at or after this position (in the last file)")),
+)]
 pub struct Args {
-    /// Binlog files, in order.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Start at the first event at or after this position (in the first file).
-    #[arg(long, short = 'j')]
-    pub start_position: Option<u64>,
-    /// Stop before the first event at or after this position (in the last file).
-    #[arg(long)]
-    pub stop_position: Option<u64>,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[command(flatten)]
+    pub positions: Positions,
     /// Output format.
     #[arg(long, value_enum, default_value_t = EventsFormat::Table)]
     pub format: EventsFormat,
@@ -127,8 +131,9 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         )?;
     }
     let mut crc_problems = 0usize;
-    let last = args.files.len().saturating_sub(1);
-    for (n, path) in args.files.iter().enumerate() {
+    let files = args.inputs.nonempty_paths()?;
+    let last = files.len().saturating_sub(1);
+    for (n, path) in files.iter().enumerate() {
         let file = open(path)?;
         let log = file.binlog().map_err(|e| fail_at(path, &e))?;
         let log_name = path
@@ -136,11 +141,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let start = if n == 0 {
-            args.start_position.unwrap_or(0)
+            args.positions.start_position.unwrap_or(0)
         } else {
             0
         };
-        let stop = if n == last { args.stop_position } else { None };
+        let stop = if n == last {
+            args.positions.stop_position
+        } else {
+            None
+        };
         let mut events = log.events().verify_checksums(false);
         while let Some(ev) = events.next() {
             let ev = ev.map_err(|e| fail_at(path, &e))?;

@@ -10,27 +10,31 @@ use binlog::flashback::{
 };
 use binlog::{Binlog, BinlogFile};
 
-use super::filters::FilterArgs;
+use super::args::{Inputs, Selection};
 use super::output::{
     fail, json_str, line, local_time, open, read_schema, stdout, CliResult, Failure, OutputFile,
 };
 use binlog::row::TableCtx;
 
-/// Write a binlog whose transactions undo the selected ones, to apply with
-/// `mysqlbinlog undo.bin | mysql` (or mariadb-binlog | mariadb). `--help` tells how
-/// (the details are in [`DETAILS`], shown after the options).
+/// Write a binlog that undoes selected transactions (row format).
+///
+/// Its transactions undo the selected ones, to apply with `mysqlbinlog undo.bin | mysql`
+/// (or mariadb-binlog | mariadb). `--help` tells how (the details, and the exit status,
+/// are in [`DETAILS`], shown after the options).
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = DETAILS, after_help = "See --help for what is undone, and how.")]
+#[command(
+    after_long_help = DETAILS,
+    after_help = "See --help for what is undone, and how.",
+    mut_arg("files", |a| a.help("Row-format binlog files, in order")),
+)]
 pub struct Args {
-    /// Row-format binlog files, in order.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Where to write the undo binlog (`-` for standard output).
     #[arg(long, short = 'o', required_unless_present = "dry_run")]
     pub output: Option<PathBuf>,
-    /// Which transactions and rows to undo.
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub selection: Selection,
     /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns, for
     /// `--format sql` on binlogs whose TABLE_MAP events carry no names.
     #[arg(long)]
@@ -100,16 +104,13 @@ pub enum ReportFormat {
 
 /// Runs `flashback`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let files: Arc<Vec<BinlogFile>> = Arc::new(
-        args.files
-            .iter()
-            .map(|p| open(p))
-            .collect::<CliResult<_>>()?,
-    );
+    let paths = args.inputs.nonempty_paths()?;
+    let files: Arc<Vec<BinlogFile>> =
+        Arc::new(paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?);
     // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
     let maps = Arc::clone(&files);
     let opts = Options {
-        filter: args.filter.to_filter()?,
+        filter: args.selection.to_filter()?,
         skip_ddl: args.skip_ddl,
         release: Some(Release(Arc::new(move |i, start, end| {
             maps[i].release(start, end)
@@ -117,15 +118,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     };
     let logs: Vec<Binlog> = files
         .iter()
-        .zip(&args.files)
+        .zip(&paths)
         .map(|(f, p)| f.binlog().map_err(|e| fail(p, e)))
         .collect::<CliResult<_>>()?;
-    let located = |e: FileError| located(&args.files, args.output.as_deref(), e);
+    let located = |e: FileError| located(&paths, args.output.as_deref(), e);
     let plan = flashback::plan(&logs, &opts).map_err(located)?;
     for n in &plan.notes {
         eprintln!(
             "binlog-tool: note: {}: at offset {}: {}",
-            args.files[n.at.file].display(),
+            paths[n.at.file].display(),
             n.at.offset,
             n.message
         );
@@ -133,7 +134,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     if args.dry_run {
         let summary = flashback::summarize(&logs, &plan, &opts).map_err(located)?;
         let mut out = stdout();
-        report(&mut out, &args, &plan, &summary)?;
+        report(&mut out, args.format, &paths, &plan, &summary)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -144,7 +145,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let stats = match args.format {
         ReportFormat::Sql => {
             let schema = read_schema(args.schema.as_deref())?;
-            let mut sink = SqlSink::new(&mut output, &args.files, schema);
+            let mut sink = SqlSink::new(&mut output, &paths, schema);
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
         }
@@ -190,9 +191,15 @@ fn position_text(files: &[PathBuf], p: Option<Position>) -> String {
     }
 }
 
-fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult<()> {
+fn report(
+    w: &mut dyn Write,
+    format: ReportFormat,
+    files: &[PathBuf],
+    plan: &Plan,
+    s: &Summary,
+) -> CliResult<()> {
     let time = |t: Option<u32>| t.map(local_time).unwrap_or_else(|| "-".into());
-    match args.format {
+    match format {
         ReportFormat::Table | ReportFormat::Binlog | ReportFormat::Sql => {
             line(w, &format!("transactions: {}", s.transactions))?;
             line(w, &format!("rows events:  {}", s.rows_events))?;
@@ -200,8 +207,8 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
                 w,
                 &format!(
                     "positions:    {} .. {}",
-                    position_text(&args.files, plan.first),
-                    position_text(&args.files, plan.last)
+                    position_text(files, plan.first),
+                    position_text(files, plan.last)
                 ),
             )?;
             line(
@@ -246,7 +253,7 @@ fn report(w: &mut dyn Write, args: &Args, plan: &Plan, s: &Summary) -> CliResult
                 match p {
                     Some(p) => {
                         o.push_str("{\"file\":");
-                        json_str(&mut o, &args.files[p.file].display().to_string());
+                        json_str(&mut o, &files[p.file].display().to_string());
                         o.push_str(&format!(",\"position\":{}}}", p.offset));
                     }
                     None => o.push_str("null"),

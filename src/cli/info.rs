@@ -5,20 +5,20 @@ use std::path::{Path, PathBuf};
 
 use binlog::summary::{summarize, Checksum, Ending, Summary};
 
-use super::index_file::read_index;
+use super::args::Inputs;
 use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult};
 
-/// Show server version, flavor, checksums, size, event count, time and position range,
+/// Summarize binlog files: version, checksums, size, events, times, GTIDs, ending.
+///
+/// Shows server version, flavor, checksums, size, event count, time and position range,
 /// GTIDs, and how each file ends (rotated, stopped, still open, or truncated and where).
-/// Exit status 1 when a file is truncated.
+///
+/// Exit status: 0 success; 1 a file is truncated (it is described all the same); 2 an
+/// error (one line on stderr).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Binlog files.
-    #[arg(required_unless_present = "index")]
-    pub files: Vec<PathBuf>,
-    /// Read the file list from a binlog index file (`mysql-bin.index`), in its order.
-    #[arg(long)]
-    pub index: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = InfoFormat::Table)]
     pub format: InfoFormat,
@@ -216,10 +216,7 @@ fn json(out: &mut String, f: &FileInfo) {
 
 /// Runs `info`.
 pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
-    let mut files = args.files.clone();
-    if let Some(index) = &args.index {
-        files.extend(read_index(index)?.into_iter().map(|e| e.path));
-    }
+    let files = args.inputs.paths()?;
     let mut w = stdout();
     let mut json_out = String::from("[");
     let mut truncated = false;

@@ -7,18 +7,21 @@ use std::process::ExitCode;
 use binlog::gtid_set::GtidValue;
 use binlog::txn::{Group, Transaction, Transactions};
 
-use super::filters::parse_datetime;
+use super::args::{parse_datetime, Inputs};
 use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult, Failure};
 
-/// Find the transactions around a time (the first that committed at or after it and the
-/// last before it), or the transaction with a GTID — file, start and end position, time,
-/// GTID — for `--start-position`/`--stop-position` of a point-in-time recovery.
+/// Find the transactions around a time, or the one with a GTID.
+///
+/// Around a time: the first transaction that committed at or after it and the last before
+/// it. For each: file, start and end position, time, GTID — for `--start-position` and
+/// `--stop-position` of a point-in-time recovery.
+///
+/// Exit status: 0 found; 1 nothing found; 2 an error (one line on stderr).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["datetime", "gtid"])))]
 pub struct Args {
-    /// Binlog files, in order.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// A local time, 'YYYY-MM-DD HH:MM:SS'.
     #[arg(long)]
     pub datetime: Option<String>,
@@ -115,12 +118,13 @@ fn each_transaction(
 
 /// Runs `locate`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
+    let files = args.inputs.nonempty_paths()?;
     let mut w = stdout();
     let found_any;
     if let Some(dt) = &args.datetime {
         let t = parse_datetime(dt)?;
         let (mut before, mut after): (Option<Found>, Option<Found>) = (None, None);
-        each_transaction(&args.files, |path, txn| {
+        each_transaction(&files, |path, txn| {
             if txn.last_timestamp < t {
                 before = Some(Found {
                     file: path.to_path_buf(),
@@ -156,7 +160,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         let text = args.gtid.as_deref().unwrap_or_default();
         let g = GtidValue::parse(text).map_err(|e| Failure::Message(format!("--gtid: {e}")))?;
         let mut hit = None;
-        each_transaction(&args.files, |path, txn| {
+        each_transaction(&files, |path, txn| {
             if txn.gtid.as_ref() == Some(&g) {
                 hit = Some(Found {
                     file: path.to_path_buf(),

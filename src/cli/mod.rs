@@ -1,11 +1,12 @@
 //! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
 //! `run`; rendering helpers live in `render` and `output`.
 
+pub mod args;
 pub mod bigtxn;
+pub mod connection;
 pub mod cut;
 pub mod decode;
 pub mod events;
-pub mod filters;
 pub mod flashback;
 pub mod index_file;
 pub mod info;
@@ -37,24 +38,18 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. The help of each is its `Args` doc comment: a one-line description,
+/// the details, and the exit status.
 #[derive(Debug, Subcommand)]
+#[allow(missing_docs)]
 pub enum Command {
-    /// Summarize binlog files: version, checksums, size, events, times, GTIDs, ending.
     Info(info::Args),
-    /// List events as SHOW BINLOG EVENTS does.
     Events(events::Args),
-    /// Check lengths, positions and CRC32s of every event, and an index file.
     Verify(verify::Args),
-    /// Write a binlog that undoes selected transactions (row format).
     Flashback(flashback::Args),
-    /// Show each row change with names and values, as SQL or JSON lines.
     Decode(decode::Args),
-    /// Find the transactions around a time, or the one with a GTID.
     Locate(locate::Args),
-    /// Write the selected whole transactions of consecutive binlogs as one binlog.
     Cut(cut::Args),
-    // The help of these is their `Args` doc comment.
     Bigtxn(bigtxn::Args),
     Split(split::Args),
     Snapshot(snapshot::Args),
@@ -78,9 +73,41 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     #[test]
     fn command_line_is_well_formed() {
-        use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// `binlog-tool CMD --help` shows the command's own one-line description (also listed
+    /// by `binlog-tool --help`) and its exit status.
+    #[test]
+    fn every_subcommand_help_has_its_description_and_exit_status() {
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut cli = super::Cli::command();
+        cli.build();
+        let top = words(&cli.render_help().to_string());
+        let mut seen = std::collections::BTreeSet::new();
+        for sub in cli.get_subcommands_mut() {
+            let name = sub.get_name().to_string();
+            if name == "help" {
+                continue;
+            }
+            let about = words(&sub.get_about().map(|a| a.to_string()).unwrap_or_default());
+            assert!(about.len() > 20, "{name}: no description");
+            assert!(
+                seen.insert(about.clone()),
+                "{name}: description of another command"
+            );
+            let long = words(&sub.render_long_help().to_string());
+            assert!(long.contains(&about), "{name}: --help lacks {about:?}");
+            assert!(
+                long.contains("Exit status"),
+                "{name}: --help lacks the exit status"
+            );
+            assert!(top.contains(&about), "binlog-tool --help lacks {about:?}");
+        }
+        assert_eq!(seen.len(), 10);
     }
 }

@@ -39,6 +39,9 @@ use super::size::parse_size;
 /// The input is read through a memory map and written as it is read: no more of a
 /// transaction is held in memory than one rows event (a MySQL compressed transaction,
 /// though, is decompressed whole).
+///
+/// Exit status: 0 success; 2 an error or a refusal (one line on stderr naming the file
+/// and position; nothing left at -o).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("limit").required(true).args(["max_rows", "max_bytes"])))]
 pub struct Args {

@@ -6,21 +6,29 @@ use std::process::ExitCode;
 
 use binlog::verify::{check, check_list, ListProblem, Listed, Report};
 
+use super::args::Inputs;
 use super::index_file::read_index;
 use super::output::{line, open, stdout, CliResult};
 
-/// Walk every event and check its length, its place in the position chain and its CRC32;
-/// report each problem with file and byte offset. Exit status 0 only when everything is
-/// clean, 1 when problems were found.
+/// Check lengths, positions and CRC32s of every event, and an index file.
+///
+/// Walks every event and checks its length, its place in the position chain and its
+/// CRC32, and the events inside compressed transaction payloads; reports each problem
+/// with file and byte offset.
+///
+/// Exit status: 0 everything is clean; 1 problems were found; 2 an error stopped the
+/// check (one line on stderr).
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("files", |a| a.help("Binlog files (default with --index: the files the index lists)")),
+    mut_arg("index", |a| a.help(
+        "Also check a binlog index file: every file it names exists, in increasing order, \
+         and each file's ROTATE names the next one"
+    )),
+)]
 pub struct Args {
-    /// Binlog files (default with --index: the files the index lists).
-    #[arg(required_unless_present = "index")]
-    pub files: Vec<PathBuf>,
-    /// Also check a binlog index file: every file it names exists, in increasing order,
-    /// and each file's ROTATE names the next one.
-    #[arg(long)]
-    pub index: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Print only problems, not a line per clean file.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -43,9 +51,9 @@ fn report(w: &mut dyn Write, path: &Path, r: &Report, quiet: bool) -> std::io::R
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut w = stdout();
     let mut bad = false;
-    let mut files = args.files.clone();
+    let mut files = args.inputs.files.clone();
     let mut index_order: Vec<PathBuf> = Vec::new();
-    if let Some(index) = &args.index {
+    if let Some(index) = &args.inputs.index {
         let entries = read_index(index)?;
         let listed: Vec<Listed> = entries
             .iter()
@@ -91,7 +99,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         rotates.push((path.clone(), r.rotates_to));
     }
     // Each file's ROTATE should name the file the index lists after it.
-    if let Some(index) = &args.index {
+    if let Some(index) = &args.inputs.index {
         for pair in index_order.windows(2) {
             let named = rotates
                 .iter()

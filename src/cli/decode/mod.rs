@@ -10,22 +10,24 @@ use std::process::ExitCode;
 
 use binlog::BinlogFile;
 
-use super::filters::FilterArgs;
+use super::args::{Inputs, Selection};
 use super::output::{file_name, open, read_schema, CliResult, OutputFile};
-use pipeline::{render_in_order, Inputs, Setup};
+use pipeline::{render_in_order, Setup, Sources};
 
-/// Show what changed: for each row change its file, position, time, GTID, database, table,
-/// operation and values with column names (from TABLE_MAP metadata, else `--schema`, else
-/// `@1..@n` as mysqlbinlog -v does). `--format sql` writes statements that reproduce the
-/// changes on a copy of the data as it was at the start position.
+/// Show each row change with names and values, as SQL or JSON lines.
+///
+/// For each row change: its file, position, time, GTID, database, table, operation and
+/// values with column names (from TABLE_MAP metadata, else `--schema`, else `@1..@n` as
+/// mysqlbinlog -v does). `--format sql` writes statements that reproduce the changes on a
+/// copy of the data as it was at the start position.
+///
+/// Exit status: 0 success; 2 an error (one line on stderr, nothing left at -o FILE).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Binlog files, in order.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Which transactions and rows.
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub inputs: Inputs,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DecodeFormat::Sql)]
     pub format: DecodeFormat,
@@ -49,29 +51,26 @@ pub enum DecodeFormat {
 
 /// Runs `decode`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let filter = args.filter.to_filter()?;
+    let filter = args.selection.to_filter()?;
+    let paths = args.inputs.nonempty_paths()?;
     let schema = read_schema(args.schema.as_deref())?;
     let mut out = OutputFile::create(&args.output)?;
     if args.format == DecodeFormat::Sql {
         out.write_all(b"-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n")?;
     }
-    let files: Vec<BinlogFile> = args
-        .files
-        .iter()
-        .map(|p| open(p))
-        .collect::<CliResult<_>>()?;
-    let names: Vec<String> = args.files.iter().map(|p| file_name(p)).collect();
-    let inputs = Inputs {
+    let files: Vec<BinlogFile> = paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?;
+    let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
+    let sources = Sources {
         files: &files,
         names: &names,
-        paths: &args.files,
+        paths: &paths,
     };
     let setup = Setup {
         format: args.format,
         schema: schema.as_ref(),
         filter: &filter,
     };
-    let out = render_in_order(&inputs, setup, out)?;
+    let out = render_in_order(&sources, setup, out)?;
     out.commit()?;
     Ok(ExitCode::SUCCESS)
 }

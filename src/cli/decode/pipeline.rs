@@ -28,7 +28,7 @@ const BATCH_TXN_MAX: u64 = 4 << 20;
 const CHUNK_BYTES: u64 = 1 << 20;
 
 /// The inputs: mapped files, the names rendered for them, their paths for messages.
-pub struct Inputs<'a> {
+pub struct Sources<'a> {
     /// The mapped files.
     pub files: &'a [BinlogFile],
     /// Their names as the output shows them.
@@ -53,9 +53,9 @@ type Job = (usize, u64, Vec<Transaction>);
 /// A rendered piece, by sequence number; an error ends the run.
 type Done = (u64, Result<String, Failure>);
 
-/// Renders the selected transactions of `inputs` on worker threads and writes them to
+/// Renders the selected transactions of `sources` on worker threads and writes them to
 /// `out` in their order. Returns the output, for the caller to commit.
-pub fn render_in_order(inputs: &Inputs, setup: Setup, out: OutputFile) -> CliResult<OutputFile> {
+pub fn render_in_order(sources: &Sources, setup: Setup, out: OutputFile) -> CliResult<OutputFile> {
     let workers = rayon::current_num_threads().max(1);
     let (job_tx, job_rx) = sync_channel::<Job>(workers);
     let job_rx = Mutex::new(job_rx);
@@ -65,11 +65,11 @@ pub fn render_in_order(inputs: &Inputs, setup: Setup, out: OutputFile) -> CliRes
     std::thread::scope(|scope| -> CliResult<OutputFile> {
         for _ in 0..workers {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
-            scope.spawn(move || render_chunks(inputs, setup, job_rx, done_tx));
+            scope.spawn(move || render_chunks(sources, setup, job_rx, done_tx));
         }
         let writer = scope.spawn(move || write_in_order(out, done_rx, slot_rx));
         let walk = Walk {
-            inputs,
+            sources,
             setup,
             jobs: job_tx,
             slots: Slots {
@@ -90,22 +90,22 @@ pub fn render_in_order(inputs: &Inputs, setup: Setup, out: OutputFile) -> CliRes
 }
 
 /// A worker: renders chunks until there are no more.
-fn render_chunks(inputs: &Inputs, setup: Setup, jobs: &Mutex<Receiver<Job>>, done: Sender<Done>) {
+fn render_chunks(sources: &Sources, setup: Setup, jobs: &Mutex<Receiver<Job>>, done: Sender<Done>) {
     let mut r = Renderer::new(setup.format, setup.schema, setup.filter);
     loop {
         let job = jobs.lock().map(|rx| rx.recv());
         let Ok(Ok((fi, seq, txns))) = job else { return };
         let mut result = Ok(());
         for txn in &txns {
-            let data = inputs.files[fi].bytes();
-            result = r.render(data, txn, &inputs.names[fi], &mut |_| Ok(()));
+            let data = sources.files[fi].bytes();
+            result = r.render(data, txn, &sources.names[fi], &mut |_| Ok(()));
             if result.is_err() {
                 break;
             }
         }
         let text = result
             .map(|()| std::mem::take(&mut r.buf))
-            .map_err(|e| fail_at(&inputs.paths[fi], &e));
+            .map_err(|e| fail_at(&sources.paths[fi], &e));
         if done.send((seq, text)).is_err() {
             return;
         }
@@ -161,7 +161,7 @@ impl Slots {
 
 /// The main thread's walk over the files.
 struct Walk<'a> {
-    inputs: &'a Inputs<'a>,
+    sources: &'a Sources<'a>,
     setup: Setup<'a>,
     jobs: SyncSender<Job>,
     slots: Slots,
@@ -171,9 +171,9 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn run(mut self) -> CliResult<()> {
-        let last = self.inputs.files.len() - 1;
-        for (n, file) in self.inputs.files.iter().enumerate() {
-            let path = &self.inputs.paths[n];
+        let last = self.sources.files.len() - 1;
+        for (n, file) in self.sources.files.iter().enumerate() {
+            let path = &self.sources.paths[n];
             let log = file.binlog().map_err(|e| fail_at(path, &e))?;
             let mut chunk: Vec<Transaction> = Vec::new();
             let mut chunk_bytes = 0u64;
@@ -210,10 +210,10 @@ impl Walk<'_> {
     fn stream(&mut self, file: usize, txn: &Transaction) -> CliResult<()> {
         let slots = &mut self.slots;
         let mut piece = |b: &mut String| slots.send_piece(std::mem::take(b));
-        let data = self.inputs.files[file].bytes();
+        let data = self.sources.files[file].bytes();
         self.streaming
-            .render(data, txn, &self.inputs.names[file], &mut piece)
-            .map_err(|e| fail_at(&self.inputs.paths[file], &e))?;
+            .render(data, txn, &self.sources.names[file], &mut piece)
+            .map_err(|e| fail_at(&self.sources.paths[file], &e))?;
         let s = self.slots.take()?;
         self.slots
             .done_tx

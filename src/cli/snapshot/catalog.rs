@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
-use super::conn::{cell, describe, number, rows as query_rows, text};
+use super::msg;
 use super::Server;
+use crate::cli::connection::{cell, describe, first, number, rows as query_rows, text};
+use crate::cli::output::CliResult;
 use crate::cli::output::Failure;
 use binlog::snapshot::{parse_members, ColumnDef, TableDef};
 use binlog::Flavor;
@@ -315,4 +317,59 @@ pub fn describe_tables(
                 })
         })
         .collect()
+}
+
+/// CREATE DATABASE IF NOT EXISTS and CREATE TABLE statements, with the database each runs in.
+pub fn schema_statements(ctl: &mut Conn, chosen: &[Chosen]) -> CliResult<Vec<(String, String)>> {
+    use binlog::snapshot::table::quote_ident;
+    let mut out = Vec::new();
+    let mut last_db: Option<&str> = None;
+    for t in chosen {
+        if last_db != Some(t.schema.as_str()) {
+            let sql = first(
+                ctl,
+                &format!("SHOW CREATE DATABASE {}", quote_ident(&t.schema)),
+            )
+            .map_err(|e| {
+                msg(format!(
+                    "SHOW CREATE DATABASE {}: {}",
+                    t.schema,
+                    describe(&e)
+                ))
+            })?
+            .map(|r| text(&r, 1))
+            .unwrap_or_default();
+            let sql = match sql.strip_prefix("CREATE DATABASE ") {
+                Some(rest)
+                    if !rest.starts_with("IF NOT EXISTS")
+                        && !rest.starts_with("/*!32312 IF NOT EXISTS*/") =>
+                {
+                    format!("CREATE DATABASE IF NOT EXISTS {rest}")
+                }
+                _ => sql,
+            };
+            out.push((String::new(), sql));
+            last_db = Some(&t.schema);
+        }
+        let sql = first(
+            ctl,
+            &format!(
+                "SHOW CREATE TABLE {}.{}",
+                quote_ident(&t.schema),
+                quote_ident(&t.name)
+            ),
+        )
+        .map_err(|e| {
+            msg(format!(
+                "SHOW CREATE TABLE {}.{}: {}",
+                t.schema,
+                t.name,
+                describe(&e)
+            ))
+        })?
+        .map(|r| text(&r, 1))
+        .unwrap_or_default();
+        out.push((t.schema.clone(), sql));
+    }
+    Ok(out)
 }

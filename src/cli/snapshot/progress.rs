@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::catalog::Chosen;
-use super::Shared;
+use super::read::Shared;
 
 /// The running display.
 pub struct Progress {

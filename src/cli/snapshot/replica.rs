@@ -6,8 +6,8 @@
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
-use super::conn::{describe, error_code, first, rows, ConnSpec};
 use super::Server;
+use crate::cli::connection::{describe, error_code, first, rows, ConnSpec};
 use crate::cli::output::Failure;
 use binlog::Flavor;
 
@@ -74,7 +74,7 @@ impl Replication {
                     first(conn, "SHOW GLOBAL STATUS LIKE 'Slaves_running'")
                         .ok()
                         .flatten()
-                        .map(|r| super::conn::text(&r, 1))
+                        .map(|r| crate::cli::connection::text(&r, 1))
                 } else {
                     None
                 };

@@ -1,6 +1,7 @@
-//! Connecting to the source server: where and as whom (flags over a my.cnf `[client]`
-//! section, `MYSQL_PWD` for the password last), and one-line messages for the errors of the
-//! `mysql` crate. The password is never printed.
+//! Connecting to a server: the connection flags the commands that read from one share
+//! ([`ConnectionArgs`]), where and as whom (flags over a my.cnf `[client]` section,
+//! `MYSQL_PWD` for the password last), and one-line messages for the errors of the `mysql`
+//! crate. The password is never printed.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +25,45 @@ impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Secret, Self::Err> {
         Ok(Secret(s.to_string()))
+    }
+}
+
+/// How to reach a server: flattened into every command that reads from one.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectionArgs {
+    /// Server host (TCP). Without --host and --port (or with host localhost and no port)
+    /// the Unix socket is used.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Server TCP port (default 3306).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Unix socket path.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<String>,
+    /// User name (default: the login name).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Password (else from the my.cnf file, else MYSQL_PWD).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<Secret>,
+    /// A my.cnf file whose [client] section gives user, password, host, port, socket
+    /// (default ~/.my.cnf when it exists); the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub mycnf: Option<PathBuf>,
+}
+
+impl ConnectionArgs {
+    /// Where to connect and as whom: the flags, then the my.cnf file, then `MYSQL_PWD`.
+    pub fn resolve(&self) -> Result<ConnSpec, Failure> {
+        let flags = ConnSpec {
+            host: self.host.clone(),
+            port: self.port,
+            socket: self.socket.clone(),
+            user: self.user.clone(),
+            password: self.password.clone(),
+        };
+        resolve(flags, self.mycnf.as_deref())
     }
 }
 
