@@ -61,3 +61,15 @@ pub use event::header::{EventHeader, EventType};
 pub use event::{Event, EventData};
 pub use reader::{Binlog, BinlogFile, Events};
 pub use writer::{BinlogWriter, Stamp, Statement};
+
+/// Test support shared by the unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A binlog of the project's own fixtures (`fixtures/...`).
+    pub fn fixture(rel: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}

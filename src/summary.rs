@@ -169,11 +169,7 @@ mod tests {
 
     #[test]
     fn rotated_and_truncated() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/row_full/mariadb-bin.000001"
-        );
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = crate::test_support::fixture("row_full/mariadb-bin.000001");
         let s = summarize(&Binlog::parse(&bytes).unwrap());
         assert_eq!(s.ending, Ending::Rotate("mariadb-bin.000002".into()));
         assert_eq!(s.flavor, Flavor::MariaDb);

@@ -249,11 +249,7 @@ mod tests {
 
     #[test]
     fn a_clean_file_and_a_cut_one() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/row_full/mariadb-bin.000001"
-        );
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = crate::test_support::fixture("row_full/mariadb-bin.000001");
         let r = check(&bytes);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.rotates_to.as_deref(), Some("mariadb-bin.000002"));

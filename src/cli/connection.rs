@@ -31,6 +31,24 @@ impl std::str::FromStr for Secret {
 /// How to reach a server: flattened into every command that reads from one.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
+    #[command(flatten)]
+    pub flags: ConnSpec,
+    /// A my.cnf file whose [client] section gives user, password, host, port, socket
+    /// (default ~/.my.cnf when it exists); the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub mycnf: Option<PathBuf>,
+}
+
+impl ConnectionArgs {
+    /// Where to connect and as whom: the flags, then the my.cnf file, then `MYSQL_PWD`.
+    pub fn resolve(&self) -> Result<ConnSpec, Failure> {
+        resolve(self.flags.clone(), self.mycnf.as_deref())
+    }
+}
+
+/// Where to connect and as whom: the flags, a my.cnf file's settings, or both merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ConnSpec {
     /// Server host (TCP). Without --host and --port (or with host localhost and no port)
     /// the Unix socket is used.
     #[arg(long, value_name = "HOST")]
@@ -46,39 +64,6 @@ pub struct ConnectionArgs {
     pub user: Option<String>,
     /// Password (else from the my.cnf file, else MYSQL_PWD).
     #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<Secret>,
-    /// A my.cnf file whose [client] section gives user, password, host, port, socket
-    /// (default ~/.my.cnf when it exists); the flags above override it.
-    #[arg(long, value_name = "FILE")]
-    pub mycnf: Option<PathBuf>,
-}
-
-impl ConnectionArgs {
-    /// Where to connect and as whom: the flags, then the my.cnf file, then `MYSQL_PWD`.
-    pub fn resolve(&self) -> Result<ConnSpec, Failure> {
-        let flags = ConnSpec {
-            host: self.host.clone(),
-            port: self.port,
-            socket: self.socket.clone(),
-            user: self.user.clone(),
-            password: self.password.clone(),
-        };
-        resolve(flags, self.mycnf.as_deref())
-    }
-}
-
-/// Where to connect and as whom.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConnSpec {
-    /// TCP host (`None`, or `localhost` without a port: the Unix socket).
-    pub host: Option<String>,
-    /// TCP port.
-    pub port: Option<u16>,
-    /// Unix socket path.
-    pub socket: Option<String>,
-    /// User name.
-    pub user: Option<String>,
-    /// Password.
     pub password: Option<Secret>,
 }
 

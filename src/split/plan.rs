@@ -65,13 +65,6 @@ struct Site<'p> {
     must_count: bool,
 }
 
-impl Site<'_> {
-    /// A reason not to split, at `at`.
-    fn refusal(&self, at: u64, what: String) -> Error {
-        (self.place)(Error::unsupported(at, what))
-    }
-}
-
 impl<W: Write> Splitter<W> {
     /// Walks a transaction: counts rows, finds its BEGIN and end events, and notes the
     /// first thing that keeps it from being split.
@@ -141,9 +134,7 @@ impl<W: Write> Splitter<W> {
                     });
                 }
             }
-            EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED => {
-                survey_query(sv, ev, format, site)?
-            }
+            EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED => site.query(sv, ev, format)?,
             EventType::INTVAR
             | EventType::RAND
             | EventType::USER_VAR
@@ -189,49 +180,50 @@ impl<W: Write> Splitter<W> {
     }
 }
 
-/// A QUERY event of the transaction: its BEGIN, its COMMIT or ROLLBACK, or a statement
-/// that keeps it from being split.
-fn survey_query<'b>(
-    sv: &mut Survey<'b>,
-    ev: &Event<'b>,
-    format: &Format,
-    site: &Site,
-) -> Result<()> {
-    let place = site.place;
-    let span = &site.span;
-    let EventData::Query(q) = ev.decode(format).map_err(place)? else {
-        return Ok(());
-    };
-    let text = q.text().map_err(place)?;
-    let plain = Query {
-        query: &text,
-        ..q.clone()
-    };
-    let t = ev.event_type();
-    if plain.is_begin() && sv.begin.is_none() {
-        sv.begin = Some(Begin {
-            stamp: Stamp::of(ev.header()),
-            t,
-            body: Cow::Borrowed(ev.body()),
-        });
-    } else if plain.is_commit() || plain.is_rollback() {
-        sv.end = Some(End::Query {
-            stamp: Stamp::of(ev.header()),
-            t,
-            body: ev.body(),
-        });
-    } else if is_ddl(&text) {
-        sv.note(site.refusal(
-            ev.offset(),
-            format!("the transaction at {span} mixes DDL with row changes"),
-        ));
-    } else {
-        sv.note(site.refusal(
-            ev.offset(),
-            format!("the transaction at {span} holds statement-format changes (a QUERY event)"),
-        ));
+impl Site<'_> {
+    /// A reason not to split, at `at`.
+    fn refusal(&self, at: u64, what: String) -> Error {
+        (self.place)(Error::unsupported(at, what))
     }
-    Ok(())
+
+    /// A QUERY event of the transaction: its BEGIN, its COMMIT or ROLLBACK, or a statement
+    /// that keeps it from being split.
+    fn query<'b>(&self, sv: &mut Survey<'b>, ev: &Event<'b>, format: &Format) -> Result<()> {
+        let (place, span) = (self.place, &self.span);
+        let EventData::Query(q) = ev.decode(format).map_err(place)? else {
+            return Ok(());
+        };
+        let text = q.text().map_err(place)?;
+        let plain = Query {
+            query: &text,
+            ..q.clone()
+        };
+        let t = ev.event_type();
+        if plain.is_begin() && sv.begin.is_none() {
+            sv.begin = Some(Begin {
+                stamp: Stamp::of(ev.header()),
+                t,
+                body: Cow::Borrowed(ev.body()),
+            });
+        } else if plain.is_commit() || plain.is_rollback() {
+            sv.end = Some(End::Query {
+                stamp: Stamp::of(ev.header()),
+                t,
+                body: ev.body(),
+            });
+        } else if is_ddl(&text) {
+            sv.note(self.refusal(
+                ev.offset(),
+                format!("the transaction at {span} mixes DDL with row changes"),
+            ));
+        } else {
+            sv.note(self.refusal(
+                ev.offset(),
+                format!("the transaction at {span} holds statement-format changes (a QUERY event)"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A plain `BEGIN` QUERY event, stamped like the transaction's first event.
