@@ -5,20 +5,20 @@
 
 #![no_main]
 
-use binlog::row::{decimal, json as jsonb, json_diff as jsondiff};
+use binlog::row::{decimal, json, json_diff};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut text = String::new();
-    if let Ok(j) = jsonb::decode(data) {
-        jsonb::to_text(&j, &mut text);
+    if let Ok(j) = json::decode(data) {
+        json::to_text(&j, &mut text);
         text.clear();
-        jsonb::to_text_unquoted(&j, &mut text);
+        json::to_text_unquoted(&j, &mut text);
     }
 
     text.clear();
-    if let Ok(diffs) = jsondiff::parse_diffs(data) {
-        jsondiff::diffs_to_text(&diffs, "@1", &mut text);
+    if let Ok(diffs) = json_diff::parse_diffs(data) {
+        json_diff::diffs_to_text(&diffs, "@1", &mut text);
     }
 
     if let [precision, scale, rest @ ..] = data {

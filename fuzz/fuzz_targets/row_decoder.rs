@@ -7,7 +7,7 @@
 
 use binlog::event::RowsEvent;
 use binlog::row::{Rows, TableInfo, Value};
-use binlog::row::{json as jsonb, json_diff as jsondiff};
+use binlog::row::{json, json_diff};
 use binlog::Format;
 use binlog_fuzz::RowCase;
 use libfuzzer_sys::fuzz_target;
@@ -84,14 +84,14 @@ fn render(v: &Value, i: usize, out: &mut String) {
     let _ = write!(out, "{v:?}");
     match v {
         Value::Json(b) => {
-            if let Ok(j) = jsonb::decode(b) {
-                jsonb::to_text(&j, out);
-                jsonb::to_text_unquoted(&j, out);
+            if let Ok(j) = json::decode(b) {
+                json::to_text(&j, out);
+                json::to_text_unquoted(&j, out);
             }
         }
         Value::JsonDiff(b) => {
-            if let Ok(diffs) = jsondiff::parse_diffs(b) {
-                jsondiff::diffs_to_text(&diffs, &format!("@{}", i + 1), out);
+            if let Ok(diffs) = json_diff::parse_diffs(b) {
+                json_diff::diffs_to_text(&diffs, &format!("@{}", i + 1), out);
             }
         }
         _ => {}

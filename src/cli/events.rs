@@ -7,8 +7,8 @@ use binlog::event::payload::payload_events;
 use binlog::{Event, EventData, Format};
 
 use super::args::{Inputs, Positions};
+use super::event_info::event_info;
 use super::output::{fail_at, json_str, open, stdout, CliResult};
-use super::render::event_info;
 
 /// List events as SHOW BINLOG EVENTS does.
 ///

@@ -1,18 +1,18 @@
 //! The subcommands. Each has an `Args` struct (its doc comment is the help text) and a
-//! `run`; rendering helpers live in `render` and `output`.
+//! `run`; the argument groups they share are in `args`, output plumbing in `output`.
 
 pub mod args;
 pub mod bigtxn;
 pub mod connection;
 pub mod cut;
 pub mod decode;
+pub mod event_info;
 pub mod events;
 pub mod flashback;
 pub mod index_file;
 pub mod info;
 pub mod locate;
 pub mod output;
-pub mod render;
 pub mod size;
 pub mod snapshot;
 pub mod split;

@@ -1,3 +1,6 @@
+//! Unit tests of binary JSON: real values against mysql_common, hand-written documents,
+//! MySQL's text and layout choices, limits and malformed input.
+
 use super::fixture::{oracle, to_oracle_serde};
 use super::text::{base64, write_double};
 use super::*;

@@ -1,4 +1,4 @@
-//! Text renderings shared by the subcommands: the Info column of SHOW BINLOG EVENTS.
+//! The Info column SHOW BINLOG EVENTS gives each event, as `events` shows it.
 
 use binlog::event::control::xid_sql;
 use binlog::event::gtid::GtidKind;
