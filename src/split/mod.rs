@@ -18,11 +18,11 @@
 //! offset: statement-based changes, DDL, XA, a single row bigger than the limit; so is
 //! input that is truncated or fails its checksums.
 //!
-//! - [`walk`]: the walk over the file's transactions: copies those within the limit, and
+//! - `walk`: the walk over the file's transactions: copies those within the limit, and
 //!   hands the others to the plan and the writer;
-//! - [`plan`]: the first walk over a transaction over the limit: counts its rows, finds
+//! - `plan`: the first walk over a transaction over the limit: counts its rows, finds
 //!   its BEGIN and end events, and whatever keeps it from being split;
-//! - [`write`]: the second walk, which places its rows events (or rows of them) into
+//! - `write`: the second walk, which places its rows events (or rows of them) into
 //!   pieces within the limit and writes them.
 
 mod plan;

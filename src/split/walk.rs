@@ -1,5 +1,5 @@
 //! The walk over a file's transactions: each one within the limit is copied, each one
-//! over it surveyed ([`super::plan`]) and written in pieces ([`super::write`]).
+//! over it surveyed (`plan`) and written in pieces (`write`).
 
 use std::io::Write;
 

@@ -5,7 +5,7 @@
 //! ([`binlog::snapshot`]); this module does the database side, step by step: the tables
 //! ([`catalog`]), the server and sessions ([`server`]), replication control ([`replica`]),
 //! the snapshot and its coordinates ([`coordinates`]), reading in parallel ([`read`],
-//! [`spool`]), writing the binlog ([`write`]), and the report ([`report`]).
+//! [`spool`]), writing the binlog ([`mod@write`]), and the report ([`report`]).
 
 mod catalog;
 mod coordinates;
