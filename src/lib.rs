@@ -25,6 +25,8 @@
 //! - [`writer`]: the [`BinlogWriter`].
 //! - [`filter`]: selecting transactions and rows as mysqlbinlog's options do.
 //! - [`gtid_set`]: GTIDs and GTID sets as users write them.
+//! - [`summary`]: what a file is and holds; [`verify`]: checking every event of a file;
+//!   [`locate`]: where a time or a GTID lies among transactions.
 //! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
 //! - [`txn_stats`]: per-transaction statistics (bytes, rows per table, times) and ranking.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
@@ -44,6 +46,7 @@ pub mod event;
 pub mod filter;
 pub mod flashback;
 pub mod gtid_set;
+pub mod locate;
 pub mod reader;
 pub mod row;
 pub mod snapshot;

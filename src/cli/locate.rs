@@ -1,11 +1,12 @@
 //! `binlog-tool locate`: where a point in time, or a GTID, is in a set of binlogs.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use binlog::gtid_set::GtidValue;
-use binlog::txn::{Group, Transaction, Transactions};
+use binlog::locate::{Found, GtidSearch, TimeSearch};
+use binlog::Binlog;
 
 use super::args::{parse_datetime, Inputs};
 use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult, Failure};
@@ -42,14 +43,12 @@ pub enum LocateFormat {
     Json,
 }
 
-/// A transaction found, with its file.
-#[derive(Debug, Clone)]
-struct Found {
-    file: PathBuf,
-    txn: Transaction,
-}
-
-fn describe_table(w: &mut dyn Write, label: &str, f: &Option<Found>) -> std::io::Result<()> {
+fn describe_table(
+    w: &mut dyn Write,
+    files: &[PathBuf],
+    label: &str,
+    f: Option<&Found>,
+) -> std::io::Result<()> {
     match f {
         None => line(w, &format!("{label}: none")),
         Some(f) => {
@@ -63,7 +62,7 @@ fn describe_table(w: &mut dyn Write, label: &str, f: &Option<Found>) -> std::io:
                 w,
                 &format!(
                     "{label}: {} start {} end {} committed {} ({}) GTID {gtid}",
-                    f.file.display(),
+                    files[f.file].display(),
                     t.start,
                     t.end,
                     local_time(t.last_timestamp),
@@ -74,13 +73,13 @@ fn describe_table(w: &mut dyn Write, label: &str, f: &Option<Found>) -> std::io:
     }
 }
 
-fn describe_json(out: &mut String, f: &Option<Found>) {
+fn describe_json(out: &mut String, files: &[PathBuf], f: Option<&Found>) {
     match f {
         None => out.push_str("null"),
         Some(f) => {
             let t = &f.txn;
             out.push_str("{\"file\":");
-            json_str(out, &f.file.display().to_string());
+            json_str(out, &files[f.file].display().to_string());
             out.push_str(&format!(
                 ",\"start_pos\":{},\"end_pos\":{},\"first_timestamp\":{},\"commit_timestamp\":{},\"commit_time\":",
                 t.start, t.end, t.first_timestamp, t.last_timestamp
@@ -96,21 +95,16 @@ fn describe_json(out: &mut String, f: &Option<Found>) {
     }
 }
 
-/// Calls `f` with each complete transaction of each file, in order, until it returns true.
-fn each_transaction(
+/// Feeds the files, in order, to a search until it knows the answer.
+fn search(
     files: &[PathBuf],
-    mut f: impl FnMut(&Path, Transaction) -> bool,
+    mut feed: impl FnMut(usize, &Binlog) -> binlog::Result<bool>,
 ) -> CliResult<()> {
-    for path in files {
+    for (n, path) in files.iter().enumerate() {
         let file = open(path)?;
         let log = file.binlog().map_err(|e| fail_at(path, &e))?;
-        for g in Transactions::new(log.events().verify_checksums(false)) {
-            let Group::Transaction(t) = g.map_err(|e| fail_at(path, &e))? else {
-                continue;
-            };
-            if t.is_complete() && f(path, t) {
-                return Ok(());
-            }
+        if feed(n, &log).map_err(|e| fail_at(path, &e))? {
+            break;
         }
     }
     Ok(())
@@ -123,35 +117,22 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let found_any;
     if let Some(dt) = &args.datetime {
         let t = parse_datetime(dt)?;
-        let (mut before, mut after): (Option<Found>, Option<Found>) = (None, None);
-        each_transaction(&files, |path, txn| {
-            if txn.last_timestamp < t {
-                before = Some(Found {
-                    file: path.to_path_buf(),
-                    txn,
-                });
-                false
-            } else {
-                after = Some(Found {
-                    file: path.to_path_buf(),
-                    txn,
-                });
-                true
-            }
-        })?;
+        let mut found = TimeSearch::new(t);
+        search(&files, |n, log| found.feed(n, log))?;
+        let (before, after) = (found.before.as_ref(), found.after.as_ref());
         found_any = before.is_some() || after.is_some();
         match args.format {
             LocateFormat::Table => {
-                describe_table(&mut w, "last before", &before)?;
-                describe_table(&mut w, "first at or after", &after)?;
+                describe_table(&mut w, &files, "last before", before)?;
+                describe_table(&mut w, &files, "first at or after", after)?;
             }
             LocateFormat::Json => {
                 let mut s = String::from("{\"datetime\":");
                 json_str(&mut s, dt);
                 s.push_str(&format!(",\"timestamp\":{t},\"last_before\":"));
-                describe_json(&mut s, &before);
+                describe_json(&mut s, &files, before);
                 s.push_str(",\"first_at_or_after\":");
-                describe_json(&mut s, &after);
+                describe_json(&mut s, &files, after);
                 s.push('}');
                 line(&mut w, &s)?;
             }
@@ -159,24 +140,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         let text = args.gtid.as_deref().unwrap_or_default();
         let g = GtidValue::parse(text).map_err(|e| Failure::Message(format!("--gtid: {e}")))?;
-        let mut hit = None;
-        each_transaction(&files, |path, txn| {
-            if txn.gtid.as_ref() == Some(&g) {
-                hit = Some(Found {
-                    file: path.to_path_buf(),
-                    txn,
-                });
-                true
-            } else {
-                false
-            }
-        })?;
+        let mut found = GtidSearch::new(g.clone());
+        search(&files, |n, log| found.feed(n, log))?;
+        let hit = found.found.as_ref();
         found_any = hit.is_some();
         match args.format {
-            LocateFormat::Table => describe_table(&mut w, &format!("GTID {g}"), &hit)?,
+            LocateFormat::Table => describe_table(&mut w, &files, &format!("GTID {g}"), hit)?,
             LocateFormat::Json => {
                 let mut s = String::new();
-                describe_json(&mut s, &hit);
+                describe_json(&mut s, &files, hit);
                 line(&mut w, &s)?;
             }
         }
