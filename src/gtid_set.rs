@@ -201,6 +201,35 @@ impl GtidSet {
         add_to_ranges(ranges, n);
     }
 
+    /// The MySQL part: per `(uuid, tag)` in order, closed ranges sorted and merged (ranges
+    /// as written may overlap or come in any order).
+    pub fn mysql_ranges(&self) -> Vec<((Uuid, String), Vec<(u64, u64)>)> {
+        self.mysql
+            .iter()
+            .map(|(k, rs)| {
+                let mut rs = rs.clone();
+                rs.sort_unstable();
+                let mut merged: Vec<(u64, u64)> = Vec::with_capacity(rs.len());
+                for (a, b) in rs {
+                    match merged.last_mut() {
+                        Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                        _ => merged.push((a, b)),
+                    }
+                }
+                (k.clone(), merged)
+            })
+            .collect()
+    }
+
+    /// The MariaDB part as `domain-server-seq` positions: the last sequence number of each
+    /// `(domain, server)` (what `@slave_connect_state` takes).
+    pub fn mariadb_positions(&self) -> Vec<(u32, u32, u64)> {
+        self.mariadb
+            .iter()
+            .filter_map(|(&(d, s), rs)| rs.iter().map(|r| r.1).max().map(|n| (d, s, n)))
+            .collect()
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.mysql.is_empty() && self.mariadb.is_empty()

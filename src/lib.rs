@@ -31,6 +31,8 @@
 //! - [`txn_stats`]: per-transaction statistics (bytes, rows per table, times) and ranking.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
 //! - [`sql`]: row changes as SQL, names from CREATE TABLE statements, statement kinds.
+//! - [`fetch`]: copying a live server's binlogs byte for byte (replication requests, the
+//!   dump stream's events, the archive directory).
 //! - [`snapshot`]: tables' contents as TABLE_MAP and WRITE_ROWS events (descriptions and
 //!   values in, a binlog out).
 //! - [`deep_walk`]: every event, row and value decoded, for fuzzing and benchmarks.
@@ -43,6 +45,7 @@ pub mod compress;
 pub mod deep_walk;
 pub mod error;
 pub mod event;
+pub mod fetch;
 pub mod filter;
 pub mod flashback;
 pub mod gtid_set;

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod corpus;
 mod decode;
+mod fetch;
 mod flashback;
 mod fuzz_smoke;
 mod pitr;

@@ -100,6 +100,7 @@ pub struct Server {
     pub datadir: PathBuf,
     pub binlog_dir: PathBuf,
     pub server_id: u32,
+    options: Vec<String>,
     child: Option<Child>,
 }
 
@@ -122,52 +123,70 @@ impl Server {
         let binlog_dir = dir.path().join("binlog");
         std::fs::create_dir_all(&binlog_dir).unwrap();
         let socket = dir.path().join("mysqld.sock");
-        let mut cmd = Command::new(which("mariadbd"));
-        cmd.arg("--no-defaults")
-            .arg(format!("--datadir={}", datadir.display()))
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!(
-                "--pid-file={}",
-                dir.path().join("mysqld.pid").display()
-            ))
-            .arg(format!(
-                "--log-error={}",
-                dir.path().join("error.log").display()
-            ))
-            .arg(format!(
-                "--log-bin={}",
-                binlog_dir.join("mariadb-bin").display()
-            ))
-            .arg(format!("--server-id={server_id}"))
-            .args([
-                "--skip-networking",
-                "--innodb-buffer-pool-size=64M",
-                "--innodb-log-file-size=48M",
-                "--innodb-flush-log-at-trx-commit=2",
-                "--sync-binlog=0",
-                "--character-set-server=utf8mb4",
-                "--collation-server=utf8mb4_general_ci",
-                "--default-time-zone=+00:00",
-                "--max-allowed-packet=256M",
-                "--secure-file-priv=",
-            ])
-            .args(options)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if is_root() {
-            cmd.arg("--user=root");
-        }
-        let child = cmd.spawn().expect("start mariadbd");
-        let server = Server {
+        let mut server = Server {
             dir,
             socket,
             datadir,
             binlog_dir,
             server_id,
-            child: Some(child),
+            options: options.iter().map(|o| o.to_string()).collect(),
+            child: None,
         };
-        server.wait_ready();
+        server.spawn();
         server
+    }
+
+    /// Starts `mariadbd` on this server's datadir and waits until it answers.
+    fn spawn(&mut self) {
+        let mut cmd = Command::new(which("mariadbd"));
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", self.datadir.display()))
+            .arg(format!("--socket={}", self.socket.display()))
+            .arg(format!(
+                "--pid-file={}",
+                self.dir.path().join("mysqld.pid").display()
+            ))
+            .arg(format!(
+                "--log-error={}",
+                self.dir.path().join("error.log").display()
+            ))
+            .arg(format!(
+                "--log-bin={}",
+                self.binlog_dir.join("mariadb-bin").display()
+            ))
+            .arg(format!("--server-id={}", self.server_id));
+        // With a --port option the server listens on 127.0.0.1 too.
+        if self.options.iter().any(|o| o.starts_with("--port=")) {
+            cmd.arg("--bind-address=127.0.0.1");
+        } else {
+            cmd.arg("--skip-networking");
+        }
+        cmd.args([
+            "--innodb-buffer-pool-size=64M",
+            "--innodb-log-file-size=48M",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--sync-binlog=0",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci",
+            "--default-time-zone=+00:00",
+            "--max-allowed-packet=256M",
+            "--secure-file-priv=",
+        ])
+        .args(&self.options)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        if is_root() {
+            cmd.arg("--user=root");
+        }
+        self.child = Some(cmd.spawn().expect("start mariadbd"));
+        self.wait_ready();
+    }
+
+    /// Stops the server cleanly and starts it again on the same datadir.
+    pub fn restart(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_file(&self.socket);
+        self.spawn();
     }
 
     fn wait_ready(&self) {

@@ -158,7 +158,8 @@ impl ConnSpec {
         }
     }
 
-    fn endpoint(&self) -> Endpoint {
+    /// Where to connect: a Unix socket, or a TCP host and port.
+    pub fn endpoint(&self) -> Endpoint {
         if let Some(s) = &self.socket {
             return Endpoint::Socket(s.clone());
         }
@@ -209,8 +210,11 @@ impl ConnSpec {
     }
 }
 
-enum Endpoint {
+/// A server's address.
+pub enum Endpoint {
+    /// A Unix socket path.
     Socket(String),
+    /// A TCP host and port.
     Tcp(String, u16),
 }
 

@@ -8,6 +8,7 @@ pub mod cut;
 pub mod decode;
 pub mod event_info;
 pub mod events;
+pub mod fetch;
 pub mod flashback;
 pub mod index_file;
 pub mod info;
@@ -24,7 +25,7 @@ use clap::{Parser, Subcommand};
 
 pub use output::Failure;
 
-/// Tools for MySQL and MariaDB binary logs: inspect, verify, undo, split, snapshot.
+/// Tools for MySQL and MariaDB binary logs: inspect, verify, undo, split, snapshot, fetch.
 ///
 /// Exit status: 0 success; 1 the command ran but found problems (verify, a truncated file
 /// in info or bigtxn, CRC errors while listing, locate found nothing); 2 an error stopped
@@ -53,6 +54,7 @@ pub enum Command {
     Bigtxn(bigtxn::Args),
     Split(split::Args),
     Snapshot(snapshot::Args),
+    Fetch(fetch::Args),
 }
 
 /// Runs a parsed command line.
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Bigtxn(a) => bigtxn::run(a),
         Command::Split(a) => split::run(a),
         Command::Snapshot(a) => snapshot::run(a),
+        Command::Fetch(a) => fetch::run(a),
     }
 }
 
@@ -108,6 +111,6 @@ mod tests {
             );
             assert!(top.contains(&about), "binlog-tool --help lacks {about:?}");
         }
-        assert_eq!(seen.len(), 10);
+        assert_eq!(seen.len(), 11);
     }
 }
