@@ -93,6 +93,9 @@ impl GtidValue {
     }
 }
 
+/// One MySQL source (UUID and tag) and its closed ranges of transaction numbers.
+pub type MySqlRanges = ((Uuid, String), Vec<(u64, u64)>);
+
 /// A set of GTIDs: MySQL intervals per `(uuid, tag)`, and MariaDB ranges per
 /// `(domain, server)`.
 ///
@@ -203,7 +206,7 @@ impl GtidSet {
 
     /// The MySQL part: per `(uuid, tag)` in order, closed ranges sorted and merged (ranges
     /// as written may overlap or come in any order).
-    pub fn mysql_ranges(&self) -> Vec<((Uuid, String), Vec<(u64, u64)>)> {
+    pub fn mysql_ranges(&self) -> Vec<MySqlRanges> {
         self.mysql
             .iter()
             .map(|(k, rs)| {

@@ -224,6 +224,8 @@ enum Stop {
     Lost(String),
     /// It will not: stop with this message.
     Fatal(String),
+    /// SIGINT/SIGTERM while waiting for the server.
+    Signal,
 }
 
 /// What the server is.
@@ -411,6 +413,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         let r = session(&run, &mut archive, &mut stats, &mut gtid);
         match r {
             Ok(ended) => break Ok(ended),
+            Err(Stop::Signal) => break Ok(Ended::Signal),
             Err(Stop::Fatal(m)) => break Err(m),
             Err(Stop::Lost(m)) => {
                 if stats.events > before {
@@ -531,23 +534,25 @@ fn report(
     Ok(())
 }
 
-/// Describes a client error for the step `what`, deciding whether to retry.
+/// Describes a client error for the step `what` (worded to precede "TARGET as USER"),
+/// deciding whether to retry.
 fn client_stop(run: &Run, what: &str, e: ClientError) -> Stop {
-    let text = match &e {
+    if matches!(e, ClientError::Interrupted) {
+        return Stop::Signal;
+    }
+    let hint = match &e {
         ClientError::Server(s)
-            if matches!(s.code, 1227 | 1044 | 1142) && what.starts_with("registering") =>
+            if what.starts_with("registering") && matches!(s.code, 1044 | 1045 | 1142 | 1227) =>
         {
-            format!(
-                "{what} on {}: {e} (the user needs the REPLICATION SLAVE privilege)",
-                run.spec.target()
-            )
+            " (the user needs the REPLICATION SLAVE privilege)"
         }
-        _ => format!(
-            "{what} {} as {}: {e}",
-            run.spec.target(),
-            run.spec.user_name()
-        ),
+        _ => "",
     };
+    let text = format!(
+        "{what} {} as {}: {e}{hint}",
+        run.spec.target(),
+        run.spec.user_name()
+    );
     if e.transient() {
         Stop::Lost(text)
     } else {
@@ -590,8 +595,8 @@ fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerInfo),
     let stop = &run.stop;
     let mut c = Client::connect(&run.spec, &run.tls, stop)
         .map_err(|e| client_stop(run, "cannot connect to", e))?;
-    let info = server_info(run, &mut c)
-        .map_err(|e| client_stop(run, "reading the server's version from", e))?;
+    let info =
+        server_info(run, &mut c).map_err(|e| client_stop(run, "reading the version of", e))?;
     stats.server_version = info.version.clone();
     let mut sets = Vec::new();
     if let Some(name) = &info.checksum_name {
@@ -615,7 +620,7 @@ fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerInfo),
     }
     if !sets.is_empty() {
         c.exec(&format!("SET {}", sets.join(", ")), stop)
-            .map_err(|e| client_stop(run, "setting up the session on", e))?;
+            .map_err(|e| client_stop(run, "setting up the replication session on", e))?;
     }
     let reg = Registration {
         server_id: run.server_id,
@@ -623,7 +628,7 @@ fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerInfo),
         ..Registration::default()
     };
     c.command(&register_replica(&reg), stop)
-        .map_err(|e| client_stop(run, "registering as a replica", e))?;
+        .map_err(|e| client_stop(run, "registering as a replica with", e))?;
     Ok((c, info))
 }
 
@@ -667,13 +672,13 @@ fn locate_gtid(run: &Run, stats: &mut Stats, set: &GtidSet) -> Result<String, St
         binlog_dump_gtid(run.server_id, BINLOG_DUMP_NON_BLOCK, "", 4, set)
     };
     c.send(&request)
-        .map_err(|e| client_stop(run, "asking for the binlog at", e))?;
+        .map_err(|e| client_stop(run, "asking for the binlog of", e))?;
     let mut follower = Follower::new(Resume::fresh(""), info.checksum_crc);
     let mut first = FirstFile(None);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if stop.load(Ordering::Relaxed) {
-            return Err(Stop::Fatal("interrupted".into()));
+            return Err(Stop::Signal);
         }
         match c.read_dump_packet() {
             Ok(p) => match dump_packet(p) {
@@ -707,13 +712,9 @@ fn locate_gtid(run: &Run, stats: &mut Stats, set: &GtidSet) -> Result<String, St
 
 /// The server's binlogs (SHOW BINARY LOGS).
 fn server_binlogs(run: &Run, c: &mut Client) -> Result<Vec<String>, Stop> {
-    let rows = c.query("SHOW BINARY LOGS", &run.stop).map_err(|e| {
-        client_stop(
-            run,
-            "listing the binlogs (SHOW BINARY LOGS; REPLICATION CLIENT privilege) of",
-            e,
-        )
-    })?;
+    let rows = c
+        .query("SHOW BINARY LOGS", &run.stop)
+        .map_err(|e| client_stop(run, "SHOW BINARY LOGS (REPLICATION CLIENT privilege) on", e))?;
     Ok(rows
         .into_iter()
         .filter_map(|r| r.into_iter().next().flatten())
@@ -797,7 +798,7 @@ fn session(
     })?;
     let (start_file, start_pos) = (resume.file.clone(), resume.position);
     c.send(&request)
-        .map_err(|e| client_stop(run, "asking for the binlog at", e))?;
+        .map_err(|e| client_stop(run, "asking for the binlog of", e))?;
     let mut follower = Follower::new(resume, info.checksum_crc);
     let liveness =
         (args.heartbeat > 0).then(|| Duration::from_secs(u64::from(args.heartbeat) * 2 + 10));
@@ -853,21 +854,35 @@ fn session(
                         }
                         stats.tick(follower.file(), follower.offset(), false);
                     }
-                    Ok(DumpPacket::End) => {
+                    Ok(DumpPacket::End) if !args.stop_never => {
                         stats.caught_up = true;
                         return Ok(Ended::End);
+                    }
+                    Ok(DumpPacket::End) => {
+                        // A blocking dump ends only when the server stops it (shutdown, KILL).
+                        return Err(Stop::Lost(format!(
+                            "{}: the server ended the dump at {}:{}",
+                            run.spec.target(),
+                            follower.file(),
+                            follower.offset()
+                        )));
                     }
                     Err(DumpPacketError::Server(e)) => {
                         let at = format!("{}:{}", follower.file(), follower.offset());
                         if e.code == 1236 && e.message.contains("first log file name") {
+                            let ends = if follower.offset() > 4 {
+                                format!("; the archive ends at {at}")
+                            } else {
+                                String::new()
+                            };
                             return Err(Stop::Fatal(format!(
-                                "{}: the server has no binlog {start_file} (purged, RESET MASTER, or another server); the archive ends at {at}: {e}",
+                                "{}: the server has no binlog {start_file} (purged, RESET MASTER, or another server){ends}: {e}",
                                 run.spec.target()
                             )));
                         }
                         if e.code == 1236 && e.message.contains("impossible position") {
                             return Err(Stop::Fatal(format!(
-                                "{dir}/{start_file} at offset {start_pos}: the server's copy of that file is shorter (RESET MASTER, or another server); nothing was written: {e}"
+                                "{start_file} at offset {start_pos}: the server's copy of that file is shorter than the archive's, so its history is not the archive's (RESET MASTER, or another server); nothing was written: {e}"
                             )));
                         }
                         if e.code == 1236 && e.message.contains("same server_uuid/server_id") {
@@ -875,6 +890,12 @@ fn session(
                                 "{}: another replica registered with server id {} (--server-id): {e}",
                                 run.spec.target(),
                                 run.server_id
+                            )));
+                        }
+                        if e.code == 1236 && !follower.in_stream() {
+                            // The server cannot read its file from where the archive ends.
+                            return Err(Stop::Fatal(format!(
+                                "{start_file} at offset {start_pos}: the server cannot send its binlog from where the archive ends, so its history is not the archive's (RESET MASTER, or another server); nothing was written: {e}"
                             )));
                         }
                         let text = format!("{}: the dump stopped at {at}: {e}", run.spec.target());

@@ -304,8 +304,8 @@ impl Client {
         if want_tls {
             if hs.caps & CLIENT_SSL == 0 {
                 return Err(refused(format!(
-                    "the server does not offer TLS (--ssl-mode {:?})",
-                    tls.mode
+                    "the server does not offer TLS (--ssl-mode {})",
+                    tls.mode.name()
                 )));
             }
             caps |= CLIENT_SSL;

@@ -31,6 +31,19 @@ pub enum SslMode {
     VerifyIdentity,
 }
 
+impl SslMode {
+    /// The name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SslMode::Disabled => "DISABLED",
+            SslMode::Preferred => "PREFERRED",
+            SslMode::Required => "REQUIRED",
+            SslMode::VerifyCa => "VERIFY_CA",
+            SslMode::VerifyIdentity => "VERIFY_IDENTITY",
+        }
+    }
+}
+
 /// The TLS settings.
 #[derive(Debug, Clone)]
 pub struct TlsOptions {
