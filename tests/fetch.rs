@@ -66,8 +66,8 @@ impl Fetch {
 
     /// Sends SIGTERM and waits: (exit code, stdout, stderr).
     fn terminate(mut self) -> (i32, String, String) {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let pid = self.child.id();
+        Command::new("sh").arg("-c").arg(format!("kill -TERM {pid}")).status().unwrap();
         self.wait()
     }
 
