@@ -67,7 +67,11 @@ impl Fetch {
     /// Sends SIGTERM and waits: (exit code, stdout, stderr).
     fn terminate(mut self) -> (i32, String, String) {
         let pid = self.child.id();
-        Command::new("sh").arg("-c").arg(format!("kill -TERM {pid}")).status().unwrap();
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -TERM {pid}"))
+            .status()
+            .unwrap();
         self.wait()
     }
 

@@ -253,3 +253,56 @@ fn a_zero_filled_tail_is_cut_and_real_damage_refused() {
     assert!(e.to_string().contains("damaged"), "{e}");
     assert_eq!(e.offset, Some(evs[3].0));
 }
+
+#[test]
+fn an_archive_holding_only_the_fde_resumes_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n1, d1) = fixture("mariadb-bin.000001");
+    {
+        let mut a = Archive::open(dir.path()).unwrap();
+        let mut f = Follower::new(Resume::fresh(&n1), false);
+        feed_all(&mut f, &mut a, &dump(&n1, &d1, 4)[..2]).unwrap();
+        a.sync().unwrap();
+    }
+    let path = dir.path().join(&n1);
+    let held = std::fs::read(&path).unwrap();
+    // The open file's FDE is in use, as the server's own open file's.
+    assert_eq!(held[21] & 1, 1);
+    let mut a = Archive::open(dir.path()).unwrap();
+    let ArchiveEnd::Open(r) = a.end().unwrap() else {
+        panic!()
+    };
+    assert_eq!((r.position, r.archive_end()), (4, held.len() as u64));
+    let mut f = Follower::new(r, false);
+    feed_all(&mut f, &mut a, &dump(&n1, &d1, 4)).unwrap();
+    a.sync().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), d1);
+}
+
+#[test]
+fn a_file_that_ends_without_rotate_is_completed_by_the_next() {
+    // The server crashed: its file ends without ROTATE or STOP, and after the restart the
+    // dump names the next file.
+    let dir = tempfile::tempdir().unwrap();
+    let (n1, d1) = fixture("mariadb-bin.000001");
+    let (n2, d2) = fixture("mariadb-bin.000002");
+    let mut a = Archive::open(dir.path()).unwrap();
+    let mut f = Follower::new(Resume::fresh(&n1), false);
+    let mut packets = dump(&n1, &d1, 4);
+    let rotate = packets.pop().unwrap();
+    assert_eq!(rotate[4], EventType::ROTATE.0);
+    let mut second = dump(&n2, &d2, 4);
+    second[0] = fake_rotate(&n2, 4, true);
+    packets.extend(second);
+    feed_all(&mut f, &mut a, &packets).unwrap();
+    a.sync().unwrap();
+    let got1 = std::fs::read(dir.path().join(&n1)).unwrap();
+    assert_eq!(got1[..], d1[..d1.len() - rotate.len()]);
+    assert_eq!(got1[21] & 1, 0, "complete: in-use flag cleared");
+    // A heartbeat whose CRC is wrong is damage too.
+    let mut hb = heartbeat(&n2, 99);
+    let last = hb.len() - 1;
+    hb[last] ^= 1;
+    let e = f.feed(&hb, &mut a).unwrap_err();
+    assert!(matches!(e.kind, FetchErrorKind::Corrupt(_)), "{e}");
+}
