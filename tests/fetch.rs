@@ -341,7 +341,7 @@ fn a_killed_fetch_resumes_without_loss_or_duplicates() {
 }
 
 #[test]
-fn a_server_restart_mid_stream_is_followed() {
+fn server_restarts_and_crashes_mid_stream_are_followed() {
     let mut server = Server::start(43, ROW_DEFAULTS);
     setup_tables(&server);
     let dir = tempfile::tempdir().unwrap();
@@ -363,6 +363,10 @@ fn a_server_restart_mid_stream_is_followed() {
     insert_batch(&server, "after", 500);
     server.flush_binlogs();
     insert_batch(&server, "later", 10);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    // A crash: the file ends without ROTATE or STOP, its in-use flag left set (MariaDB).
+    server.crash_and_restart();
+    insert_batch(&server, "crashed", 300);
     wait_caught_up(&server, dir.path(), Some(&fetch));
     let (code, _, err) = fetch.terminate();
     assert_eq!(code, 0, "{err}");

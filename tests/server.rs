@@ -182,6 +182,16 @@ impl Server {
         self.wait_ready();
     }
 
+    /// Kills the server (SIGKILL: a crash) and starts it again on the same datadir.
+    pub fn crash_and_restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        self.spawn();
+    }
+
     /// Stops the server cleanly and starts it again on the same datadir.
     pub fn restart(&mut self) {
         self.stop();

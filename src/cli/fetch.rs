@@ -109,7 +109,9 @@ in-use flag of its FORMAT_DESCRIPTION event set as the server's is), and
 <basename>.index listing them as the server's index does, so `info --index`,
 `verify --index`, `locate` and `cut` work on it. A file is complete when its ROTATE (or
 STOP) arrives: then its in-use flag is cleared (the event's CRC32 covers the flag clear)
-and it is fsynced. DIR is locked while fetch runs.
+and it is fsynced; a file the server stopped writing by crashing is complete when the
+next one starts, its flag left as the server leaves it (MariaDB: set; MySQL's recovery
+clears it). DIR is locked while fetch runs.
 
 Resuming: fetch starts where DIR's archive ends. A last file that ends in a partial event
 (a kill or crash mid-write) is cut back to its last whole event, with a note. The dump
@@ -324,7 +326,7 @@ impl Sink for FirstFile {
     fn append(&mut self, _: &[u8]) -> std::io::Result<()> {
         Ok(())
     }
-    fn finish(&mut self) -> std::io::Result<()> {
+    fn finish(&mut self, _: bool) -> std::io::Result<()> {
         Ok(())
     }
 }

@@ -355,7 +355,7 @@ impl Archive {
                 }
                 // Complete: make sure the in-use flag is clear (a kill between the ROTATE
                 // and clearing it leaves it set).
-                finish_file(&mut cur)
+                finish_file(&mut cur, true)
                     .map_err(|e| aerr(&path, None, format!("cannot write: {e}")))?;
                 self.finished_last = Some((cur.name.clone(), cur.next.clone()));
                 return Ok(());
@@ -476,7 +476,7 @@ impl Sink for Archive {
         if let Some(mut c) = self.current.take() {
             c.out.flush()?;
             if !c.finished {
-                finish_file(&mut c)?;
+                finish_file(&mut c, false)?;
             }
         }
         self.finished_last = None;
@@ -534,10 +534,10 @@ impl Sink for Archive {
         c.maybe_write_back()
     }
 
-    fn finish(&mut self) -> io::Result<()> {
+    fn finish(&mut self, clear_in_use: bool) -> io::Result<()> {
         match &mut self.current {
             Some(c) => {
-                finish_file(c)?;
+                finish_file(c, clear_in_use)?;
                 self.unsynced = false;
                 Ok(())
             }
@@ -546,14 +546,14 @@ impl Sink for Archive {
     }
 }
 
-/// Clears the FDE's in-use flag and fsyncs the file.
-fn finish_file(c: &mut Current) -> io::Result<()> {
+/// Clears the FDE's in-use flag (when `clear_in_use`) and fsyncs the file.
+fn finish_file(c: &mut Current, clear_in_use: bool) -> io::Result<()> {
     c.out.flush()?;
     if let Some(h) = c.writeback.take() {
         let _ = h.join();
     }
     let f = c.out.get_mut();
-    if c.len >= FDE_FLAGS_AT + 2 {
+    if clear_in_use && c.len >= FDE_FLAGS_AT + 2 {
         let b = read_at(f, FDE_FLAGS_AT, 2)?;
         let flags = u16::from_le_bytes([b[0], b[1]]);
         if flags & FLAG_BINLOG_IN_USE != 0 {

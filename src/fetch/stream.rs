@@ -11,7 +11,10 @@
 //! events and heartbeats are not written, the FDE is written with the in-use flag set (as
 //! the server's own open file has it; the CRC covers the flag clear, so it stays valid), the
 //! other events are checked (CRC32 with the reader's code, length, and that each ends where
-//! its log_pos says) before they reach the [`Sink`], and a file ends at its ROTATE or STOP.
+//! its log_pos says) before they reach the [`Sink`], and a file ends at its ROTATE or STOP
+//! (in-use flag cleared), or, when the server crashed, where the dump names the next file
+//! (the flag then stays as the server leaves it: set on MariaDB, cleared by MySQL's
+//! recovery).
 //!
 //! When a dump resumes a file the archive already holds, the FDE the server sends must be
 //! the archive's (all but the fields the server changes), and the event at the resume
@@ -22,7 +25,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use crate::event::fde::Format;
+use crate::event::fde::{Flavor, Format};
 use crate::event::header::{
     EventHeader, EventType, CHECKSUM_LEN, FLAG_ARTIFICIAL, FLAG_BINLOG_IN_USE, HEADER_LEN,
 };
@@ -69,8 +72,9 @@ pub trait Sink {
     fn begin(&mut self, file: &str) -> io::Result<()>;
     /// Appends one whole event to the current file.
     fn append(&mut self, event: &[u8]) -> io::Result<()>;
-    /// The current file is complete: clear its FDE's in-use flag and make it durable.
-    fn finish(&mut self) -> io::Result<()>;
+    /// The current file is complete: make it durable, and clear its FDE's in-use flag when
+    /// `clear_in_use` (the server cleared its own: the file ended with ROTATE or STOP).
+    fn finish(&mut self, clear_in_use: bool) -> io::Result<()>;
 }
 
 /// Why a dump was stopped.
@@ -351,7 +355,10 @@ impl Follower {
                     ))));
                 }
                 if !self.finished {
-                    sink.finish().map_err(|e| self.io(e))?;
+                    // A server that crashed leaves the flag set in that file (MariaDB);
+                    // MySQL's crash recovery clears it.
+                    let clear = self.format.flavor == Flavor::MySql;
+                    sink.finish(clear).map_err(|e| self.io(e))?;
                 }
                 self.file = name;
                 self.offset = 0;
@@ -451,7 +458,7 @@ impl Follower {
     /// The archive's last event has come back: if it ended the file, the file is complete.
     fn after_known(&mut self, t: EventType, sink: &mut dyn Sink) -> Result<(), FetchError> {
         if t == EventType::ROTATE || t == EventType::STOP {
-            sink.finish().map_err(|e| self.io(e))?;
+            sink.finish(true).map_err(|e| self.io(e))?;
             self.finished = true;
         }
         Ok(())
@@ -511,7 +518,7 @@ impl Follower {
         self.offset = end;
         let n = ev.len() as u64;
         if h.event_type == EventType::ROTATE || h.event_type == EventType::STOP {
-            sink.finish().map_err(|e| self.io(e))?;
+            sink.finish(true).map_err(|e| self.io(e))?;
             self.finished = true;
             return Ok(Fed::Finished(n));
         }
