@@ -64,7 +64,8 @@ pub struct Args {
     /// The archive directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
-    /// The first binlog to copy into an empty archive (default: the server's first).
+    /// The first binlog to copy into an empty archive (default: the server's first); an
+    /// archive that already holds it is resumed where it ends.
     #[arg(value_name = "FIRST_FILE")]
     pub first_file: Option<String>,
     /// Start an empty archive at the file holding this GTID position: MariaDB
@@ -774,13 +775,13 @@ fn session(
         }
         ArchiveEnd::Open(r) => r,
     };
-    if let (Some(f), false) = (
-        &args.first_file,
-        resume.file.is_empty() || stats.reconnects > 0,
-    ) {
-        if f != &resume.file {
+    // FIRST_FILE starts an empty archive; one the archive already holds is passed (the
+    // same command line can run again), one past the archive's end would leave a gap.
+    if let Some(f) = &args.first_file {
+        let seq = |n: &str| split_name(n).map(|x| x.1);
+        if !resume.file.is_empty() && f != &resume.file && seq(f) > seq(&resume.file) {
             return Err(Stop::Fatal(format!(
-                "{dir} already holds an archive that continues with {}; FIRST_FILE only starts an empty one",
+                "{dir} continues with {}: FIRST_FILE {f} would leave a gap in the archive",
                 resume.file
             )));
         }
