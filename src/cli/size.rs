@@ -1,4 +1,5 @@
-//! Sizes as DBAs write them in my.cnf: `1048576`, `64K`, `64M`, `1G` (powers of 1024).
+//! Sizes as DBAs write them in my.cnf: `1048576`, `64K`, `64M`, `1G` (powers of 1024),
+//! and sizes shown to people.
 
 /// Parses a size: digits with an optional `K`, `M`, `G` or `T` suffix (either case, an
 /// optional trailing `B` or `iB`).
@@ -25,6 +26,22 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// Bytes for a progress line or a summary: `512 B`, `1.5 MiB`, `2.0 GiB`.
+pub fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use mysql::Conn;
 
 use super::connection::{describe, first, number, text, ConnSpec, ConnectionArgs};
 use super::output::{CliResult, Failure};
+use super::signals::watch_signals;
 use super::size::parse_size;
 use catalog::{schema_statements, Chosen, Selection};
 use coordinates::{coordinates_statement, open_snapshots};
@@ -168,18 +169,6 @@ Example:
 
 fn msg(s: impl Into<String>) -> Failure {
     Failure::Message(s.into())
-}
-
-/// SIGINT, SIGTERM and SIGHUP set the returned flag: the run stops at its next check and
-/// cleans up as after any failure (a second signal ends the process at once).
-fn watch_signals() -> Arc<AtomicBool> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
-        let _ = signal_hook::flag::register(sig, flag.clone());
-    }
-    flag
 }
 
 fn check(interrupted: &AtomicBool) -> CliResult<()> {

@@ -10,26 +10,12 @@ use std::time::{Duration, Instant};
 
 use super::catalog::Chosen;
 use super::read::Shared;
+use crate::cli::size::human;
 
 /// The running display.
 pub struct Progress {
     stop: Arc<AtomicBool>,
     handle: JoinHandle<()>,
-}
-
-fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 fn render(shared: &Shared, tables: &[Chosen], written: u64, started: Instant) -> String {
