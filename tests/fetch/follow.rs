@@ -1,0 +1,217 @@
+//! Following a server: flushes, a 40 MB event, heartbeats, fetch killed and resumed, the
+//! server restarted and crashed.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::*;
+use crate::common::tool;
+use crate::server::{Server, ROW_DEFAULTS};
+
+#[test]
+fn following_a_server_through_flushes_gives_its_files() {
+    let server = Server::start(41, ROW_DEFAULTS);
+    setup_tables(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = root_args(&server);
+    args.extend(
+        [
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--stop-never",
+            "--heartbeat",
+            "1",
+            "--format",
+            "json",
+        ]
+        .map(String::from),
+    );
+    let fetch = Fetch::start(&args);
+    for i in 0..6 {
+        insert_batch(&server, &format!("f{i}"), 300);
+        if i % 2 == 1 {
+            flush(&server);
+        }
+    }
+    // An event over 16 MiB arrives in several packets.
+    server.sql("INSERT INTO w.big VALUES (1, REPEAT('b', 40 * 1024 * 1024));");
+    insert_batch(&server, "after", 50);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    // Idle longer than the silence fetch tolerates (2 x 1 s + 10 s): heartbeats keep the
+    // connection, so no reconnection happens.
+    std::thread::sleep(Duration::from_secs(13));
+    insert_batch(&server, "late", 20);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    let (code, out, err) = fetch.terminate();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["reconnects"], 0, "{out} {err}");
+    assert_eq!(v["stopped_by"], "signal");
+    assert_eq!(v["files"].as_array().unwrap().len(), server.binlogs().len());
+    assert_same_files(&server, dir.path(), 0);
+    // The archive reads as the server's binlogs do.
+    let index = dir.path().join("mariadb-bin.index");
+    tool(&["verify", "--index"]).arg(&index).ok();
+    let info = tool(&["info", "--format", "json", "--index"])
+        .arg(&index)
+        .ok();
+    assert!(
+        info.stdout.contains("mariadb-bin.000004"),
+        "{}",
+        info.stdout
+    );
+}
+
+#[test]
+fn a_killed_fetch_resumes_without_loss_or_duplicates() {
+    let server = Server::start(42, ROW_DEFAULTS);
+    setup_tables(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = root_args(&server);
+    args.extend(["--dir", dir.path().to_str().unwrap(), "--stop-never"].map(String::from));
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                insert_batch(&server, &format!("k{i}"), 100);
+                if i % 7 == 6 {
+                    flush(&server);
+                }
+                i += 1;
+            }
+        });
+        for round in 0..3 {
+            let mut fetch = Fetch::start(&args);
+            std::thread::sleep(Duration::from_millis(700 + 300 * round));
+            fetch.child.kill().unwrap();
+            fetch.child.wait().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    // A kill mid-write can leave part of an event: make sure one is there.
+    let last = std::fs::read_to_string(dir.path().join("mariadb-bin.index"))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("./")
+        .to_string();
+    let path = dir.path().join(&last);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let whole = complete_end(&path);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&[0x55, 0x01, 0x02, 0x03, 0x02, 0x2a, 0, 0, 0, 0x99, 0x1])
+        .unwrap();
+    let mut a = root_args(&server);
+    a.extend(["--dir", dir.path().to_str().unwrap()].map(String::from));
+    let run = tool(&["fetch"]).args(&a).ok();
+    let partial = len + 11 - whole;
+    assert!(
+        run.stderr.contains(&format!(
+            "partial event ({partial} bytes) at offset {whole}; truncated to {whole}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_same_files(&server, dir.path(), 0);
+    // Nothing new: a second run (with the FIRST_FILE the archive started at, as a
+    // command line run again has it) writes nothing and changes nothing.
+    let before = snapshot_dir(dir.path());
+    let again = tool(&["fetch"]).args(&a).arg("mariadb-bin.000001").ok();
+    assert!(
+        again.stdout.starts_with("fetched 0 events"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(snapshot_dir(dir.path()), before);
+}
+
+#[test]
+fn server_restarts_and_crashes_mid_stream_are_followed() {
+    let mut server = Server::start(43, ROW_DEFAULTS);
+    setup_tables(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = root_args(&server);
+    args.extend(
+        [
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--stop-never",
+            "--heartbeat",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let fetch = Fetch::start(&args);
+    insert_batch(&server, "before", 500);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    server.restart();
+    insert_batch(&server, "after", 500);
+    flush(&server);
+    insert_batch(&server, "later", 10);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    // A crash: the file ends without ROTATE or STOP, its in-use flag left set (MariaDB).
+    server.crash_and_restart();
+    insert_batch(&server, "crashed", 300);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    let (code, _, err) = fetch.terminate();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("reconnecting in"), "{err}");
+    assert!(err.lines().all(|l| l.starts_with("binlog-tool: ")), "{err}");
+    assert_same_files(&server, dir.path(), 0);
+    tool(&["verify", "--index"])
+        .arg(dir.path().join("mariadb-bin.index"))
+        .ok();
+}
+
+/// The progress line is drawn when stderr is a terminal, and only then.
+#[test]
+fn progress_is_shown_on_a_terminal_only() {
+    let server = Server::start(54, ROW_DEFAULTS);
+    setup_tables(&server);
+    insert_batch(&server, "p", 100);
+    let on_tty = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "timeout -s TERM 3 {} fetch --socket {} --user root --dir {} --stop-never --heartbeat 1",
+        env!("CARGO_BIN_EXE_binlog-tool"),
+        server.socket.display(),
+        on_tty.path().display()
+    );
+    // `script` runs the command on a pseudo-terminal and copies what it shows.
+    let out = Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("\r\x1b[2Kmariadb-bin.000001:") && shown.contains("events/s"),
+        "{shown:?}"
+    );
+    let plain = tempfile::tempdir().unwrap();
+    let mut args = root_args(&server);
+    args.extend(
+        [
+            "--dir",
+            plain.path().to_str().unwrap(),
+            "--stop-never",
+            "--heartbeat",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let fetch = Fetch::start(&args);
+    wait_caught_up(&server, plain.path(), Some(&fetch));
+    std::thread::sleep(Duration::from_millis(1500));
+    let (code, out, err) = fetch.terminate();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "");
+    assert!(out.starts_with("fetched "), "{out}");
+}
