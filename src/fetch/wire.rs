@@ -7,6 +7,11 @@
 //! timeout), the error is returned and the next call continues the same packet where it
 //! stopped, so a caller can look at a stop flag or a deadline between tries without ever
 //! losing bytes.
+//!
+//! Lengths come from the server and are not trusted: a reply may not exceed [`MAX_REPLY`],
+//! and a dump packet may not run past the event it carries (the event's header says how
+//! long it is, up to 4 GiB; its buffer is reserved at that length once, and given back
+//! after a large event, so that the heap is the largest event plus a few MiB).
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -17,6 +22,17 @@ pub const MAX_PACKET: usize = 0xff_ffff;
 
 /// Bytes read from the stream at a time (and the most the read buffer holds).
 const READ_CHUNK: usize = 1 << 20;
+
+/// The most a payload other than a dump's event may hold: the replies to the queries of a
+/// replica's session are short; this only keeps a misbehaving server from filling memory.
+pub const MAX_REPLY: usize = 64 << 20;
+
+/// A payload buffer larger than this is given back once its payload has been handed out.
+const KEEP_CAPACITY: usize = 4 << 20;
+
+/// Where an event's length is in a dump packet: after the status byte, the timestamp, the
+/// type and the server id.
+const EVENT_LEN_AT: std::ops::Range<usize> = 10..14;
 
 /// A connection's packet layer.
 pub struct Wire<S> {
@@ -112,7 +128,8 @@ impl<S: Read + Write> Wire<S> {
         self.end - self.start
     }
 
-    /// Capacity of the payload buffer (the largest payload read so far, about).
+    /// Capacity of the payload buffer: the payload being read, or the last one (a large one
+    /// is given back at the next read).
     pub fn payload_capacity(&self) -> usize {
         self.payload.capacity()
     }
@@ -146,10 +163,64 @@ impl<S: Read + Write> Wire<S> {
         self.stream.flush()
     }
 
-    /// Reads one whole payload (all its packets). On `WouldBlock`/`TimedOut` the error is
-    /// returned and the next call goes on with the same payload.
+    /// Reads one whole payload (all its packets, at most [`MAX_REPLY`] bytes). On
+    /// `WouldBlock`/`TimedOut` the error is returned and the next call goes on with the same
+    /// payload.
     pub fn read_packet(&mut self) -> io::Result<&[u8]> {
+        self.read(false)
+    }
+
+    /// Reads one packet of a binlog dump, as [`Wire::read_packet`] does, but for an event
+    /// (status byte 0x00) as long as its header says and no longer.
+    pub fn read_dump_packet(&mut self) -> io::Result<&[u8]> {
+        self.read(true)
+    }
+
+    /// The most the payload being read may hold, by what has arrived of it.
+    fn allowed(&self, dump: bool) -> usize {
+        match self.payload.get(EVENT_LEN_AT) {
+            Some(b) if dump && self.payload[0] == 0 => {
+                1 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+            }
+            _ if self.filled == 0 => MAX_PACKET,
+            _ => MAX_REPLY,
+        }
+    }
+
+    /// Makes room for the next `len` bytes of the payload, within what it may hold.
+    fn make_room(&mut self, len: usize, dump: bool) -> io::Result<()> {
+        let total = self.filled + len;
+        let allowed = self.allowed(dump);
+        if total > allowed {
+            let what = if dump && self.payload.first() == Some(&0) {
+                format!(
+                    "the server sent more than the {} bytes of the event it carries",
+                    allowed - 1
+                )
+            } else {
+                format!("the server sent a reply longer than {MAX_REPLY} bytes")
+            };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, what));
+        }
+        let reserved = if self.filled > 0 && dump {
+            // The event's whole length is known: one allocation for all of it.
+            self.payload.try_reserve_exact(allowed - self.payload.len())
+        } else {
+            self.payload.try_reserve(len)
+        };
+        reserved.map_err(|_| {
+            io::Error::new(io::ErrorKind::OutOfMemory, "cannot hold a packet in memory")
+        })?;
+        // Zeroed once per packet; `filled` tells how much has arrived.
+        self.payload.resize(total, 0);
+        Ok(())
+    }
+
+    fn read(&mut self, dump: bool) -> io::Result<&[u8]> {
         if self.complete {
+            if self.payload.capacity() > KEEP_CAPACITY {
+                self.payload = Vec::new();
+            }
             self.payload.clear();
             self.filled = 0;
             self.complete = false;
@@ -178,11 +249,7 @@ impl<S: Read + Write> Wire<S> {
                     }
                     self.seq = self.seq.wrapping_add(1);
                     self.more = len == MAX_PACKET;
-                    self.payload.try_reserve(len).map_err(|_| {
-                        io::Error::new(io::ErrorKind::OutOfMemory, "cannot hold a packet in memory")
-                    })?;
-                    // Zeroed once per packet; `filled` tells how much has arrived.
-                    self.payload.resize(self.filled + len, 0);
+                    self.make_room(len, dump)?;
                     self.chunk_left = Some(len);
                 }
                 Some(0) => {
@@ -502,5 +569,98 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(dump_packet(b"\x05").is_err());
+    }
+
+    /// A dump packet: status byte 0x00, then an event of `len` bytes whose header says so.
+    fn event_payload(len: usize, declared: u32) -> Vec<u8> {
+        let mut p = vec![0u8; 1 + len];
+        p[5] = 0x1e; // WRITE_ROWS
+        p[10..14].copy_from_slice(&declared.to_le_bytes());
+        for (i, b) in p[20..].iter_mut().enumerate() {
+            *b = (i % 253) as u8;
+        }
+        p
+    }
+
+    #[test]
+    fn a_large_event_is_held_in_one_buffer_of_its_length_then_given_back() {
+        let len = 40 << 20;
+        let ev = event_payload(len, len as u32);
+        let mut bytes = framed(&ev, 0);
+        bytes.extend(framed(b"\xfe\x00\x00\x02\x00", 3));
+        let mut w = Wire::new(io::Cursor::new(bytes));
+        assert!(w.read_dump_packet().unwrap() == ev);
+        assert_eq!(w.payload_capacity(), ev.len());
+        assert_eq!(w.read_dump_packet().unwrap(), b"\xfe\x00\x00\x02\x00");
+        assert!(w.payload_capacity() <= KEEP_CAPACITY);
+    }
+
+    #[test]
+    fn a_dump_packet_longer_than_its_event_is_refused() {
+        // The header says 100 bytes; the packets go on past 16 MiB.
+        let ev = event_payload(MAX_PACKET + 10, 100);
+        let mut w = Wire::new(io::Cursor::new(framed(&ev, 0)));
+        let e = w.read_dump_packet().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("100 bytes of the event"), "{e}");
+        // Exactly as long as it says, over two packets: fine.
+        let ev = event_payload(MAX_PACKET + 10, (MAX_PACKET + 10) as u32);
+        let mut w = Wire::new(io::Cursor::new(framed(&ev, 0)));
+        assert_eq!(w.read_dump_packet().unwrap().len(), ev.len());
+    }
+
+    #[test]
+    fn a_reply_longer_than_the_limit_is_refused() {
+        let reply = vec![1u8; MAX_REPLY + 1];
+        let mut w = Wire::new(io::Cursor::new(framed(&reply, 0)));
+        let e = w.read_packet().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(w.payload_capacity() <= MAX_REPLY);
+    }
+
+    /// Random bytes, and framed packets with garbled headers, cut anywhere: every read
+    /// returns a payload within the limits or an error; none panics.
+    #[test]
+    fn garbled_streams_never_panic() {
+        let mut rng = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for round in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..1 + next() % 4 {
+                let n = (next() % 300) as usize;
+                let mut ev = event_payload(n.max(20), (next() % 400) as u32);
+                ev.truncate(n);
+                bytes.extend(framed(&ev, bytes.len() as u8));
+            }
+            for _ in 0..next() % 5 {
+                let i = (next() as usize) % bytes.len().max(1);
+                if let Some(b) = bytes.get_mut(i) {
+                    *b = next() as u8;
+                }
+            }
+            if round % 3 == 0 {
+                bytes = (0..next() % 64).map(|_| next() as u8).collect();
+            }
+            let cut = (next() as usize) % (bytes.len() + 1);
+            bytes.truncate(cut);
+            let dump = round % 2 == 0;
+            let mut w = Wire::new(io::Cursor::new(bytes));
+            for _ in 0..8 {
+                let got = if dump {
+                    w.read_dump_packet()
+                } else {
+                    w.read_packet()
+                };
+                match got {
+                    Ok(p) => assert!(p.len() <= MAX_REPLY),
+                    Err(_) => break,
+                }
+            }
+        }
     }
 }

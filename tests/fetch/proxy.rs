@@ -20,6 +20,8 @@ use crate::server::{Server, ROW_DEFAULTS};
 pub struct Proxy {
     pub port: u16,
     stop: Arc<AtomicBool>,
+    /// Bytes forwarded from the server, over all connections.
+    pub forwarded: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -70,7 +72,7 @@ impl Proxy {
             plan,
             armed: AtomicBool::new(plan.act != Act::Pass),
             sightings: AtomicUsize::new(0),
-            forwarded,
+            forwarded: forwarded.clone(),
         });
         let st = stop.clone();
         std::thread::spawn(move || {
@@ -91,7 +93,11 @@ impl Proxy {
                 std::thread::spawn(move || pump(server, client, &shared));
             }
         });
-        Proxy { port, stop }
+        Proxy {
+            port,
+            stop,
+            forwarded,
+        }
     }
 
     /// Arguments that point fetch at the proxy as root, without TLS.
@@ -259,4 +265,59 @@ fn a_damaged_byte_stops_fetch_before_the_event() {
     let theirs = std::fs::read(&file).unwrap();
     assert_eq!(ours.len() as u64, at);
     assert!(theirs[..ours.len()] == ours[..]);
+}
+
+/// SIGTERM while a large event is on its way: fetch stops without waiting for the rest of
+/// it, writes none of it, and exits 0; the next run copies it.
+#[test]
+fn a_signal_during_a_large_event_stops_before_it() {
+    let server = Server::start(52, ROW_DEFAULTS);
+    setup_tables(&server);
+    insert_batch(&server, "pre", 100);
+    server.sql("INSERT INTO w.big VALUES (1, REPEAT('s', 64 * 1024 * 1024));");
+    insert_batch(&server, "post", 100);
+    let file = server.binlogs().pop().unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let log = binlog::Binlog::parse(&bytes).unwrap();
+    let big = log
+        .events()
+        .map(|e| e.unwrap())
+        .find(|e| e.raw().len() > 60 << 20)
+        .map(|e| e.offset())
+        .unwrap();
+    // 16 MB/s: the 64 MB event takes four seconds to pass.
+    let proxy = Proxy::with(
+        server.socket.clone(),
+        Plan {
+            act: Act::Pass,
+            marker: b"-",
+            skip: 0,
+            rate: Some(16 << 20),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = proxy.args();
+    args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let fetch = Fetch::start(&args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.forwarded.load(Ordering::Relaxed) < big + (8 << 20) {
+        assert!(Instant::now() < deadline, "{}", fetch.stderr());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let signalled = Instant::now();
+    let (code, out, err) = fetch.terminate();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("stopped by a signal"), "{out}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let ours = std::fs::read(dir.path().join(file_name(&file))).unwrap();
+    assert_eq!(ours.len() as u64, big);
+    assert!(bytes[..ours.len()] == ours[..]);
+    let mut again = root_args(&server);
+    again.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    tool(&["fetch"]).args(&again).ok();
+    assert_same_files(&server, dir.path(), 0);
 }

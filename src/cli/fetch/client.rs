@@ -1,18 +1,23 @@
 //! A minimal client of the MySQL/MariaDB protocol for the replication connection: connect
-//! (Unix socket or TCP), TLS, authenticate (mysql_native_password, caching_sha2_password,
-//! MariaDB's client_ed25519; mysql_clear_password over TLS or a socket only), text queries,
+//! (Unix socket or TCP), TLS, authenticate (the exchange is in `auth.rs`), text queries,
 //! and the packets of a binlog dump, read raw through [`binlog::fetch::wire::Wire`] so that
 //! events arrive as the server's bytes (the `mysql` crate's connection does not give its
-//! packets out). Scrambles and RSA come from `mysql_common`.
+//! packets out). Reads give up at a stop flag (a signal) within one read, even in the
+//! middle of a large event.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use binlog::fetch::wire::{is_eof, is_timeout, ServerError, Wire};
 
+use super::auth::{
+    handshake_response, parse_handshake, protocol, server_error, ssl_request, Auth, AuthStep,
+    CLIENT_CAPABILITIES, CLIENT_PROTOCOL_41, CLIENT_SSL,
+};
 use super::tls::{client_config, server_name, SslMode, TlsOptions};
 use crate::cli::connection::{ConnSpec, Endpoint};
 
@@ -25,18 +30,8 @@ pub const POLL: Duration = Duration::from_millis(200);
 /// How long a reply to a query or a handshake step may take.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
-const CLIENT_LONG_PASSWORD: u32 = 0x1;
-const CLIENT_LONG_FLAG: u32 = 0x4;
-const CLIENT_PROTOCOL_41: u32 = 0x200;
-const CLIENT_SSL: u32 = 0x800;
-const CLIENT_TRANSACTIONS: u32 = 0x2000;
-const CLIENT_SECURE_CONNECTION: u32 = 0x8000;
-const CLIENT_MULTI_RESULTS: u32 = 0x20000;
-const CLIENT_PLUGIN_AUTH: u32 = 0x80000;
-const CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 0x200000;
-/// utf8mb4_general_ci.
-const CHARSET: u8 = 45;
-const MAX_PACKET: u32 = 1 << 30;
+/// The most columns a result may have (the servers' own limit).
+const MAX_COLUMNS: u64 = 4096;
 
 /// Why talking to the server failed.
 #[derive(Debug)]
@@ -102,21 +97,29 @@ impl From<io::Error> for ClientError {
     }
 }
 
-/// A connection.
-pub struct Client {
-    wire: Wire<Box<dyn Stream>>,
-    /// `@@version` as the handshake gives it.
-    pub server_version: String,
-    /// Whether the connection is encrypted.
-    pub tls: bool,
+/// A socket whose reads give up, as a read timeout does, once `stop` is set: a signal is
+/// seen within one read even while a large event streams in.
+struct Stoppable<S> {
+    inner: S,
+    stop: Arc<AtomicBool>,
 }
 
-fn refused(m: impl Into<String>) -> ClientError {
-    ClientError::Refused(m.into())
+impl<S: Read> Read for Stoppable<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "stopping"));
+        }
+        self.inner.read(buf)
+    }
 }
 
-fn protocol(m: &str) -> ClientError {
-    ClientError::Refused(format!("unexpected reply from the server: {m}"))
+impl<S: Write> Write for Stoppable<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A length-encoded integer (`None` for the NULL marker 0xfb).
@@ -139,107 +142,59 @@ fn lenenc(p: &[u8], at: &mut usize) -> Result<Option<u64>, ClientError> {
     Ok(Some(u64::from_le_bytes(v)))
 }
 
-/// What the initial handshake tells.
-struct Handshake {
-    version: String,
-    caps: u32,
-    nonce: Vec<u8>,
-    plugin: String,
+/// One row of a text result set: `columns` values, each NULL or text.
+fn parse_row(p: &[u8], columns: usize) -> Result<Vec<Option<String>>, ClientError> {
+    let mut row = Vec::with_capacity(columns);
+    let mut at = 0;
+    for _ in 0..columns {
+        match lenenc(p, &mut at)? {
+            None => row.push(None),
+            Some(n) => {
+                let end = usize::try_from(n)
+                    .ok()
+                    .and_then(|n| at.checked_add(n))
+                    .filter(|&end| end <= p.len())
+                    .ok_or_else(|| protocol("truncated row"))?;
+                row.push(Some(String::from_utf8_lossy(&p[at..end]).into_owned()));
+                at = end;
+            }
+        }
+    }
+    Ok(row)
 }
 
-fn parse_handshake(p: &[u8]) -> Result<Handshake, ClientError> {
-    if p.first() == Some(&0xff) {
-        return Err(ClientError::Server(ServerError::parse(p).unwrap_or(
-            ServerError {
-                code: 0,
-                state: String::new(),
-                message: "refused the connection".into(),
-            },
-        )));
-    }
-    if p.first() != Some(&10) {
-        return Err(refused(format!(
-            "unsupported protocol version {} (not a MySQL or MariaDB server?)",
-            p.first().copied().unwrap_or(0)
-        )));
-    }
-    let short = || protocol("short handshake");
-    let nul = p[1..].iter().position(|&b| b == 0).ok_or_else(short)? + 1;
-    let version = String::from_utf8_lossy(&p[1..nul]).into_owned();
-    let mut at = nul + 1 + 4; // thread id
-    let mut nonce = p.get(at..at + 8).ok_or_else(short)?.to_vec();
-    at += 8 + 1;
-    let lo = u16::from_le_bytes(
-        p.get(at..at + 2)
-            .ok_or_else(short)?
-            .try_into()
-            .unwrap_or([0; 2]),
-    );
-    at += 2;
-    let mut caps = u32::from(lo);
-    let mut plugin = String::new();
-    if p.len() > at {
-        at += 1 + 2; // charset, status
-        let hi = u16::from_le_bytes(
-            p.get(at..at + 2)
-                .ok_or_else(short)?
-                .try_into()
-                .unwrap_or([0; 2]),
-        );
-        caps |= u32::from(hi) << 16;
-        at += 2;
-        let data_len = usize::from(*p.get(at).ok_or_else(short)?);
-        at += 1 + 10;
-        if caps & CLIENT_SECURE_CONNECTION != 0 {
-            let n = data_len.saturating_sub(8).max(13);
-            let part = p.get(at..(at + n).min(p.len())).ok_or_else(short)?;
-            nonce.extend_from_slice(part);
-            at += part.len();
+/// Connects to `endpoint`; whether it is a Unix socket, and the host name for TLS.
+fn open_stream(endpoint: Endpoint) -> io::Result<(Box<dyn Stream>, bool, String)> {
+    match endpoint {
+        Endpoint::Socket(path) => {
+            let s = UnixStream::connect(&path)?;
+            s.set_read_timeout(Some(POLL))?;
+            s.set_write_timeout(Some(REPLY_TIMEOUT))?;
+            Ok((Box::new(s), true, String::new()))
         }
-        if caps & CLIENT_PLUGIN_AUTH != 0 {
-            let rest = p.get(at..).unwrap_or(&[]);
-            let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-            plugin = String::from_utf8_lossy(&rest[..end]).into_owned();
+        Endpoint::Tcp(host, port) => {
+            let mut last =
+                io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"));
+            for addr in (host.as_str(), port).to_socket_addrs()? {
+                match TcpStream::connect_timeout(&addr, Duration::from_secs(20)) {
+                    Ok(s) => {
+                        s.set_nodelay(true)?;
+                        s.set_read_timeout(Some(POLL))?;
+                        s.set_write_timeout(Some(REPLY_TIMEOUT))?;
+                        return Ok((Box::new(s), false, host));
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
         }
     }
-    // The scramble is 20 bytes; the handshake NUL-terminates it.
-    nonce.truncate(20);
-    Ok(Handshake {
-        version,
-        caps,
-        nonce,
-        plugin,
-    })
 }
 
-/// The first auth response of `plugin` for `password`, or `None` for plugins not known.
-fn auth_response(
-    plugin: &str,
-    password: &str,
-    nonce: &[u8],
-    secure: bool,
-) -> Result<Vec<u8>, ClientError> {
-    let pass = password.as_bytes();
-    Ok(match plugin {
-        "mysql_native_password" | "" => mysql_common::scramble::scramble_native(nonce, pass)
-            .map(|s| s.to_vec())
-            .unwrap_or_default(),
-        "caching_sha2_password" => mysql_common::scramble::scramble_sha256(nonce, pass)
-            .map(|s| s.to_vec())
-            .unwrap_or_default(),
-        "client_ed25519" => mysql_common::scramble::create_response_for_ed25519(pass, nonce).to_vec(),
-        "mysql_clear_password" if secure => {
-            let mut v = pass.to_vec();
-            v.push(0);
-            v
-        }
-        "mysql_clear_password" => {
-            return Err(refused(
-                "the server asks for the password in clear text (mysql_clear_password); that is only sent over TLS or a Unix socket",
-            ))
-        }
-        other => return Err(refused(format!("authentication plugin {other} is not supported"))),
-    })
+/// A connection.
+pub struct Client {
+    wire: Wire<Box<dyn Stream>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -247,44 +202,22 @@ impl Client {
     pub fn connect(
         spec: &ConnSpec,
         tls: &TlsOptions,
-        stop: &AtomicBool,
+        stop: &Arc<AtomicBool>,
     ) -> Result<Client, ClientError> {
-        let (stream, socket, host): (Box<dyn Stream>, bool, String) = match spec.endpoint() {
-            Endpoint::Socket(path) => {
-                let s = UnixStream::connect(&path)?;
-                s.set_read_timeout(Some(POLL))?;
-                s.set_write_timeout(Some(REPLY_TIMEOUT))?;
-                (Box::new(s), true, String::new())
-            }
-            Endpoint::Tcp(host, port) => {
-                let mut last =
-                    io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"));
-                let mut found = None;
-                for addr in (host.as_str(), port).to_socket_addrs()? {
-                    match TcpStream::connect_timeout(&addr, Duration::from_secs(20)) {
-                        Ok(s) => {
-                            found = Some(s);
-                            break;
-                        }
-                        Err(e) => last = e,
-                    }
-                }
-                let s = found.ok_or(last)?;
-                s.set_nodelay(true)?;
-                s.set_read_timeout(Some(POLL))?;
-                s.set_write_timeout(Some(REPLY_TIMEOUT))?;
-                (Box::new(s), false, host)
-            }
-        };
+        let (stream, socket, host) = open_stream(spec.endpoint())?;
+        let stream: Box<dyn Stream> = Box::new(Stoppable {
+            inner: stream,
+            stop: Arc::clone(stop),
+        });
         let mut client = Client {
             wire: Wire::new(stream),
-            server_version: String::new(),
-            tls: false,
+            stop: Arc::clone(stop),
         };
-        let hs = parse_handshake(client.read_reply(stop)?)?;
-        client.server_version = hs.version.clone();
+        let hs = parse_handshake(client.read_reply()?)?;
         if hs.caps & CLIENT_PROTOCOL_41 == 0 {
-            return Err(refused("the server is older than protocol 4.1"));
+            return Err(ClientError::Refused(
+                "the server is older than protocol 4.1".into(),
+            ));
         }
         let want_tls = !socket
             && match tls.mode {
@@ -292,144 +225,79 @@ impl Client {
                 SslMode::Preferred => hs.caps & CLIENT_SSL != 0,
                 _ => true,
             };
-        let mut caps = CLIENT_LONG_PASSWORD
-            | CLIENT_LONG_FLAG
-            | CLIENT_PROTOCOL_41
-            | CLIENT_TRANSACTIONS
-            | CLIENT_SECURE_CONNECTION
-            | CLIENT_MULTI_RESULTS
-            | CLIENT_PLUGIN_AUTH
-            | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
-        caps &= hs.caps;
+        let mut caps = CLIENT_CAPABILITIES & hs.caps;
         if want_tls {
             if hs.caps & CLIENT_SSL == 0 {
-                return Err(refused(format!(
+                return Err(ClientError::Refused(format!(
                     "the server does not offer TLS (--ssl-mode {})",
                     tls.mode.name()
                 )));
             }
             caps |= CLIENT_SSL;
-            let mut req = Vec::with_capacity(32);
-            req.extend_from_slice(&caps.to_le_bytes());
-            req.extend_from_slice(&MAX_PACKET.to_le_bytes());
-            req.push(CHARSET);
-            req.extend_from_slice(&[0u8; 23]);
-            client.wire.write_packet(&req)?;
-            let config = client_config(tls).map_err(ClientError::Refused)?;
-            let name = server_name(&host).map_err(ClientError::Refused)?;
-            let conn = rustls::ClientConnection::new(config, name)
-                .map_err(|e| refused(format!("TLS: {e}")))?;
-            let wire = std::mem::replace(&mut client.wire, Wire::new(Box::new(Inert)));
-            client.wire = wire
-                .replace_stream(|s| {
-                    let mut tls = rustls::StreamOwned::new(conn, s);
-                    // Finish the handshake now, so that a refused certificate is reported as such.
-                    let deadline = Instant::now() + REPLY_TIMEOUT;
-                    while tls.conn.is_handshaking() {
-                        match tls.conn.complete_io(&mut tls.sock) {
-                            Ok(_) => {}
-                            Err(e) if is_timeout(&e) && Instant::now() < deadline => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    Ok(Box::new(tls) as Box<dyn Stream>)
-                })
-                .map_err(|e| match e.kind() {
-                    io::ErrorKind::InvalidData => refused(format!("TLS handshake failed: {e}")),
-                    _ => ClientError::Io(e),
-                })?;
-            client.tls = true;
+            client.start_tls(caps, tls, &host)?;
         }
-        let secure = client.tls || socket;
-        let user = spec.user_name();
         let password = spec
             .password
             .as_ref()
             .map(|p| p.0.clone())
             .unwrap_or_default();
-        let mut plugin = match hs.plugin.as_str() {
-            "caching_sha2_password" | "mysql_native_password" => hs.plugin.clone(),
-            _ => "mysql_native_password".to_string(),
-        };
-        let mut nonce = hs.nonce.clone();
-        let data = auth_response(&plugin, &password, &nonce, secure)?;
-        let mut resp = Vec::with_capacity(64 + user.len());
-        resp.extend_from_slice(&caps.to_le_bytes());
-        resp.extend_from_slice(&MAX_PACKET.to_le_bytes());
-        resp.push(CHARSET);
-        resp.extend_from_slice(&[0u8; 23]);
-        resp.extend_from_slice(user.as_bytes());
-        resp.push(0);
-        if caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
-            binlog::bytes::put_packed(&mut resp, data.len() as u64);
-        } else {
-            resp.push(data.len() as u8);
-        }
-        resp.extend_from_slice(&data);
-        if caps & CLIENT_PLUGIN_AUTH != 0 {
-            resp.extend_from_slice(plugin.as_bytes());
-            resp.push(0);
-        }
-        client.wire.write_packet(&resp)?;
-        let mut switched = false;
+        let mut auth = Auth::new(&hs, &password, want_tls || socket);
+        let first = auth.response()?;
+        let response = handshake_response(caps, &spec.user_name(), &first, auth.plugin());
+        client.wire.write_packet(&response)?;
         loop {
-            let p = client.read_reply(stop)?.to_vec();
-            match p.first() {
-                Some(0x00) => break,
-                Some(0xff) => {
-                    return Err(ClientError::Server(ServerError::parse(&p).unwrap_or(
-                        ServerError {
-                            code: 0,
-                            state: String::new(),
-                            message: "authentication failed".into(),
-                        },
-                    )))
-                }
-                Some(0xfe) if !switched => {
-                    switched = true;
-                    let rest = &p[1..];
-                    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-                    plugin = String::from_utf8_lossy(&rest[..end]).into_owned();
-                    nonce = rest.get(end + 1..).unwrap_or(&[]).to_vec();
-                    if plugin != "client_ed25519" && nonce.last() == Some(&0) {
-                        nonce.pop();
-                    }
-                    let data = auth_response(&plugin, &password, &nonce, secure)?;
-                    client.wire.write_packet(&data)?;
-                }
-                Some(0x01) if plugin == "caching_sha2_password" => match p.get(1) {
-                    Some(0x03) => {} // fast path: the OK follows
-                    Some(0x04) => {
-                        let mut pass = password.as_bytes().to_vec();
-                        pass.push(0);
-                        if secure {
-                            client.wire.write_packet(&pass)?;
-                        } else {
-                            client.wire.write_packet(&[0x02])?;
-                            let key = client.read_reply(stop)?.get(1..).unwrap_or(&[]).to_vec();
-                            for (i, b) in pass.iter_mut().enumerate() {
-                                *b ^= nonce[i % nonce.len().max(1)];
-                            }
-                            let enc = mysql_common::crypto::encrypt(&pass, &key);
-                            client.wire.write_packet(&enc)?;
-                        }
-                    }
-                    _ => return Err(protocol("caching_sha2_password")),
-                },
-                _ => return Err(protocol("during authentication")),
+            match auth.on_packet(client.read_reply()?)? {
+                AuthStep::Done => return Ok(client),
+                AuthStep::Send(data) => client.wire.write_packet(&data)?,
+                AuthStep::Wait => {}
             }
         }
-        Ok(client)
+    }
+
+    /// Sends the SSL request and replaces the stream with TLS over it, its handshake
+    /// done (so that a refused certificate is reported as such).
+    fn start_tls(&mut self, caps: u32, tls: &TlsOptions, host: &str) -> Result<(), ClientError> {
+        self.wire.write_packet(&ssl_request(caps))?;
+        let config = client_config(tls).map_err(ClientError::Refused)?;
+        let name = server_name(host).map_err(ClientError::Refused)?;
+        let conn = rustls::ClientConnection::new(config, name)
+            .map_err(|e| ClientError::Refused(format!("TLS: {e}")))?;
+        let wire = std::mem::replace(&mut self.wire, Wire::new(Box::new(Inert)));
+        let stop = &self.stop;
+        self.wire = wire
+            .replace_stream(|s| {
+                let mut tls = rustls::StreamOwned::new(conn, s);
+                let deadline = Instant::now() + REPLY_TIMEOUT;
+                while tls.conn.is_handshaking() {
+                    match tls.conn.complete_io(&mut tls.sock) {
+                        Ok(_) => {}
+                        Err(e)
+                            if is_timeout(&e)
+                                && Instant::now() < deadline
+                                && !stop.load(Ordering::Relaxed) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Box::new(tls) as Box<dyn Stream>)
+            })
+            .map_err(|e| match e.kind() {
+                _ if stop.load(Ordering::Relaxed) => ClientError::Interrupted,
+                io::ErrorKind::InvalidData => {
+                    ClientError::Refused(format!("TLS handshake failed: {e}"))
+                }
+                _ => ClientError::Io(e),
+            })?;
+        Ok(())
     }
 
     /// Reads one reply, waiting at most [`REPLY_TIMEOUT`].
-    fn read_reply(&mut self, stop: &AtomicBool) -> Result<&[u8], ClientError> {
+    fn read_reply(&mut self) -> Result<&[u8], ClientError> {
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
             match self.wire.read_packet() {
                 Ok(_) => break,
                 Err(e) if is_timeout(&e) => {
-                    if stop.load(Ordering::Relaxed) {
+                    if self.stop.load(Ordering::Relaxed) {
                         return Err(ClientError::Interrupted);
                     }
                     if Instant::now() > deadline {
@@ -452,95 +320,61 @@ impl Client {
     }
 
     /// Sends a command that answers OK or ERR.
-    pub fn command(&mut self, payload: &[u8], stop: &AtomicBool) -> Result<(), ClientError> {
+    pub fn command(&mut self, payload: &[u8]) -> Result<(), ClientError> {
         self.send(payload)?;
-        let p = self.read_reply(stop)?;
+        let p = self.read_reply()?;
         match p.first() {
             Some(0x00) | Some(0xfe) => Ok(()),
-            Some(0xff) => Err(ClientError::Server(ServerError::parse(p).unwrap_or(
-                ServerError {
-                    code: 0,
-                    state: String::new(),
-                    message: "error".into(),
-                },
-            ))),
+            Some(0xff) => Err(server_error(p, "error")),
             _ => Err(protocol("expected OK")),
         }
     }
 
     /// Runs a statement, discarding any result.
-    pub fn exec(&mut self, sql: &str, stop: &AtomicBool) -> Result<(), ClientError> {
-        self.query(sql, stop).map(drop)
+    pub fn exec(&mut self, sql: &str) -> Result<(), ClientError> {
+        self.query(sql).map(drop)
     }
 
     /// Runs a query; the rows as text (`None` for NULL).
-    pub fn query(
-        &mut self,
-        sql: &str,
-        stop: &AtomicBool,
-    ) -> Result<Vec<Vec<Option<String>>>, ClientError> {
+    pub fn query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, ClientError> {
         let mut cmd = Vec::with_capacity(sql.len() + 1);
         cmd.push(0x03);
         cmd.extend_from_slice(sql.as_bytes());
         self.send(&cmd)?;
-        let p = self.read_reply(stop)?;
+        let p = self.read_reply()?;
         match p.first() {
             Some(0x00) => return Ok(Vec::new()),
-            Some(0xff) => {
-                return Err(ClientError::Server(ServerError::parse(p).unwrap_or(
-                    ServerError {
-                        code: 0,
-                        state: String::new(),
-                        message: "error".into(),
-                    },
-                )))
-            }
+            Some(0xff) => return Err(server_error(p, "error")),
             _ => {}
         }
-        let mut at = 0;
-        let columns = lenenc(p, &mut at)?.unwrap_or(0) as usize;
+        let columns = match lenenc(p, &mut 0)? {
+            Some(n) if (1..=MAX_COLUMNS).contains(&n) => n as usize,
+            _ => return Err(protocol("a result without a column count")),
+        };
         for _ in 0..columns {
-            self.read_reply(stop)?;
+            self.read_reply()?;
         }
-        if !is_eof(self.read_reply(stop)?) {
+        if !is_eof(self.read_reply()?) {
             return Err(protocol("expected the end of the column list"));
         }
         let mut rows = Vec::new();
         loop {
-            let p = self.read_reply(stop)?;
+            let p = self.read_reply()?;
             if is_eof(p) {
                 return Ok(rows);
             }
             if p.first() == Some(&0xff) {
-                return Err(ClientError::Server(ServerError::parse(p).unwrap_or(
-                    ServerError {
-                        code: 0,
-                        state: String::new(),
-                        message: "error".into(),
-                    },
-                )));
+                return Err(server_error(p, "error"));
             }
-            let mut row = Vec::with_capacity(columns);
-            let mut at = 0;
-            for _ in 0..columns {
-                match lenenc(p, &mut at)? {
-                    None => row.push(None),
-                    Some(n) => {
-                        let n = n as usize;
-                        let b = p.get(at..at + n).ok_or_else(|| protocol("truncated row"))?;
-                        at += n;
-                        row.push(Some(String::from_utf8_lossy(b).into_owned()));
-                    }
-                }
-            }
-            rows.push(row);
+            rows.push(parse_row(p, columns)?);
         }
     }
 
-    /// Reads the next packet of a dump. A read timeout ([`POLL`]) comes back as an error
-    /// for which `is_timeout` holds; the next call goes on with the same packet.
+    /// Reads the next packet of a dump (an event may be as long as its header says). A
+    /// read timeout ([`POLL`]), or the stop flag, comes back as an error for which
+    /// `is_timeout` holds; the next call goes on with the same packet.
     pub fn read_dump_packet(&mut self) -> io::Result<&[u8]> {
-        self.wire.read_packet()
+        self.wire.read_dump_packet()
     }
 
     /// Bytes received and not yet handed out.
@@ -571,28 +405,6 @@ impl Write for Inert {
 mod tests {
     use super::*;
 
-    /// A MariaDB 10.11 handshake, as the server sends it.
-    #[test]
-    fn handshake_is_parsed() {
-        let mut p = vec![10];
-        p.extend_from_slice(b"5.5.5-10.11.19-MariaDB-0+deb12u1-log\0");
-        p.extend_from_slice(&7u32.to_le_bytes());
-        p.extend_from_slice(b"abcdefgh\0");
-        p.extend_from_slice(&0xf7feu16.to_le_bytes());
-        p.push(45);
-        p.extend_from_slice(&2u16.to_le_bytes());
-        p.extend_from_slice(&0x81bfu16.to_le_bytes());
-        p.push(21);
-        p.extend_from_slice(&[0u8; 10]);
-        p.extend_from_slice(b"ijklmnopqrst\0");
-        p.extend_from_slice(b"mysql_native_password\0");
-        let h = parse_handshake(&p).unwrap();
-        assert_eq!(h.version, "5.5.5-10.11.19-MariaDB-0+deb12u1-log");
-        assert_eq!(h.nonce, b"abcdefghijklmnopqrst");
-        assert_eq!(h.plugin, "mysql_native_password");
-        assert!(h.caps & CLIENT_PLUGIN_AUTH != 0 && h.caps & CLIENT_PROTOCOL_41 != 0);
-    }
-
     #[test]
     fn lenenc_values() {
         let p = [0xfa, 0xfb, 0xfc, 0x01, 0x02, 0xfe, 1, 0, 0, 0, 0, 0, 0, 0];
@@ -602,5 +414,148 @@ mod tests {
         assert_eq!(lenenc(&p, &mut at).unwrap(), Some(0x0201));
         assert_eq!(lenenc(&p, &mut at).unwrap(), Some(1));
         assert!(lenenc(&p, &mut at).is_err());
+    }
+
+    #[test]
+    fn rows_with_wild_lengths_are_errors() {
+        assert_eq!(
+            parse_row(b"\x03abc\xfb", 2).unwrap(),
+            vec![Some("abc".to_string()), None]
+        );
+        // A length past the packet, one that overflows, a missing column.
+        assert!(parse_row(b"\x05abc", 1).is_err());
+        assert!(parse_row(b"\xfe\xff\xff\xff\xff\xff\xff\xff\xffab", 1).is_err());
+        assert!(parse_row(b"\x01a", 2).is_err());
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        for _ in 0..50_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let bytes = rng.to_le_bytes();
+            let _ = parse_row(&bytes[..(rng % 9) as usize], (rng >> 60) as usize);
+        }
+    }
+
+    /// A scripted server on a Unix socket: sends `script`'s packets (sequence numbers as
+    /// given) in order, each after reading one packet from the client when `true`.
+    fn scripted(script: Vec<(bool, u8, Vec<u8>)>) -> (tempfile::TempDir, ConnSpec) {
+        use std::os::unix::net::UnixListener;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            for (read_first, seq, payload) in script {
+                if read_first {
+                    let mut h = [0u8; 4];
+                    if s.read_exact(&mut h).is_err() {
+                        return;
+                    }
+                    let mut body = vec![0u8; u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize];
+                    if s.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                }
+                let mut out = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+                out.push(seq);
+                out.extend_from_slice(&payload);
+                if s.write_all(&out).is_err() {
+                    return;
+                }
+            }
+        });
+        let spec = ConnSpec {
+            socket: Some(path.display().to_string()),
+            user: Some("u".into()),
+            ..ConnSpec::default()
+        };
+        (dir, spec)
+    }
+
+    fn handshake() -> Vec<u8> {
+        let mut p = vec![10];
+        p.extend_from_slice(b"10.11.19-MariaDB\0");
+        p.extend_from_slice(&[1, 0, 0, 0]);
+        p.extend_from_slice(b"abcdefgh\0");
+        p.extend_from_slice(&0xf7feu16.to_le_bytes());
+        p.extend_from_slice(&[45, 2, 0]);
+        p.extend_from_slice(&0x81bfu16.to_le_bytes());
+        p.push(21);
+        p.extend_from_slice(&[0u8; 10]);
+        p.extend_from_slice(b"ijklmnopqrst\0mysql_native_password\0");
+        p
+    }
+
+    fn no_tls() -> TlsOptions {
+        TlsOptions {
+            mode: SslMode::Disabled,
+            ca: None,
+            cert: None,
+            key: None,
+        }
+    }
+
+    /// A server that answers out of sequence, garbles its replies or goes away at any
+    /// point of the connection phase or a query: an error each time, never a panic.
+    #[test]
+    fn a_misbehaving_server_gives_errors() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ok = vec![0u8, 0, 0, 2, 0, 0, 0];
+        let eof = vec![0xfeu8, 0, 0, 2, 0];
+        let cases: Vec<Vec<(bool, u8, Vec<u8>)>> = vec![
+            // Wrong sequence number for the auth reply.
+            vec![(false, 0, handshake()), (true, 7, ok.clone())],
+            // The connection closes after the handshake.
+            vec![(false, 0, handshake())],
+            // A truncated handshake.
+            vec![(false, 0, handshake()[..20].to_vec())],
+            // An auth switch with no data, then a request for the password in full over a
+            // connection that is... a socket: sent; then garbage.
+            vec![
+                (false, 0, handshake()),
+                (true, 2, b"\xfecaching_sha2_password".to_vec()),
+                (true, 4, b"\x01\x04".to_vec()),
+                (true, 6, b"\x01\x09".to_vec()),
+            ],
+        ];
+        for script in cases {
+            let (_d, spec) = scripted(script);
+            assert!(Client::connect(&spec, &no_tls(), &stop).is_err());
+        }
+        // Queries: a column count out of range, a row past its packet, an error.
+        let queries: Vec<Vec<u8>> = vec![
+            b"\xfe\x00\x00\x00\x00\x00\x00\x00\x40".to_vec(),
+            b"\xfb".to_vec(),
+        ];
+        for first in queries {
+            let (_d, spec) = scripted(vec![
+                (false, 0, handshake()),
+                (true, 2, ok.clone()),
+                (true, 1, first),
+            ]);
+            let mut c = Client::connect(&spec, &no_tls(), &stop).unwrap();
+            assert!(c.query("SELECT 1").is_err());
+        }
+        let (_d, spec) = scripted(vec![
+            (false, 0, handshake()),
+            (true, 2, ok.clone()),
+            (true, 1, vec![1]),
+            (false, 2, b"\x03def".to_vec()),
+            (false, 3, eof.clone()),
+            (false, 4, b"\x09ab".to_vec()),
+        ]);
+        let mut c = Client::connect(&spec, &no_tls(), &stop).unwrap();
+        assert!(c.query("SELECT 1").is_err());
+        let (_d, spec) = scripted(vec![
+            (false, 0, handshake()),
+            (true, 2, ok.clone()),
+            (true, 1, vec![1]),
+            (false, 2, b"\x03def".to_vec()),
+            (false, 3, eof.clone()),
+            (false, 4, b"\x02ab".to_vec()),
+            (false, 5, eof),
+        ]);
+        let mut c = Client::connect(&spec, &no_tls(), &stop).unwrap();
+        assert_eq!(c.query("SELECT 1").unwrap(), vec![vec![Some("ab".into())]]);
     }
 }

@@ -39,7 +39,6 @@ impl Sink for FirstFile {
 
 /// The file the server starts a dump for the GTID position `set` in.
 pub fn locate_gtid(run: &Run, stats: &mut Stats, set: &GtidSet) -> Result<String, Stop> {
-    let stop = &run.stop;
     let (mut c, info) = connect_replica(run, stats)?;
     let request = if info.flavor == Some(Flavor::MariaDb) {
         let pos: Vec<String> = set
@@ -57,7 +56,6 @@ pub fn locate_gtid(run: &Run, stats: &mut Stats, set: &GtidSet) -> Result<String
                 "SET @slave_connect_state = '{}', @slave_gtid_strict_mode = 0, @slave_gtid_ignore_duplicates = 0",
                 pos.join(",")
             ),
-            stop,
         )
         .map_err(|e| client_stop(run, "setting the GTID position on", e))?;
         binlog_dump(

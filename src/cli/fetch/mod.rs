@@ -8,6 +8,7 @@
 //! the progress line and the summary (`report`), the archive's lock (`lock`), the
 //! protocol client (`client`) and TLS (`tls`).
 
+mod auth;
 mod client;
 mod gtid_start;
 mod lock;

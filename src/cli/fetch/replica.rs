@@ -77,9 +77,8 @@ pub fn client_stop(run: &Run, what: &str, e: ClientError) -> Stop {
     }
 }
 
-fn server_info(run: &Run, c: &mut Client) -> Result<ServerInfo, ClientError> {
-    let stop = &run.stop;
-    let rows = c.query("SELECT @@version, @@version_comment", stop)?;
+fn server_info(c: &mut Client) -> Result<ServerInfo, ClientError> {
+    let rows = c.query("SELECT @@version, @@version_comment")?;
     let row = rows.into_iter().next().unwrap_or_default();
     let version = row.first().cloned().flatten().unwrap_or_default();
     let comment = row.get(1).cloned().flatten().unwrap_or_default();
@@ -89,7 +88,7 @@ fn server_info(run: &Run, c: &mut Client) -> Result<ServerInfo, ClientError> {
         Flavor::MySql
     };
     // Servers older than checksums (MySQL 5.5) have no such variable.
-    let checksum_name = match c.query("SELECT @@global.binlog_checksum", stop) {
+    let checksum_name = match c.query("SELECT @@global.binlog_checksum") {
         Ok(rows) => rows
             .into_iter()
             .next()
@@ -134,15 +133,13 @@ fn replica_settings(run: &Run, info: &ServerInfo) -> Vec<String> {
 
 /// Connects, sets the session up as a replica's, and registers.
 pub fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerInfo), Stop> {
-    let stop = &run.stop;
-    let mut c = Client::connect(&run.spec, &run.tls, stop)
+    let mut c = Client::connect(&run.spec, &run.tls, &run.stop)
         .map_err(|e| client_stop(run, "cannot connect to", e))?;
-    let info =
-        server_info(run, &mut c).map_err(|e| client_stop(run, "reading the version of", e))?;
+    let info = server_info(&mut c).map_err(|e| client_stop(run, "reading the version of", e))?;
     stats.server_version = info.version.clone();
     let sets = replica_settings(run, &info);
     if !sets.is_empty() {
-        c.exec(&format!("SET {}", sets.join(", ")), stop)
+        c.exec(&format!("SET {}", sets.join(", ")))
             .map_err(|e| client_stop(run, "setting up the replication session on", e))?;
     }
     let reg = Registration {
@@ -150,7 +147,7 @@ pub fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerIn
         host: hostname(),
         ..Registration::default()
     };
-    c.command(&register_replica(&reg), stop)
+    c.command(&register_replica(&reg))
         .map_err(|e| client_stop(run, "registering as a replica with", e))?;
     Ok((c, info))
 }
@@ -158,7 +155,7 @@ pub fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerIn
 /// The server's binlogs (SHOW BINARY LOGS).
 pub fn server_binlogs(run: &Run, c: &mut Client) -> Result<Vec<String>, Stop> {
     let rows = c
-        .query("SHOW BINARY LOGS", &run.stop)
+        .query("SHOW BINARY LOGS")
         .map_err(|e| client_stop(run, "SHOW BINARY LOGS (REPLICATION CLIENT privilege) on", e))?;
     Ok(rows
         .into_iter()
