@@ -375,21 +375,12 @@ impl Archive {
                 });
             }
             cur.out.flush()?;
-            let at_position = if cur.len > 4 {
-                Some(read_at(
-                    cur.out.get_mut(),
-                    cur.last_start,
-                    (cur.len - cur.last_start) as usize,
-                )?)
-            } else {
-                None
-            };
             return Ok(ArchiveEnd::Open(Resume {
                 file: cur.name.clone(),
                 position: cur.last_start,
                 file_exists: true,
                 fde: cur.fde.clone(),
-                at_position,
+                last_len: (cur.len > 4).then_some(cur.len - cur.last_start),
             }));
         }
         Ok(match &self.finished_last {
@@ -544,6 +535,36 @@ impl Sink for Archive {
             None => Ok(()),
         }
     }
+
+    fn holds(&mut self, at: u64, event: &[u8]) -> io::Result<bool> {
+        let Some(c) = &mut self.current else {
+            return Ok(false);
+        };
+        if at.checked_add(event.len() as u64) != Some(c.len) {
+            return Ok(false);
+        }
+        c.out.flush()?;
+        file_holds(c.out.get_mut(), at, event)
+    }
+}
+
+/// Whether `f` holds `bytes` at `at`, read a piece at a time; the file position is left
+/// where it was.
+fn file_holds(f: &mut File, at: u64, bytes: &[u8]) -> io::Result<bool> {
+    let back = f.stream_position()?;
+    f.seek(SeekFrom::Start(at))?;
+    let mut buf = vec![0u8; bytes.len().min(1 << 16)];
+    let mut same = true;
+    for want in bytes.chunks(buf.len().max(1)) {
+        let got = &mut buf[..want.len()];
+        f.read_exact(got)?;
+        if got != want {
+            same = false;
+            break;
+        }
+    }
+    f.seek(SeekFrom::Start(back))?;
+    Ok(same)
 }
 
 /// Clears the FDE's in-use flag (when `clear_in_use`) and fsyncs the file.

@@ -42,8 +42,10 @@ pub struct Resume {
     pub file_exists: bool,
     /// The archive's FDE of this file, when it has one.
     pub fde: Option<Vec<u8>>,
-    /// The archive's event at `position` (its last one), which the server sends again.
-    pub at_position: Option<Vec<u8>>,
+    /// The length of the archive's event at `position` (its last one), which the server
+    /// sends again and which is compared with the archive's copy through
+    /// [`Sink::holds`] (so that a large event is not held in memory twice).
+    pub last_len: Option<u64>,
 }
 
 impl Resume {
@@ -59,10 +61,7 @@ impl Resume {
 
     /// Where the archive's copy of the file ends.
     pub fn archive_end(&self) -> u64 {
-        match &self.at_position {
-            Some(ev) => self.position + ev.len() as u64,
-            None => self.position,
-        }
+        self.position + self.last_len.unwrap_or(0)
     }
 }
 
@@ -75,6 +74,9 @@ pub trait Sink {
     /// The current file is complete: make it durable, and clear its FDE's in-use flag when
     /// `clear_in_use` (the server cleared its own: the file ended with ROTATE or STOP).
     fn finish(&mut self, clear_in_use: bool) -> io::Result<()>;
+    /// Whether the current file holds exactly `event` at offset `at` (and nothing after
+    /// it): the archive's last event, sent again when a dump resumes.
+    fn holds(&mut self, at: u64, event: &[u8]) -> io::Result<bool>;
 }
 
 /// Why a dump was stopped.
@@ -437,16 +439,19 @@ impl Follower {
         ev: &[u8],
         sink: &mut dyn Sink,
     ) -> Result<Fed, FetchError> {
-        let expected = self.resume.at_position.as_deref().unwrap_or(&[]);
-        if ev != expected {
+        let archived = self.resume.last_len.unwrap_or(0);
+        let same = ev.len() as u64 == archived
+            && sink
+                .holds(self.resume.position, ev)
+                .map_err(|e| self.io(e))?;
+        if !same {
             return Err(FetchError {
                 file: self.file.clone(),
                 offset: self.resume.position,
                 kind: FetchErrorKind::History(format!(
-                    "the event there differs from the archive's last event ({} {} bytes sent, {} bytes archived)",
+                    "the event there differs from the archive's last event ({} {} bytes sent, {archived} bytes archived)",
                     h.event_type.show_name(),
                     ev.len(),
-                    expected.len()
                 )),
             });
         }

@@ -171,6 +171,59 @@ fn server_restarts_and_crashes_mid_stream_are_followed() {
         .ok();
 }
 
+/// Anonymous memory (heap) of a running process, from /proc.
+fn heap_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb << 10
+}
+
+/// An archive that ends with a 100 MiB event (a kill right after writing it): the server
+/// sends that event again and it is compared with the archive's copy on disk, not with a
+/// second copy in memory, and the buffer it needed is given back once it is through.
+#[test]
+fn resuming_at_a_large_event_keeps_the_heap_small() {
+    let server = Server::start(53, ROW_DEFAULTS);
+    setup_tables(&server);
+    insert_batch(&server, "pre", 50);
+    server.sql("INSERT INTO w.big VALUES (1, REPEAT('h', 100 * 1024 * 1024));");
+    insert_batch(&server, "post", 50);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = root_args(&server);
+    args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    tool(&["fetch"]).args(&args).ok();
+    let path = dir.path().join("mariadb-bin.000001");
+    let end = {
+        let bytes = std::fs::read(&path).unwrap();
+        let log = binlog::Binlog::parse(&bytes).unwrap();
+        log.events()
+            .map(|e| e.unwrap())
+            .find(|e| e.raw().len() > 100 << 20)
+            .map(|e| e.end_offset())
+            .unwrap()
+    };
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(end).unwrap();
+    drop(f);
+    args.extend(["--stop-never", "--heartbeat", "1"].map(String::from));
+    let fetch = Fetch::start(&args);
+    wait_caught_up(&server, dir.path(), Some(&fetch));
+    std::thread::sleep(Duration::from_millis(1500));
+    let heap = heap_of(fetch.child.id());
+    let (code, _, err) = fetch.terminate();
+    assert_eq!(code, 0, "{err}");
+    assert_same_files(&server, dir.path(), 0);
+    assert!(
+        heap < 32 << 20,
+        "{} MiB of heap after resuming at a 100 MiB event",
+        heap >> 20
+    );
+}
+
 /// The progress line is drawn when stderr is a terminal, and only then.
 #[test]
 fn progress_is_shown_on_a_terminal_only() {

@@ -35,6 +35,9 @@ impl Sink for FirstFile {
     fn finish(&mut self, _: bool) -> io::Result<()> {
         Ok(())
     }
+    fn holds(&mut self, _: u64, _: &[u8]) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// The file the server starts a dump for the GTID position `set` in.
