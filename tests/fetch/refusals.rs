@@ -140,3 +140,106 @@ fn reset_master_under_an_open_file_is_refused() {
     );
     assert_eq!(snapshot_dir(dir.path()), before);
 }
+
+/// A replica registered with the server id asked for: a dump with that id would make the
+/// server drop the replica's, so fetch refuses and the replica keeps replicating.
+#[test]
+fn a_server_id_a_replica_uses_is_refused() {
+    let port = free_port();
+    let port_opt = format!("--port={port}");
+    let primary = Server::start(55, &[ROW_DEFAULTS, &[port_opt.as_str()]].concat());
+    primary.sql(
+        "CREATE USER repl@'%' IDENTIFIED BY 'rp'; GRANT REPLICATION SLAVE ON *.* TO repl@'%';",
+    );
+    setup_tables(&primary);
+    let replica = Server::start(56, ROW_DEFAULTS);
+    replica.sql(&format!(
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USER='repl', \
+         MASTER_PASSWORD='rp', MASTER_USE_GTID=slave_pos; START SLAVE;"
+    ));
+    let registered = |s: &Server| {
+        s.sql("SHOW SLAVE HOSTS")
+            .lines()
+            .any(|l| l.starts_with("56\t"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !registered(&primary) {
+        assert!(Instant::now() < deadline, "the replica did not register");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = tool(&["fetch", "--server-id", "56", "--user", "root", "--socket"])
+        .arg(&primary.socket)
+        .arg("--dir")
+        .arg(dir.path())
+        .run();
+    assert_eq!(r.code, 2, "{} {}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("server id 56") && r.stderr.contains("--server-id"),
+        "{}",
+        r.stderr
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec![".binlog-tool-fetch.lock".to_string()]);
+    // The replica's connection was left alone: it still follows, with no error.
+    insert_batch(&primary, "after", 10);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while replica.value("SELECT COUNT(*) FROM w.t") != "10" {
+        assert!(Instant::now() < deadline, "the replica stopped following");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("mariadb")
+        .args(replica.client_args())
+        .args(["-e", "SHOW SLAVE STATUS\\G"])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains(" Last_IO_Errno: 0\n"), "{status}");
+    assert!(status.contains(" Slave_IO_Running: Yes\n"), "{status}");
+}
+
+/// Two fetches given the same --server-id: the server drops the first one's dump when the
+/// second registers; the first stops (exit 2, saying why) instead of taking the id back,
+/// and the second goes on.
+#[test]
+fn a_fetch_displaced_by_its_server_id_stops() {
+    let server = Server::start(57, ROW_DEFAULTS);
+    setup_tables(&server);
+    insert_batch(&server, "a", 50);
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = |d: &Path| {
+        let mut a = super::root_args(&server);
+        a.extend(
+            [
+                "--dir",
+                d.to_str().unwrap(),
+                "--stop-never",
+                "--heartbeat",
+                "1",
+                "--server-id",
+                "4242",
+            ]
+            .map(String::from),
+        );
+        a
+    };
+    let mut first = Fetch::start(&args(one.path()));
+    wait_caught_up(&server, one.path(), Some(&first));
+    let second = Fetch::start(&args(two.path()));
+    let (code, _, err) = first.wait();
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("server id 4242") && err.contains("--server-id"),
+        "{err}"
+    );
+    insert_batch(&server, "b", 50);
+    wait_caught_up(&server, two.path(), Some(&second));
+    let (code, _, err) = second.terminate();
+    assert_eq!(code, 0, "{err}");
+    assert_same_files(&server, two.path(), 0);
+}

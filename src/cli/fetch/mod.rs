@@ -135,6 +135,12 @@ BINARY LOGS). MariaDB gets @mariadb_slave_capability=4 and the ANNOTATE_ROWS fla
 that it sends every event as it is in the file. Encrypted binlogs are refused (a dump
 sends them decrypted).
 
+Server id: a replica registering with an id the server already has makes it drop the
+other's dump. fetch refuses an id that SHOW SLAVE HOSTS lists for another replica (when
+the user may list them), and stops (exit 2) when the server drops its dump for another
+registration with its id, rather than take the id back. The default id is derived from
+this host and DIR, so that a restarted fetch replaces its own stale dump.
+
 Following (--stop-never): a lost connection or a server restart is retried with backoff
 (1 s doubling to 30 s), one line on stderr per attempt, --retries N to give up; the dump
 resumes exactly after the last event written. SIGINT/SIGTERM end the run after the event

@@ -142,6 +142,7 @@ pub fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerIn
         c.exec(&format!("SET {}", sets.join(", ")))
             .map_err(|e| client_stop(run, "setting up the replication session on", e))?;
     }
+    check_server_id(run, &mut c, &info)?;
     let reg = Registration {
         server_id: run.server_id,
         host: hostname(),
@@ -150,6 +151,41 @@ pub fn connect_replica(run: &Run, stats: &mut Stats) -> Result<(Client, ServerIn
     c.command(&register_replica(&reg))
         .map_err(|e| client_stop(run, "registering as a replica with", e))?;
     Ok((c, info))
+}
+
+/// Refuses a server id that another replica has registered: the server would drop that
+/// replica's dump for this one. A registration with this host's name and port 0 is taken
+/// for a fetch's own, left by one that was killed, which this one replaces as a restarted
+/// replica does. Without the privilege to list replicas (MariaDB 10.5+: REPLICATION MASTER
+/// ADMIN), nothing is checked.
+fn check_server_id(run: &Run, c: &mut Client, info: &ServerInfo) -> Result<(), Stop> {
+    let statements: &[&str] = if info.flavor == Some(Flavor::MySql) {
+        &["SHOW REPLICAS", "SHOW SLAVE HOSTS"]
+    } else {
+        &["SHOW SLAVE HOSTS"]
+    };
+    let id = run.server_id.to_string();
+    let me = hostname();
+    for sql in statements {
+        // Server_id, Host, Port, ...
+        let rows = match c.query(sql) {
+            Ok(rows) => rows,
+            Err(ClientError::Server(_)) => continue,
+            Err(e) => return Err(client_stop(run, "listing the replicas of", e)),
+        };
+        for r in rows {
+            let cell = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let (host, port) = (cell(1), cell(2));
+            if cell(0) == id && !(host == me && port == "0") {
+                return Err(Stop::Fatal(format!(
+                    "{}: server id {id} is registered by a replica at {host}:{port} ({sql}); a dump with that id would make the server drop that replica's: choose another --server-id",
+                    run.spec.target()
+                )));
+            }
+        }
+        return Ok(());
+    }
+    Ok(())
 }
 
 /// The server's binlogs (SHOW BINARY LOGS).

@@ -27,6 +27,9 @@ pub enum Start {
     Gtid(GtidSet),
 }
 
+/// MariaDB's error for a dump replaced by another replica's with the same server id.
+const ER_SLAVE_SAME_ID: u16 = 4052;
+
 /// Idle this long after writing, the archive is fsynced.
 const SYNC_WHEN_IDLE: Duration = Duration::from_secs(1);
 /// Nothing buffered and nothing received for this long: the server has sent all it has.
@@ -255,9 +258,12 @@ impl<'r, 'a> Dump<'r, 'a> {
                 "{start_file} at offset {start_pos}: the server's copy of that file is shorter than the archive's, so its history is not the archive's (RESET MASTER, or another server); nothing was written: {e}"
             ));
         }
-        if e.code == 1236 && e.message.contains("same server_uuid/server_id") {
+        // MySQL sends 1236 with this text, MariaDB 4052 (ER_SLAVE_SAME_ID), to the dump
+        // that a newer one with the same id replaces: taking the id back would in turn
+        // drop the other, so stop.
+        if e.code == ER_SLAVE_SAME_ID || e.message.contains("same server_uuid/server_id") {
             return Stop::Fatal(format!(
-                "{target}: another replica registered with server id {} (--server-id): {e}",
+                "{target}: another replica registered with server id {} and the server dropped this dump (--server-id chooses another id): {e}",
                 self.run.server_id
             ));
         }
