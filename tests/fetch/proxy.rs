@@ -267,6 +267,48 @@ fn a_damaged_byte_stops_fetch_before_the_event() {
     assert!(theirs[..ours.len()] == ours[..]);
 }
 
+/// A `--gtid` start is looked up on a connection of its own; when the connection that
+/// follows is lost before the first file begins, the next attempt starts at the same file
+/// (not at the server's first).
+#[test]
+fn a_gtid_start_survives_a_lost_connection() {
+    let server = Server::start(51, ROW_DEFAULTS);
+    setup_tables(&server);
+    insert_batch(&server, "one", 50);
+    flush(&server);
+    insert_batch(&server, "two", 50);
+    let pos = server.value("SELECT @@gtid_binlog_pos");
+    insert_batch(&server, "three", 50);
+    flush(&server);
+    insert_batch(&server, "four", 50);
+    // The artificial ROTATE a dump of mariadb-bin.000002 begins with: the lookup's dump
+    // sends it first, the copy's dump second, and is cut there.
+    let proxy = Proxy::with(
+        server.socket.clone(),
+        Plan {
+            act: Act::Cut,
+            marker: b"\x04\0\0\0\0\0\0\0mariadb-bin.000002",
+            skip: 1,
+            rate: None,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = tool(&["fetch", "--gtid", &pos, "--retries", "1", "--dir"])
+        .arg(dir.path())
+        .args(proxy.args())
+        .ok();
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.contains("reconnecting in"))
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert_same_files(&server, dir.path(), 1);
+}
+
 /// SIGTERM while a large event is on its way: fetch stops without waiting for the rest of
 /// it, writes none of it, and exits 0; the next run copies it.
 #[test]

@@ -49,7 +49,8 @@ pub fn session(
     let first = match (&end, &*start) {
         (ArchiveEnd::Empty, Start::Gtid(set)) => {
             let file = locate_gtid(run, stats, set)?;
-            *start = Start::File(None);
+            // Kept for the next attempt, should this one fail before the file begins.
+            *start = Start::File(Some(file.clone()));
             file
         }
         (_, Start::File(f)) => f.clone().unwrap_or_default(),
