@@ -268,49 +268,7 @@ impl Archive {
         if data.get(..4) != Some(&MAGIC[..]) {
             return Err(aerr(&path, Some(0), "not a binlog (bad magic number)"));
         }
-        let mut fallback = Format::fallback();
-        fallback.header_len = HEADER_LEN as u8;
-        let mut events = Events::new(data, 4, 0, fallback);
-        let mut last: Option<(u64, u64, EventType)> = None;
-        let mut fde: Option<(Vec<u8>, Arc<Format>)> = None;
-        let mut cut: Option<(u64, String)> = None;
-        loop {
-            let at = events.offset();
-            match events.next() {
-                None => break,
-                Some(Ok(ev)) => {
-                    if at == 4 && ev.event_type() == EventType::FORMAT_DESCRIPTION {
-                        fde = Some((ev.raw().to_vec(), events.shared_format()));
-                    }
-                    last = Some((ev.offset(), ev.end_offset(), ev.event_type()));
-                }
-                Some(Err(e)) => {
-                    let tail = &data[at as usize..];
-                    let partial = matches!(
-                        e.kind(),
-                        ErrorKind::EventPastEof { .. } | ErrorKind::UnexpectedEof { .. }
-                    );
-                    if partial {
-                        cut = Some((
-                            at,
-                            format!("ended in a partial event ({} bytes)", tail.len()),
-                        ));
-                    } else if tail.iter().all(|&b| b == 0) {
-                        cut = Some((at, format!("ended in {} zero bytes", tail.len())));
-                    } else {
-                        return Err(aerr(
-                            &path,
-                            Some(e.offset()),
-                            format!(
-                                "damaged: {}; the archive must be repaired by hand",
-                                e.kind()
-                            ),
-                        ));
-                    }
-                    break;
-                }
-            }
-        }
+        let Walked { last, fde, cut } = walk(&path, data)?;
         drop(map);
         let end = last.map_or(4, |l| l.1);
         if let Some((at, why)) = &cut {
@@ -565,6 +523,65 @@ fn file_holds(f: &mut File, at: u64, bytes: &[u8]) -> io::Result<bool> {
     }
     f.seek(SeekFrom::Start(back))?;
     Ok(same)
+}
+
+/// What walking an archive's last file found.
+struct Walked {
+    /// The last whole event: where it starts and ends, its type.
+    last: Option<(u64, u64, EventType)>,
+    /// The file's FDE and the format it gives.
+    fde: Option<(Vec<u8>, Arc<Format>)>,
+    /// Where a partial event or a tail of zeros starts, and what it is.
+    cut: Option<(u64, String)>,
+}
+
+/// Walks a file with the reader (CRC32s included): its last whole event, its FDE, and a
+/// tail to cut; damage before the tail is refused.
+fn walk(path: &Path, data: &[u8]) -> Result<Walked, ArchiveError> {
+    let mut fallback = Format::fallback();
+    fallback.header_len = HEADER_LEN as u8;
+    let mut events = Events::new(data, 4, 0, fallback);
+    let mut last: Option<(u64, u64, EventType)> = None;
+    let mut fde: Option<(Vec<u8>, Arc<Format>)> = None;
+    let mut cut: Option<(u64, String)> = None;
+    loop {
+        let at = events.offset();
+        match events.next() {
+            None => break,
+            Some(Ok(ev)) => {
+                if at == 4 && ev.event_type() == EventType::FORMAT_DESCRIPTION {
+                    fde = Some((ev.raw().to_vec(), events.shared_format()));
+                }
+                last = Some((ev.offset(), ev.end_offset(), ev.event_type()));
+            }
+            Some(Err(e)) => {
+                let tail = &data[at as usize..];
+                let partial = matches!(
+                    e.kind(),
+                    ErrorKind::EventPastEof { .. } | ErrorKind::UnexpectedEof { .. }
+                );
+                if partial {
+                    cut = Some((
+                        at,
+                        format!("ended in a partial event ({} bytes)", tail.len()),
+                    ));
+                } else if tail.iter().all(|&b| b == 0) {
+                    cut = Some((at, format!("ended in {} zero bytes", tail.len())));
+                } else {
+                    return Err(aerr(
+                        path,
+                        Some(e.offset()),
+                        format!(
+                            "damaged: {}; the archive must be repaired by hand",
+                            e.kind()
+                        ),
+                    ));
+                }
+                break;
+            }
+        }
+    }
+    Ok(Walked { last, fde, cut })
 }
 
 /// Clears the FDE's in-use flag (when `clear_in_use`) and fsyncs the file.

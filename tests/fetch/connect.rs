@@ -91,14 +91,7 @@ fn a_gtid_position_starts_at_its_file() {
     let mut opts = ROW_DEFAULTS.to_vec();
     opts.push("--binlog-checksum=NONE");
     let server = Server::start(50, &opts);
-    setup_tables(&server);
-    insert_batch(&server, "one", 50);
-    flush(&server);
-    insert_batch(&server, "two", 50);
-    let pos = server.value("SELECT @@gtid_binlog_pos");
-    insert_batch(&server, "three", 50);
-    flush(&server);
-    insert_batch(&server, "four", 50);
+    let pos = three_files_and_a_gtid(&server);
     let dir = tempfile::tempdir().unwrap();
     let run = tool(&["fetch", "--gtid", &pos])
         .args(root_args(&server))

@@ -15,19 +15,8 @@ fn following_a_server_through_flushes_gives_its_files() {
     let server = Server::start(41, ROW_DEFAULTS);
     setup_tables(&server);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = root_args(&server);
-    args.extend(
-        [
-            "--dir",
-            dir.path().to_str().unwrap(),
-            "--stop-never",
-            "--heartbeat",
-            "1",
-            "--format",
-            "json",
-        ]
-        .map(String::from),
-    );
+    let mut args = following(root_args(&server), dir.path());
+    args.extend(["--format", "json"].map(String::from));
     let fetch = Fetch::start(&args);
     for i in 0..6 {
         insert_batch(&server, &format!("f{i}"), 300);
@@ -109,8 +98,7 @@ fn a_killed_fetch_resumes_without_loss_or_duplicates() {
         .unwrap()
         .write_all(&[0x55, 0x01, 0x02, 0x03, 0x02, 0x2a, 0, 0, 0, 0x99, 0x1])
         .unwrap();
-    let mut a = root_args(&server);
-    a.extend(["--dir", dir.path().to_str().unwrap()].map(String::from));
+    let a = into_dir(root_args(&server), dir.path());
     let run = tool(&["fetch"]).args(&a).ok();
     let partial = len + 11 - whole;
     assert!(
@@ -138,17 +126,7 @@ fn server_restarts_and_crashes_mid_stream_are_followed() {
     let mut server = Server::start(43, ROW_DEFAULTS);
     setup_tables(&server);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = root_args(&server);
-    args.extend(
-        [
-            "--dir",
-            dir.path().to_str().unwrap(),
-            "--stop-never",
-            "--heartbeat",
-            "1",
-        ]
-        .map(String::from),
-    );
+    let args = following(root_args(&server), dir.path());
     let fetch = Fetch::start(&args);
     insert_batch(&server, "before", 500);
     wait_caught_up(&server, dir.path(), Some(&fetch));
@@ -193,8 +171,7 @@ fn resuming_at_a_large_event_keeps_the_heap_small() {
     server.sql("INSERT INTO w.big VALUES (1, REPEAT('h', 100 * 1024 * 1024));");
     insert_batch(&server, "post", 50);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = root_args(&server);
-    args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let mut args = into_dir(root_args(&server), dir.path());
     tool(&["fetch"]).args(&args).ok();
     let path = dir.path().join("mariadb-bin.000001");
     let end = {
@@ -249,17 +226,7 @@ fn progress_is_shown_on_a_terminal_only() {
         "{shown:?}"
     );
     let plain = tempfile::tempdir().unwrap();
-    let mut args = root_args(&server);
-    args.extend(
-        [
-            "--dir",
-            plain.path().to_str().unwrap(),
-            "--stop-never",
-            "--heartbeat",
-            "1",
-        ]
-        .map(String::from),
-    );
+    let args = following(root_args(&server), plain.path());
     let fetch = Fetch::start(&args);
     wait_caught_up(&server, plain.path(), Some(&fetch));
     std::thread::sleep(Duration::from_millis(1500));

@@ -32,6 +32,20 @@ pub fn root_args(server: &Server) -> Vec<String> {
     ]
 }
 
+/// `base` with `--dir DIR`.
+pub fn into_dir(mut base: Vec<String>, dir: &Path) -> Vec<String> {
+    base.extend(["--dir".to_string(), dir.display().to_string()]);
+    base
+}
+
+/// `base` with `--dir DIR --stop-never --heartbeat 1`: following the server, with a
+/// heartbeat a second.
+pub fn following(base: Vec<String>, dir: &Path) -> Vec<String> {
+    let mut args = into_dir(base, dir);
+    args.extend(["--stop-never", "--heartbeat", "1"].map(String::from));
+    args
+}
+
 /// A `fetch` running in the background; its output goes to files.
 pub struct Fetch {
     pub child: Child,
@@ -243,4 +257,18 @@ pub fn flush(server: &Server) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Three binlogs of a few transactions; the GTID position reached in the middle of the
+/// second (so that a dump from it starts in mariadb-bin.000002).
+pub fn three_files_and_a_gtid(server: &Server) -> String {
+    setup_tables(server);
+    insert_batch(server, "one", 50);
+    flush(server);
+    insert_batch(server, "two", 50);
+    let pos = server.value("SELECT @@gtid_binlog_pos");
+    insert_batch(server, "three", 50);
+    flush(server);
+    insert_batch(server, "four", 50);
+    pos
 }

@@ -203,17 +203,7 @@ fn a_connection_cut_mid_event_is_resumed_exactly() {
     setup_tables(&server);
     let proxy = Proxy::start(server.socket.clone(), Act::Cut, MARKER);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = proxy.args();
-    args.extend(
-        [
-            "--dir",
-            dir.path().to_str().unwrap(),
-            "--stop-never",
-            "--heartbeat",
-            "1",
-        ]
-        .map(String::from),
-    );
+    let args = following(proxy.args(), dir.path());
     let fetch = Fetch::start(&args);
     insert_batch(&server, "pre", 200);
     let big = String::from_utf8_lossy(MARKER).repeat(2000);
@@ -273,14 +263,7 @@ fn a_damaged_byte_stops_fetch_before_the_event() {
 #[test]
 fn a_gtid_start_survives_a_lost_connection() {
     let server = Server::start(51, ROW_DEFAULTS);
-    setup_tables(&server);
-    insert_batch(&server, "one", 50);
-    flush(&server);
-    insert_batch(&server, "two", 50);
-    let pos = server.value("SELECT @@gtid_binlog_pos");
-    insert_batch(&server, "three", 50);
-    flush(&server);
-    insert_batch(&server, "four", 50);
+    let pos = three_files_and_a_gtid(&server);
     // The artificial ROTATE a dump of mariadb-bin.000002 begins with: the lookup's dump
     // sends it first, the copy's dump second, and is cut there.
     let proxy = Proxy::with(
@@ -338,8 +321,7 @@ fn a_signal_during_a_large_event_stops_before_it() {
         },
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut args = proxy.args();
-    args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let args = into_dir(proxy.args(), dir.path());
     let fetch = Fetch::start(&args);
     let deadline = Instant::now() + Duration::from_secs(60);
     while proxy.forwarded.load(Ordering::Relaxed) < big + (8 << 20) {
@@ -358,8 +340,7 @@ fn a_signal_during_a_large_event_stops_before_it() {
     let ours = std::fs::read(dir.path().join(file_name(&file))).unwrap();
     assert_eq!(ours.len() as u64, big);
     assert!(bytes[..ours.len()] == ours[..]);
-    let mut again = root_args(&server);
-    again.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let again = into_dir(root_args(&server), dir.path());
     tool(&["fetch"]).args(&again).ok();
     assert_same_files(&server, dir.path(), 0);
 }

@@ -119,8 +119,7 @@ fn reset_master_under_an_open_file_is_refused() {
     setup_tables(&server);
     insert_batch(&server, "a", 300);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = root_args(&server);
-    args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let args = into_dir(root_args(&server), dir.path());
     tool(&["fetch"]).args(&args).ok();
     let before = snapshot_dir(dir.path());
     server.sql("RESET MASTER");
@@ -212,19 +211,8 @@ fn a_fetch_displaced_by_its_server_id_stops() {
     insert_batch(&server, "a", 50);
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let args = |d: &Path| {
-        let mut a = super::root_args(&server);
-        a.extend(
-            [
-                "--dir",
-                d.to_str().unwrap(),
-                "--stop-never",
-                "--heartbeat",
-                "1",
-                "--server-id",
-                "4242",
-            ]
-            .map(String::from),
-        );
+        let mut a = following(super::root_args(&server), d);
+        a.extend(["--server-id", "4242"].map(String::from));
         a
     };
     let mut first = Fetch::start(&args(one.path()));

@@ -128,7 +128,8 @@ written. A damaged event stops fetch (exit 2, offset named) with nothing of it w
 
 Connection: as snapshot (--host/--port/--socket/--user/--password, my.cnf [client],
 MYSQL_PWD), plus TLS (--ssl-mode ...). Authentication: mysql_native_password,
-caching_sha2_password (full authentication over TLS, a Unix socket, or RSA),
+caching_sha2_password (full authentication over TLS or a Unix socket only: as the mysql
+client without --get-server-public-key, fetch does not ask for the server's RSA key),
 client_ed25519. The user needs REPLICATION SLAVE (MariaDB 10.5+: REPLICATION SLAVE or
 BINLOG REPLAY), and for --stop-never after a server restart REPLICATION CLIENT (SHOW
 BINARY LOGS). MariaDB gets @mariadb_slave_capability=4 and the ANNOTATE_ROWS flag, so
@@ -143,8 +144,11 @@ this host and DIR, so that a restarted fetch replaces its own stale dump.
 
 Following (--stop-never): a lost connection or a server restart is retried with backoff
 (1 s doubling to 30 s), one line on stderr per attempt, --retries N to give up; the dump
-resumes exactly after the last event written. SIGINT/SIGTERM end the run after the event
-being written: the archive is flushed and fsynced and fetch exits 0.
+resumes exactly after the last event written.
+
+Signals: SIGINT/SIGTERM stop fetch between two events, or while an event is on its way
+(nothing of it is written): the archive is flushed and fsynced and fetch exits 0. A
+second signal ends it at once (status 130); the next run cuts any partial event.
 
 Output: a progress line on stderr when it is a terminal; at the end one line (or a JSON
 object with --format json) on stdout.
