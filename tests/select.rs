@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use binlog::txn::{Group, Transaction, Transactions};
 use binlog::{Binlog, EventData};
 
-use crate::common::{tool, Run};
+use crate::common::{shared_fixtures, tool, Run};
 use crate::server::{Server, ROW_DEFAULTS};
 
 /// The complete transactions of a file.
@@ -722,4 +722,37 @@ fn ddl_after_the_undone_rows_and_durations() {
     assert_eq!(v[0]["duration"], 7, "{v}");
     assert_eq!(v[0]["first_timestamp"], 1700000400, "{v}");
     assert_eq!(v[0]["last_timestamp"], 1700000407, "{v}");
+}
+
+/// MySQL 8 files of the shared corpus: PREVIOUS_GTIDS continue the file before, in order
+/// only; renamed copies are held to them too.
+#[test]
+fn mysql_chains_of_the_shared_corpus() {
+    let Some(dir) = shared_fixtures() else {
+        return;
+    };
+    let gtid = dir.join("percona-binlog-server/data_80045_gtid");
+    let (one, two) = (gtid.join("binlog.000001"), gtid.join("binlog.000002"));
+    tool(&["decode", "--format", "jsonl"])
+        .args([&one, &two])
+        .ok();
+    let r = tool(&["decode"]).args([&two, &one]).run();
+    assert_refused(&r, &["out of order"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (x, y) = (tmp.path().join("x.bin"), tmp.path().join("y.bin"));
+    std::fs::copy(&one, &x).unwrap();
+    std::fs::copy(&two, &y).unwrap();
+    tool(&["decode", "--format", "jsonl"]).args([&x, &y]).ok();
+    let r = tool(&["decode"]).args([&y, &x]).run();
+    assert_refused(
+        &r,
+        &[
+            "x.bin does not continue y.bin",
+            "396e294c-1ca4-11f1-9ae7-00155da79c6b:1-6",
+        ],
+    );
+    let r = tool(&["decode", "--format", "jsonl", "--allow-gaps"])
+        .args([&y, &x])
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -53,7 +53,7 @@ impl ChainArgs {
     /// each other. `logs` are the parsed `paths`.
     pub fn check(&self, paths: &[PathBuf], logs: &[Binlog]) -> CliResult<()> {
         refuse_same_file_twice(paths)?;
-        if self.allow_gaps {
+        if self.allow_gaps || logs.len() < 2 {
             return Ok(());
         }
         let mut prev: Option<Ends> = None;
