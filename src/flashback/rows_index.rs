@@ -204,11 +204,13 @@ pub fn index_transaction(bytes: &TxnBytes, opts: &Options, idx: &mut TxnIndex) -
                 if let EventData::TableMap(tm) = ev.decode(&format)? {
                     let selected = opts.filter.selects_table(tm.schema, tm.table);
                     idx.maps.insert(tm.table_id, (ev.offset(), selected));
-                    let name = (
-                        String::from_utf8_lossy(tm.schema).into_owned(),
-                        String::from_utf8_lossy(tm.table).into_owned(),
-                    );
-                    idx.names.insert(tm.table_id, name);
+                    if selected {
+                        let name = (
+                            String::from_utf8_lossy(tm.schema).into_owned(),
+                            String::from_utf8_lossy(tm.table).into_owned(),
+                        );
+                        idx.names.insert(tm.table_id, name);
+                    }
                 }
             }
             EventType::XID => {
