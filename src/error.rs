@@ -66,6 +66,10 @@ pub enum ErrorKind {
     },
     /// An I/O error, with its message.
     Io(String),
+    /// A selection (positions, times, GTIDs, tables) that cannot be applied to this input
+    /// as given: a start position inside a transaction, a schema change after the rows
+    /// to undo.
+    Selection(String),
 }
 
 impl Error {
@@ -82,6 +86,22 @@ impl Error {
     /// A [`ErrorKind::Unsupported`] error.
     pub fn unsupported(offset: u64, msg: impl Into<String>) -> Error {
         Error::new(ErrorKind::Unsupported(msg.into()), offset)
+    }
+
+    /// A [`ErrorKind::Selection`] error.
+    pub fn selection(offset: u64, msg: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Selection(msg.into()), offset)
+    }
+
+    /// Whether the data simply ends inside an event (its header or body is cut short):
+    /// the tail a crash or a copy still being written leaves, as opposed to bytes that
+    /// are there but wrong.
+    pub fn is_cut_short(&self) -> bool {
+        match &self.kind {
+            ErrorKind::EventPastEof { .. } => true,
+            ErrorKind::UnexpectedEof { what, .. } => *what == "event header",
+            _ => false,
+        }
     }
 
     /// An I/O error at `offset`.
@@ -153,6 +173,7 @@ impl fmt::Display for ErrorKind {
                 "in transaction payload at inner offset {inner_offset}: {inner}"
             ),
             ErrorKind::Io(m) => write!(f, "I/O error: {m}"),
+            ErrorKind::Selection(m) => f.write_str(m),
         }
     }
 }

@@ -81,14 +81,28 @@ impl fmt::Display for GtidValue {
 }
 
 impl GtidValue {
-    /// Parses one GTID in either notation.
+    /// Parses one GTID in either notation: `uuid[:tag]:N` or `domain-server-seq`. A range
+    /// or a list (`uuid:1-5`, `0-1-5..0-1-9`, `a,b`) is refused: it is not one GTID.
     pub fn parse(s: &str) -> Result<GtidValue, String> {
         let s = s.trim();
+        let not_one = || format!("'{s}' is not a single GTID (a range or a list)");
+        if s.contains(',') || s.contains("..") {
+            return Err(not_one());
+        }
         let set = GtidSet::parse(s)?;
+        if set
+            .mysql
+            .values()
+            .chain(set.mariadb.values())
+            .flatten()
+            .any(|(a, b)| a != b)
+        {
+            return Err(not_one());
+        }
         let mut all = set.iter_singles();
         match (all.next(), all.next()) {
             (Some(g), None) => Ok(g),
-            _ => Err(format!("'{s}' is not a single GTID")),
+            _ => Err(not_one()),
         }
     }
 }
@@ -99,10 +113,9 @@ pub type MySqlRanges = ((Uuid, String), Vec<(u64, u64)>);
 /// A set of GTIDs: MySQL intervals per `(uuid, tag)`, and MariaDB ranges per
 /// `(domain, server)`.
 ///
-/// MariaDB lists are read as mysqlbinlog reads them for `--start-position`-style GTID
-/// filters: `D-S-N` stands for the sequence numbers `1..=N` of that domain and server when
-/// used as a set, which is what `--include-gtids`/`--exclude-gtids` need; a range can also
-/// be written `D-S-A:B` to mean `A..=B` only.
+/// A MariaDB `D-S-N` in a list is that one GTID; a range is written with both ends,
+/// `D-S-A..D-S-B` (the same domain and server on both sides), as [`fmt::Display`] writes
+/// it. MySQL sets keep MySQL's syntax: `uuid:1-5:7`, tagged `uuid:tag:1-5`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GtidSet {
     mysql: BTreeMap<(Uuid, String), Vec<(u64, u64)>>,
@@ -111,8 +124,8 @@ pub struct GtidSet {
 
 impl GtidSet {
     /// Parses a comma-separated set. MySQL: `uuid[:tag]:a[-b][:c[-d]]...` (a bare
-    /// `uuid:tag` is not a set member). MariaDB: `domain-server-seq` (meaning 1..=seq) or
-    /// `domain-server-a:b`.
+    /// `uuid:tag` is not a set member). MariaDB: `domain-server-seq` (that one GTID) or
+    /// `domain-server-a..domain-server-b` (a range).
     pub fn parse(s: &str) -> Result<GtidSet, String> {
         let mut set = GtidSet::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -142,30 +155,28 @@ impl GtidSet {
                         .push((a, b));
                 }
             } else {
-                let f: Vec<&str> = part.splitn(3, '-').collect();
-                if f.len() != 3 {
-                    return Err(format!("'{part}' is neither a MySQL nor a MariaDB GTID"));
-                }
-                let domain: u32 = f[0]
-                    .parse()
-                    .map_err(|_| format!("bad domain in '{part}'"))?;
-                let server: u32 = f[1]
-                    .parse()
-                    .map_err(|_| format!("bad server id in '{part}'"))?;
-                let (a, b) = match f[2].split_once(':') {
+                let (first, last) = match part.split_once("..") {
                     Some((a, b)) => (
-                        a.parse().map_err(|_| format!("bad seq in '{part}'"))?,
-                        b.parse().map_err(|_| format!("bad seq in '{part}'"))?,
+                        parse_mariadb(a.trim(), part)?,
+                        parse_mariadb(b.trim(), part)?,
                     ),
-                    None => (1, f[2].parse().map_err(|_| format!("bad seq in '{part}'"))?),
+                    None => {
+                        let g = parse_mariadb(part, part)?;
+                        (g, g)
+                    }
                 };
-                if a > b {
+                if (first.0, first.1) != (last.0, last.1) {
+                    return Err(format!(
+                        "range '{part}' must have the same domain and server id at both ends"
+                    ));
+                }
+                if first.2 > last.2 {
                     return Err(format!("empty range in '{part}'"));
                 }
                 set.mariadb
-                    .entry((domain, server))
+                    .entry((first.0, first.1))
                     .or_default()
-                    .push((a, b));
+                    .push((first.2, last.2));
             }
         }
         Ok(set)
@@ -202,6 +213,15 @@ impl GtidSet {
             } => (self.mariadb.entry((*domain, *server)).or_default(), *seq),
         };
         add_to_ranges(ranges, n);
+    }
+
+    /// Adds the closed range `a..=b` of one MySQL source (`tag` in lower case, empty when
+    /// untagged).
+    pub fn insert_mysql_range(&mut self, sid: Uuid, tag: &str, a: u64, b: u64) {
+        self.mysql
+            .entry((sid, tag.to_string()))
+            .or_default()
+            .push((a, b));
     }
 
     /// The MySQL part: per `(uuid, tag)` in order, closed ranges sorted and merged (ranges
@@ -332,6 +352,28 @@ impl fmt::Display for GtidSet {
     }
 }
 
+/// One MariaDB `domain-server-seq` of `part` (for messages).
+fn parse_mariadb(s: &str, part: &str) -> Result<(u32, u32, u64), String> {
+    let f: Vec<&str> = s.splitn(3, '-').collect();
+    if f.len() != 3 {
+        return Err(format!("'{part}' is neither a MySQL nor a MariaDB GTID"));
+    }
+    let domain: u32 = f[0]
+        .parse()
+        .map_err(|_| format!("bad domain in '{part}'"))?;
+    let server: u32 = f[1]
+        .parse()
+        .map_err(|_| format!("bad server id in '{part}'"))?;
+    let seq: u64 = f[2].parse().map_err(|_| {
+        if f[2].contains(':') {
+            format!("'{part}': write a range of MariaDB GTIDs as D-S-A..D-S-B")
+        } else {
+            format!("bad seq in '{part}'")
+        }
+    })?;
+    Ok((domain, server, seq))
+}
+
 fn parse_range(item: &str) -> Result<(u64, u64), String> {
     let (a, b) = match item.split_once('-') {
         Some((a, b)) => (a, b),
@@ -395,19 +437,44 @@ mod tests {
 
     #[test]
     fn mariadb_lists() {
-        let s = GtidSet::parse("0-1-10, 5-2-3:4").unwrap();
+        let s = GtidSet::parse("0-1-10, 5-2-3..5-2-4").unwrap();
         let g = |domain, server, seq| GtidValue::MariaDb {
             domain,
             server,
             seq,
         };
         assert!(s.contains(&g(0, 1, 10)));
-        assert!(s.contains(&g(0, 1, 1)));
+        assert!(!s.contains(&g(0, 1, 1)), "D-S-N is that GTID only");
+        assert!(!s.contains(&g(0, 1, 9)));
         assert!(!s.contains(&g(0, 1, 11)));
-        assert!(!s.contains(&g(0, 2, 1)));
+        assert!(!s.contains(&g(0, 2, 10)));
+        assert!(s.contains(&g(5, 2, 3)));
         assert!(s.contains(&g(5, 2, 4)));
         assert!(!s.contains(&g(5, 2, 2)));
         assert_eq!(GtidValue::parse("0-1-10").unwrap(), g(0, 1, 10));
         assert!(GtidSet::parse("0-1").is_err());
+        assert!(GtidSet::parse("0-1-4..0-2-9").is_err());
+        assert!(GtidSet::parse("0-1-9..0-1-4").is_err());
+        let old = GtidSet::parse("0-1-3:4").unwrap_err();
+        assert!(old.contains("D-S-A..D-S-B"), "{old}");
+        // Displayed as parsed.
+        assert_eq!(s.to_string(), "0-1-10,5-2-3..5-2-4");
+        assert_eq!(GtidSet::parse(&s.to_string()).unwrap(), s);
+    }
+
+    #[test]
+    fn one_gtid_is_not_a_range() {
+        let u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        for bad in [
+            "0-1-5..0-1-9".to_string(),
+            "0-1-5,0-1-6".into(),
+            format!("{u}:1-5"),
+            format!("{u}:1:2"),
+            format!("{u}:tag:3-4"),
+        ] {
+            assert!(GtidValue::parse(&bad).is_err(), "{bad}");
+        }
+        assert!(GtidValue::parse(&format!("{u}:tag:3")).is_ok());
+        assert!(GtidValue::parse("0-1-5..0-1-5").is_err());
     }
 }

@@ -24,6 +24,7 @@
 //! - [`txn`]: grouping events into transactions.
 //! - [`writer`]: the [`BinlogWriter`].
 //! - [`filter`]: selecting transactions and rows as mysqlbinlog's options do.
+//! - [`cut`]: the selected transactions (and rows) of consecutive files as one binlog.
 //! - [`gtid_set`]: GTIDs and GTID sets as users write them.
 //! - [`summary`]: what a file is and holds; [`verify`]: checking every event of a file;
 //!   [`locate`]: where a time or a GTID lies among transactions.
@@ -42,6 +43,7 @@
 
 pub mod bytes;
 pub mod compress;
+pub mod cut;
 pub mod deep_walk;
 pub mod error;
 pub mod event;

@@ -40,6 +40,10 @@ pub enum Ending {
 pub struct Summary {
     /// Bytes.
     pub size: u64,
+    /// Whether it starts with a FORMAT_DESCRIPTION (or START_V3) event. Without one (a
+    /// file of the magic alone, a fragment), the version, flavor, binlog version and
+    /// checksum fields are a fallback guess, not the file's: do not show them.
+    pub has_format_event: bool,
     /// The server version of its FORMAT_DESCRIPTION event.
     pub server_version: String,
     /// MySQL or MariaDB.
@@ -79,6 +83,7 @@ pub fn summarize(log: &Binlog) -> Summary {
     let format = log.format();
     let mut s = Summary {
         size: log.data().len() as u64,
+        has_format_event: log.has_format_event(),
         server_version: format.server_version.clone(),
         flavor: format.flavor,
         binlog_version: format.binlog_version,
@@ -123,16 +128,8 @@ pub fn summarize(log: &Binlog) -> Summary {
         let ts = ev.header().timestamp;
         s.first_timestamp.get_or_insert(ts);
         s.last_timestamp = Some(ts);
-        if !matches!(
-            ev.event_type(),
-            EventType::FORMAT_DESCRIPTION
-                | EventType::GTID
-                | EventType::GTID_TAGGED
-                | EventType::MARIADB_GTID
-                | EventType::PREVIOUS_GTIDS
-                | EventType::MARIADB_GTID_LIST
-                | EventType::ROTATE
-        ) {
+        let t = ev.event_type();
+        if !(t.tells_gtids() || t == EventType::FORMAT_DESCRIPTION || t == EventType::ROTATE) {
             continue;
         }
         match ev.decode(events.format()) {
@@ -181,5 +178,9 @@ mod tests {
             panic!("{:?}", s.ending)
         };
         assert_eq!(e.offset(), s.end_position);
+        assert!(s.has_format_event);
+        let magic = summarize(&Binlog::parse(b"\xfebin").unwrap());
+        assert!(!magic.has_format_event);
+        assert_eq!(magic.events, 0);
     }
 }

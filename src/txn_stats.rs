@@ -79,9 +79,11 @@ pub struct TxnStats {
     pub gtid: Option<GtidValue>,
     /// Server id of its first event.
     pub server_id: u32,
-    /// Header timestamp of the first event.
+    /// The earliest header timestamp of its events (those inside a payload included). A
+    /// rows or QUERY event carries the time its statement started; MariaDB's GTID and XID
+    /// events carry the commit's, so the first event's time is no start time.
     pub first_timestamp: u32,
-    /// Header timestamp of the last event.
+    /// The latest header timestamp of its events.
     pub last_timestamp: u32,
     /// MySQL 8 commit timestamps and announced length.
     pub commit: CommitInfo,
@@ -127,7 +129,7 @@ impl TxnStats {
         self.end - self.start
     }
 
-    /// Seconds from its first event's timestamp to its last one's.
+    /// Seconds from its earliest event timestamp to its latest.
     pub fn duration(&self) -> i64 {
         i64::from(self.last_timestamp) - i64::from(self.first_timestamp)
     }
@@ -255,6 +257,8 @@ pub struct Scanner {
     size_change: i64,
     /// Whether its payload ended with an XID.
     payload_xid: bool,
+    /// The earliest and latest event timestamps of the transaction being gathered.
+    times: Option<(u32, u32)>,
 }
 
 impl Scanner {
@@ -281,12 +285,19 @@ impl Scanner {
         out.clear();
         self.size_change = 0;
         self.payload_xid = false;
+        self.times = None;
+    }
+
+    fn saw_time(&mut self, ev: &Event) {
+        let t = ev.header().timestamp;
+        self.times = Some(self.times.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
     }
 
     /// Adds one event of the transaction being gathered, in file order (a
     /// TRANSACTION_PAYLOAD is opened here).
     pub fn add(&mut self, ev: &Event, format: &Format, out: &mut TxnStats) {
         out.events += 1;
+        self.saw_time(ev);
         if ev.event_type() != EventType::TRANSACTION_PAYLOAD {
             self.event(ev, format, out);
             return;
@@ -320,6 +331,7 @@ impl Scanner {
                 }
             };
             out.payload_events += 1;
+            self.saw_time(&iev);
             self.size_change += iev.raw().len() as i64 + checksum;
             let had_error = out.row_error.is_some();
             self.event(&iev, format, out);
@@ -336,6 +348,10 @@ impl Scanner {
     /// events added since [`Scanner::start`].
     pub fn finish(&mut self, txn: &Transaction, out: &mut TxnStats) {
         out.place(txn);
+        if let Some((first, last)) = self.times {
+            out.first_timestamp = first;
+            out.last_timestamp = last;
+        }
         if self.payload_xid && out.end_kind == TxnEnd::Statement {
             out.end_kind = TxnEnd::Xid;
         }

@@ -132,6 +132,29 @@ impl<W: Write> BinlogWriter<W> {
         }
     }
 
+    /// Starts a binlog that copies events of `log`: its FORMAT_DESCRIPTION event is
+    /// copied first (see [`BinlogWriter::with_fde`]). Returns the writer, the events of
+    /// `log` after that FDE, and the FDE's header fields. Refuses a file that does not
+    /// start with one (binlog v4).
+    pub fn copying<'a>(
+        out: W,
+        log: &crate::reader::Binlog<'a>,
+    ) -> Result<(BinlogWriter<W>, crate::reader::Events<'a>, Stamp)> {
+        let mut events = log.events();
+        let fde = match events.next() {
+            Some(Ok(ev)) if ev.event_type() == EventType::FORMAT_DESCRIPTION => ev,
+            Some(Err(e)) => return Err(e),
+            _ => {
+                return Err(Error::unsupported(
+                    4,
+                    "the binlog does not start with a FORMAT_DESCRIPTION event (binlog v4)",
+                ))
+            }
+        };
+        let w = BinlogWriter::with_fde(out, &fde, events.format())?;
+        Ok((w, events, Stamp::of(fde.header())))
+    }
+
     /// The format being written.
     pub fn format(&self) -> &Format {
         &self.format
@@ -249,6 +272,37 @@ impl<W: Write> BinlogWriter<W> {
     /// and the checksum computed for this file.
     pub fn copy_event(&mut self, ev: &Event) -> Result<u64> {
         self.write_parts(ev.event_type(), Stamp::of(ev.header()), &[ev.body()])
+    }
+
+    /// Writes what stands for a GTID event `ev` that is left out (so that the server
+    /// applying the output gives the transaction a fresh GTID): for a MariaDB transaction
+    /// the BEGIN (or XA START) its GTID event implied; nothing before a standalone
+    /// statement, an XA COMMIT, or a MySQL transaction (it has a BEGIN of its own).
+    pub fn write_in_place_of_gtid(&mut self, ev: &Event, format: &Format) -> Result<()> {
+        use crate::event::control::xid_sql;
+        use crate::event::gtid::{FL_COMPLETED_XA, FL_PREPARED_XA, FL_STANDALONE};
+        let EventData::MariadbGtid(g) = ev.decode(format)? else {
+            return Ok(());
+        };
+        let text = match &g.xid {
+            Some(x) if g.flags & FL_PREPARED_XA != 0 => {
+                format!("XA START {}", xid_sql(x.gtrid, x.bqual, x.format_id))
+            }
+            _ if g.flags & (FL_STANDALONE | FL_COMPLETED_XA) != 0 => return Ok(()),
+            _ => "BEGIN".to_string(),
+        };
+        let stamp = Stamp {
+            flags: crate::event::header::FLAG_SUPPRESS_USE,
+            ..Stamp::of(ev.header())
+        };
+        let s = Statement {
+            thread_id: 0,
+            status: &[],
+            db: &[],
+            text: text.as_bytes(),
+        };
+        self.write_statement(stamp, &s)?;
+        Ok(())
     }
 
     /// Ends the file with a ROTATE to `next_file` (position 4), as a server does when it

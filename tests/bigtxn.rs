@@ -610,19 +610,27 @@ fn a_100_mb_transaction_ending_an_open_file_and_a_copy_cut_inside_it() {
         .all(|t| t["bytes"].as_u64().unwrap() <= 8 << 20));
     assert!(pieces.iter().all(|t| t["complete"] == true));
 
-    // The split output of the cut copy is refused, and nothing is left behind.
-    let refused = work.path().join("refused.000001");
+    // split of the cut copy writes its complete transactions (all before the big one),
+    // says where the file is cut, and exits with status 1; no temporary file is left.
+    let part = work.path().join("part.000001");
     let r = tool(&["split", "--max-bytes", "8M", "-o"])
-        .arg(&refused)
+        .arg(&part)
         .arg(&truncated)
         .run();
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("cut.000001") && r.stderr.contains("truncated"),
+        r.stderr.contains("cut.000001")
+            && r.stderr
+                .contains(&format!("the transaction at {before} is incomplete")),
         "{}",
         r.stderr
     );
-    assert!(!refused.exists());
+    let (code, written, stderr) = bigtxn_json(&[&part], &["--top", "0"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!written.is_empty());
+    assert!(written
+        .iter()
+        .all(|t| t["complete"] == true && t["end_pos"].as_u64().unwrap() <= before));
     let left: Vec<_> = std::fs::read_dir(work.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

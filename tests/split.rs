@@ -392,11 +392,23 @@ fn assert_refused(src: &Path, args: &[&str], phrase: &str) {
 
 #[test]
 fn refused_inputs_leave_nothing_behind() {
-    assert_refused(
-        &fixture("open_truncated/truncated.bin"),
-        &["--max-rows", "1"],
-        "truncated",
+    // A file cut short is split up to its last complete transaction, with a note and
+    // exit status 1.
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out.bin");
+    let r = tool(&["split", "--max-rows", "1", "-o"])
+        .arg(&out)
+        .arg(fixture("open_truncated/truncated.bin"))
+        .run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("truncated.bin: the file is cut at offset 1922")
+            && r.stderr.contains("the transaction at 1880 is incomplete"),
+        "{}",
+        r.stderr
     );
+    tool(&["verify"]).arg(&out).ok();
     let server = Server::start(41, ROW_DEFAULTS);
     server.sql(
         "CREATE DATABASE fx; USE fx;

@@ -72,22 +72,24 @@ pub struct Times {
 /// GTIDs to take or leave.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Gtids {
-    /// Only transactions with these GTIDs (MySQL GTID set, or MariaDB domain-server-seq list).
-    #[arg(long)]
+    /// Only transactions with these GTIDs: a MySQL GTID set (`uuid:1-5:7`,
+    /// `uuid:tag:1-5`), or a comma list of MariaDB GTIDs where `0-1-211` is that one GTID
+    /// and `0-1-200..0-1-211` a range.
+    #[arg(long, value_name = "GTIDS")]
     pub include_gtids: Option<String>,
-    /// No transaction with these GTIDs.
-    #[arg(long)]
+    /// No transaction with these GTIDs (the same syntax as --include-gtids).
+    #[arg(long, value_name = "GTIDS")]
     pub exclude_gtids: Option<String>,
 }
 
 /// Which rows inside the selected transactions.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Rows {
-    /// Only rows of this database (repeatable).
-    #[arg(long, short = 'd')]
+    /// Only rows of these databases (comma-separated, repeatable).
+    #[arg(long, short = 'd', value_delimiter = ',', value_name = "DB")]
     pub database: Vec<String>,
-    /// Only rows of this table, db.table, `%` as wildcard (repeatable).
-    #[arg(long, short = 't')]
+    /// Only rows of these tables: db.table, `%` as wildcard (comma-separated, repeatable).
+    #[arg(long, short = 't', value_delimiter = ',', value_name = "DB.TABLE")]
     pub table: Vec<String>,
     /// Only these kinds of changes: insert, update, delete (comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -159,8 +161,17 @@ impl Selection {
     /// The library filter these options describe.
     pub fn to_filter(&self) -> CliResult<Filter> {
         let r = &self.rows;
-        let tables = r
-            .table
+        let names = |list: &[String], flag: &str| -> CliResult<Vec<String>> {
+            list.iter()
+                .map(|n| match n.trim() {
+                    "" => Err(Failure::Message(format!(
+                        "--{flag}: an empty name in the list"
+                    ))),
+                    n => Ok(n.to_string()),
+                })
+                .collect()
+        };
+        let tables = names(&r.table, "table")?
             .iter()
             .map(|t| TablePattern::parse(t).map_err(|e| Failure::Message(format!("--table: {e}"))))
             .collect::<CliResult<Vec<_>>>()?;
@@ -175,7 +186,7 @@ impl Selection {
                 .collect()
         });
         Ok(Filter {
-            databases: r.database.clone(),
+            databases: names(&r.database, "database")?,
             tables,
             kinds,
             ..self.transactions.to_filter()?

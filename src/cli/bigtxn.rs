@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::args::Inputs;
+use super::chain::refuse_same_file_twice;
 use super::output::{fail_at, line, local_time, open, stdout, CliResult, Failure};
 use super::size::parse_size;
 
@@ -17,7 +18,9 @@ use super::size::parse_size;
 ///
 /// For each transaction: file, start_pos and end_pos (the end of its last event), bytes,
 /// events, rows changed (counted by walking every row image) with inserted/updated/deleted
-/// per table, GTID, the times of its first and last events and the duration between them,
+/// per table, GTID, the earliest and latest times of its events and the duration between
+/// them (rows and statement events carry the time their statement started; MariaDB's GTID
+/// and XID events carry the commit's),
 /// and for MySQL 8 the immediate/original commit timestamps (µs) and the GTID event's
 /// transaction_length. Compressed transactions (MariaDB log_bin_compress, MySQL
 /// TRANSACTION_PAYLOAD) show both their size in the file and their size uncompressed.
@@ -26,6 +29,7 @@ use super::size::parse_size;
 /// the end of the file is reported with `end: incomplete`. Files are scanned in parallel
 /// (RAYON_NUM_THREADS threads); ties are ranked by file order, then position, so the
 /// output does not depend on the thread count. CRC32s are not checked (use `verify`).
+/// The files may be given in any order; the same file twice is refused.
 ///
 /// `--format json` prints one array, best first, of objects with these keys: rank, file,
 /// start_pos, end_pos, bytes, compressed, compressed_bytes, uncompressed_bytes, events,
@@ -66,7 +70,7 @@ pub enum By {
     Bytes,
     /// Rows changed.
     Rows,
-    /// Seconds from the first event's timestamp to the last one's.
+    /// Seconds from the earliest event timestamp to the latest.
     Duration,
 }
 
@@ -136,6 +140,8 @@ fn scan_file(index: usize, path: &Path, args: &Args) -> CliResult<FileScan> {
 /// Runs `bigtxn`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let files = args.inputs.nonempty_paths()?;
+    // Their order does not matter; a file twice would count its transactions twice.
+    refuse_same_file_twice(&files)?;
     let scans: Vec<CliResult<FileScan>> = files
         .par_iter()
         .enumerate()

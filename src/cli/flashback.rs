@@ -11,8 +11,10 @@ use binlog::flashback::{
 use binlog::{Binlog, BinlogFile};
 
 use super::args::{Inputs, Selection};
+use super::chain::{parse_all, tell_outcome, ChainArgs};
 use super::output::{
-    fail, json_str, line, local_time, open, read_schema, stdout, CliResult, Failure, OutputFile,
+    fail, json_str, line, local_time, open, read_schema, refuse_output_over_input, stdout,
+    CliResult, Failure, OutputFile,
 };
 use binlog::row::TableCtx;
 
@@ -35,6 +37,8 @@ pub struct Args {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub chain: ChainArgs,
     /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns, for
     /// `--format sql` on binlogs whose TABLE_MAP events carry no names.
     #[arg(long)]
@@ -75,14 +79,25 @@ with a note on stderr; one rolled back has nothing to undo.
 Refused before anything is written, naming the file and offset: statement-format
 changes, UPDATE/DELETE rows events without every column in their before-images
 (binlog_row_image=MINIMAL or NOBLOB), MySQL partial JSON updates (diffs), DDL in the
-selection (unless --skip-ddl, which leaves it out and says so on stderr). On any error
-nothing is left at -o FILE (with -o -, an error met while writing, such as a damaged
-row, can leave a partial stream on stdout).
+selection (unless --skip-ddl, which leaves it out and says so on stderr), and DDL
+anywhere in the input files that alters, renames, drops, truncates or re-creates a table
+after rows of it to undo (the undo's row images would not fit the table it left). Also
+refused: a --start-position inside a transaction (name its start instead), the output
+naming an input file, and input files that do not follow each other (one server's
+consecutive files, as verify --index checks them; --allow-gaps reads them anyway). On any
+error nothing is left at -o FILE (with -o -, an error met while writing, such as a
+damaged row, can leave a partial stream on stdout).
+
+A file whose tail is cut short (a crashed server's last binlog) is read up to its last
+complete transaction; stderr says where it is cut. When the selection ends before the
+cut (--stop-position, --stop-datetime) that is all; otherwise the undo of the complete
+transactions is written and the exit status is 1.
 
 Not undone, because row events do not hold them: rows that foreign keys cascaded to,
 sequence values, anything done by statements.
 
-Exit status: 0 success (also when nothing is selected); 2 an error or a refusal.
+Exit status: 0 success (also when nothing is selected); 1 the undo is written, but an
+input is cut short inside the selection (stderr says where); 2 an error or a refusal.
 
 Example:
   binlog-tool flashback mysql-bin.000042 --start-datetime '2026-11-21 10:00:00' \\
@@ -105,6 +120,12 @@ pub enum ReportFormat {
 /// Runs `flashback`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let paths = args.inputs.nonempty_paths()?;
+    if let Some(target) = args.output.as_deref().filter(|_| !args.dry_run) {
+        let schema = args.schema.as_deref();
+        let index = args.inputs.index.as_deref();
+        let read = paths.iter().map(|p| p.as_path()).chain(index).chain(schema);
+        refuse_output_over_input(target, read)?;
+    }
     let files: Arc<Vec<BinlogFile>> =
         Arc::new(paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?);
     // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
@@ -116,11 +137,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             maps[i].release(start, end)
         }))),
     };
-    let logs: Vec<Binlog> = files
-        .iter()
-        .zip(&paths)
-        .map(|(f, p)| f.binlog().map_err(|e| fail(p, e)))
-        .collect::<CliResult<_>>()?;
+    let logs: Vec<Binlog> = parse_all(&files, &paths)?;
+    args.chain.check(&paths, &logs)?;
     let located = |e: FileError| located(&paths, args.output.as_deref(), e);
     let plan = flashback::plan(&logs, &opts).map_err(located)?;
     for n in &plan.notes {
@@ -131,12 +149,21 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             n.message
         );
     }
+    let mut damaged = false;
+    for (path, outcome) in paths.iter().zip(&plan.outcomes) {
+        damaged |= tell_outcome(path, outcome);
+    }
+    let status = if damaged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
     if args.dry_run {
         let summary = flashback::summarize(&logs, &plan, &opts).map_err(located)?;
         let mut out = stdout();
         report(&mut out, args.format, &paths, &plan, &summary)?;
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(status);
     }
     let Some(target) = args.output.as_deref() else {
         return Err(Failure::Message("--output (-o) is required".into()));
@@ -173,7 +200,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             target.display()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(status)
 }
 
 /// A library error, with the input's path (or the output's) in front.

@@ -78,13 +78,23 @@ fn table(w: &mut dyn Write, f: &FileInfo) -> std::io::Result<()> {
     let opt_pos = |p: Option<u64>| p.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
     line(w, &format!("file:            {}", f.path.display()))?;
     line(w, &format!("size:            {}", i.size))?;
-    line(w, &format!("server version:  {}", i.server_version))?;
-    line(w, &format!("flavor:          {}", i.flavor.name()))?;
-    line(w, &format!("binlog version:  {}", i.binlog_version))?;
-    line(
-        w,
-        &format!("checksum:        {}", checksum_text(i.checksum)),
-    )?;
+    if i.has_format_event {
+        line(w, &format!("server version:  {}", i.server_version))?;
+        line(w, &format!("flavor:          {}", i.flavor.name()))?;
+        line(w, &format!("binlog version:  {}", i.binlog_version))?;
+        line(
+            w,
+            &format!("checksum:        {}", checksum_text(i.checksum)),
+        )?;
+    } else {
+        line(
+            w,
+            "server version:  - (no FORMAT_DESCRIPTION event: which server wrote it is unknown)",
+        )?;
+        line(w, "flavor:          -")?;
+        line(w, "binlog version:  -")?;
+        line(w, "checksum:        -")?;
+    }
     line(w, &format!("events:          {}", i.events))?;
     line(
         w,
@@ -139,13 +149,20 @@ fn json(out: &mut String, f: &FileInfo) {
     out.push_str("{\"file\":");
     json_str(out, &f.path.display().to_string());
     out.push_str(&format!(",\"size\":{}", i.size));
-    out.push_str(",\"server_version\":");
-    json_str(out, &i.server_version);
-    out.push_str(",\"flavor\":");
-    json_str(out, i.flavor.name());
-    out.push_str(&format!(",\"binlog_version\":{}", i.binlog_version));
-    out.push_str(",\"checksum\":");
-    json_str(out, checksum_text(i.checksum));
+    out.push_str(&format!(",\"format_description\":{}", i.has_format_event));
+    if i.has_format_event {
+        out.push_str(",\"server_version\":");
+        json_str(out, &i.server_version);
+        out.push_str(",\"flavor\":");
+        json_str(out, i.flavor.name());
+        out.push_str(&format!(",\"binlog_version\":{}", i.binlog_version));
+        out.push_str(",\"checksum\":");
+        json_str(out, checksum_text(i.checksum));
+    } else {
+        out.push_str(
+            ",\"server_version\":null,\"flavor\":null,\"binlog_version\":null,\"checksum\":null",
+        );
+    }
     out.push_str(&format!(",\"events\":{}", i.events));
     out.push_str(&format!(
         ",\"first_timestamp\":{}",

@@ -26,7 +26,8 @@ pub struct Args {
     /// A local time, 'YYYY-MM-DD HH:MM:SS'.
     #[arg(long)]
     pub datetime: Option<String>,
-    /// A GTID: `uuid[:tag]:N` (MySQL) or `domain-server-seq` (MariaDB).
+    /// One GTID: `uuid[:tag]:N` (MySQL) or `domain-server-seq` (MariaDB). A range or a
+    /// list is refused.
     #[arg(long)]
     pub gtid: Option<String>,
     /// Output format.

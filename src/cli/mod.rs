@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bigtxn;
+pub mod chain;
 pub mod connection;
 pub mod cut;
 pub mod decode;
@@ -29,9 +30,11 @@ pub use output::Failure;
 /// Tools for MySQL and MariaDB binary logs: inspect, verify, undo, split, snapshot, fetch.
 ///
 /// Exit status: 0 success; 1 the command ran but found problems (verify, a truncated file
-/// in info or bigtxn, CRC errors while listing, locate found nothing); 2 an error stopped
-/// it (bad input, unreadable file, refused input, bad arguments), with one line on stderr
-/// naming the file and byte offset, and nothing left at -o.
+/// in info or bigtxn, CRC errors while listing, locate found nothing, a file cut short
+/// inside the selection of flashback, cut, decode or split, whose output is written up to
+/// the cut); 2 an error stopped it (bad input, unreadable file, refused input, bad
+/// arguments), with one line on stderr naming the file and byte offset, and nothing left
+/// at -o.
 #[derive(Debug, Parser)]
 #[command(name = "binlog-tool", version, propagate_version = true)]
 pub struct Cli {

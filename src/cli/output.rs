@@ -54,7 +54,55 @@ pub fn fail_reading_or_writing(input: &Path, output: &Path, e: &Error) -> Failur
 
 /// Opens and maps a binlog.
 pub fn open(path: &Path) -> CliResult<BinlogFile> {
+    if path.is_dir() {
+        return Err(fail(path, "is a directory, not a binlog file"));
+    }
     BinlogFile::open(path).map_err(|e| fail(path, format_args!("cannot open: {e}")))
+}
+
+/// Refuses an output path that names one of the files a command reads (the same path,
+/// or the same file through a symbolic or hard link): writing it would destroy the input.
+pub fn refuse_output_over_input<'p>(
+    output: &Path,
+    inputs: impl IntoIterator<Item = &'p Path>,
+) -> CliResult<()> {
+    if output == Path::new("-") {
+        return Ok(());
+    }
+    // A path that does not exist yet is no input (through a dangling link it would be
+    // created, which overwrites nothing).
+    let Ok(out_meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    let same = |input: &Path| -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(input) {
+                return m.dev() == out_meta.dev() && m.ino() == out_meta.ino();
+            }
+        }
+        match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    };
+    // Devices and pipes are written to, not replaced.
+    if !out_meta.is_file() {
+        return Ok(());
+    }
+    for input in inputs {
+        if same(input) {
+            return Err(fail(
+                output,
+                format_args!(
+                    "the output is the input file {}: refusing to overwrite it",
+                    input.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The file name of `path`, as the output names a file.

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use binlog::split::{split, Limit, Piece, SplitOptions, SplitReport};
 
+use super::chain::tell_outcome;
 use super::output::{
-    fail_at, fail_reading_or_writing, line, open, stdout, CliResult, Failure, OutputFile,
+    fail_at, fail_reading_or_writing, line, open, refuse_output_over_input, stdout, CliResult,
+    Failure, OutputFile,
 };
 use super::size::parse_size;
 
@@ -35,13 +37,17 @@ use super::size::parse_size;
 /// Positions, CRC32s and the FORMAT_DESCRIPTION event follow the source. Refused, with
 /// the file and position named and nothing written at -o: a transaction over the limit
 /// that holds statement-format changes, mixes DDL with rows, is XA or a single statement,
-/// or has a row bigger than the limit; truncated or encrypted input; checksum errors.
+/// or has a row bigger than the limit; encrypted input; checksum errors (named at the
+/// event's offset); the output naming the input. A file whose tail is cut short (a
+/// crashed server's last binlog) is written up to its last complete transaction, with a
+/// note on stderr saying where it is cut, and exit status 1.
 /// The input is read through a memory map and written as it is read: no more of a
 /// transaction is held in memory than one rows event (a MySQL compressed transaction,
 /// though, is decompressed whole).
 ///
-/// Exit status: 0 success; 2 an error or a refusal (one line on stderr naming the file
-/// and position; nothing left at -o).
+/// Exit status: 0 success; 1 the output is written, but the input is cut short (stderr
+/// says where); 2 an error or a refusal (one line on stderr naming the file and position;
+/// nothing left at -o).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("limit").required(true).args(["max_rows", "max_bytes"])))]
 pub struct Args {
@@ -83,6 +89,9 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         drop_gtids: args.drop_gtids,
     };
     let path = &args.file;
+    if let Some(target) = args.output.as_deref().filter(|_| !args.dry_run) {
+        refuse_output_over_input(target, [path.as_path()])?;
+    }
     let file = open(path)?;
     let log = file.binlog().map_err(|e| fail_at(path, &e))?;
     if args.dry_run {
@@ -90,7 +99,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         let mut w = stdout();
         print_plan(&mut w, &report, limit)?;
         w.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(tell_damage(path, &report));
     }
     let target = args
         .output
@@ -109,7 +118,22 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         report.split.len()
     );
     note_dropped(&report);
-    Ok(ExitCode::SUCCESS)
+    Ok(tell_damage(path, &report))
+}
+
+/// Tells on stderr where the input is cut short and which transactions were cut off;
+/// the exit status: 1 when the input is cut short.
+fn tell_damage(path: &std::path::Path, report: &SplitReport) -> ExitCode {
+    let outcome = binlog::filter::Outcome {
+        truncated: report.truncated.clone(),
+        abandoned: report.abandoned.clone(),
+        ..Default::default()
+    };
+    if tell_outcome(path, &outcome) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn note_dropped(report: &SplitReport) {

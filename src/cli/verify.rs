@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use binlog::verify::{check, check_list, ListProblem, Listed, Report};
+use binlog::verify::{check, check_link, check_list, Ends, ListProblem, Listed, Report};
 
 use super::args::Inputs;
 use super::index_file::read_index;
-use super::output::{line, open, stdout, CliResult};
+use super::output::{file_name, line, open, stdout, CliResult};
 
 /// Check lengths, positions and CRC32s of every event, and an index file.
 ///
@@ -23,7 +23,9 @@ use super::output::{line, open, stdout, CliResult};
     mut_arg("files", |a| a.help("Binlog files (default with --index: the files the index lists)")),
     mut_arg("index", |a| a.help(
         "Also check a binlog index file: every file it names exists, in increasing order, \
-         and each file's ROTATE names the next one"
+         and each continues the one before (its ROTATE names the next one, sequence numbers \
+         leave no gap, and the GTID_LIST or PREVIOUS_GTIDS of each is the GTID state the \
+         one before ends at)"
     )),
 )]
 pub struct Args {
@@ -53,6 +55,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut bad = false;
     let mut files = args.inputs.files.clone();
     let mut index_order: Vec<PathBuf> = Vec::new();
+    let mut out_of_order: Vec<PathBuf> = Vec::new();
     if let Some(index) = &args.inputs.index {
         let entries = read_index(index)?;
         let listed: Vec<Listed> = entries
@@ -65,6 +68,11 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .collect();
         for p in check_list(&listed) {
             bad = true;
+            if let ListProblem::OutOfOrder(e, _) = &p {
+                if let Some(x) = entries.iter().find(|x| x.line == e.line) {
+                    out_of_order.push(x.path.clone());
+                }
+            }
             let text = match p {
                 ListProblem::Missing(e) => format!(
                     "{}: line {}: names {}, which does not exist",
@@ -90,35 +98,28 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 .collect();
         }
     }
-    let mut rotates: Vec<(PathBuf, Option<String>)> = Vec::new();
+    let mut ends: Vec<(PathBuf, Ends)> = Vec::new();
     for path in &files {
         let file = open(path)?;
         let r = check(file.bytes());
         bad |= !r.problems.is_empty();
         report(&mut w, path, &r, args.quiet)?;
-        rotates.push((path.clone(), r.rotates_to));
+        if let Ok(log) = file.binlog() {
+            ends.push((path.clone(), binlog::verify::ends(&log, true)));
+        }
     }
-    // Each file's ROTATE should name the file the index lists after it.
+    // Each file the index lists must continue the one before it: its ROTATE, sequence
+    // number and GTID state (the order problems are reported above already).
     if let Some(index) = &args.inputs.index {
         for pair in index_order.windows(2) {
-            let named = rotates
-                .iter()
-                .find(|(p, _)| *p == pair[0])
-                .and_then(|(_, n)| n.clone());
-            let next = pair[1]
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned());
-            if let (Some(named), Some(next)) = (named, next) {
-                if named != next {
+            if out_of_order.contains(&pair[1]) {
+                continue;
+            }
+            let find = |p: &PathBuf| ends.iter().find(|(q, _)| q == p).map(|(_, e)| e);
+            if let (Some(a), Some(b)) = (find(&pair[0]), find(&pair[1])) {
+                if let Some(why) = check_link(&file_name(&pair[0]), a, &file_name(&pair[1]), b) {
                     bad = true;
-                    line(
-                        &mut w,
-                        &format!(
-                            "{}: {} rotates to {named}, but the index lists {next} next",
-                            index.display(),
-                            pair[0].display()
-                        ),
-                    )?;
+                    line(&mut w, &format!("{}: {why}", index.display()))?;
                 }
             }
         }

@@ -214,6 +214,19 @@ impl EventType {
     pub fn is_gtid(self) -> bool {
         matches!(self.0, 33 | 34 | 42 | 162)
     }
+
+    /// Whether this event tells GTIDs a file holds or starts from: a GTID event (not
+    /// ANONYMOUS_GTID), PREVIOUS_GTIDS, MariaDB GTID_LIST.
+    pub fn tells_gtids(self) -> bool {
+        matches!(
+            self,
+            EventType::GTID
+                | EventType::GTID_TAGGED
+                | EventType::MARIADB_GTID
+                | EventType::PREVIOUS_GTIDS
+                | EventType::MARIADB_GTID_LIST
+        )
+    }
 }
 
 impl std::fmt::Debug for EventType {

@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::event::EventData;
+use crate::filter::{Outcome, StatementChoice, Walked};
 use crate::reader::Binlog;
-use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
+use crate::sql::statement::{is_ddl, may_change_columns, targets, Targets};
+use crate::txn::{Transaction, TxnEnd, TxnKind};
 use crate::Format;
 
-use super::rows_index::{
-    excerpt, index_transaction, is_dml, statement_concerns, TxnBytes, TxnIndex,
-};
+use super::rows_index::{excerpt, index_transaction, is_dml, TxnBytes, TxnIndex};
 use super::{FileError, Options, Releaser};
 
 /// A transaction to undo: where its events lie. 24 bytes, so that a plan over millions of
@@ -71,6 +71,11 @@ pub struct Plan {
     pub last_time: Option<u32>,
     /// Rows events to undo.
     pub rows_events: u64,
+    /// What the walk over each input met besides transactions (a damaged tail, a stop
+    /// bound inside a transaction), by input index.
+    pub outcomes: Vec<Outcome>,
+    /// The tables with rows to undo, and where the first of them is.
+    undone: HashMap<(String, String), Position>,
 }
 
 /// A prepared XA transaction waiting for its XA COMMIT or XA ROLLBACK.
@@ -84,8 +89,11 @@ struct Prepared {
 
 /// Reads every input once and plans the undo. Refuses (with the offending event's file and
 /// offset) statement-format changes, UPDATE/DELETE images without every column, JSON diffs,
-/// encrypted inputs, inputs of mixed flavors, and DDL in the selection unless
-/// `opts.skip_ddl`.
+/// encrypted inputs, inputs of mixed flavors, DDL in the selection unless
+/// `opts.skip_ddl`, DDL anywhere in the inputs on a table after rows of it to undo (the
+/// undo's row images would not fit the table it changed), and a start position inside a
+/// transaction. A file whose tail is damaged is read up to its last complete transaction
+/// ([`Plan::outcomes`] says where).
 pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
     let mut p = Plan::default();
     let mut prepared: HashMap<String, Prepared> = HashMap::new();
@@ -100,22 +108,10 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
         check_input(inputs, log).map_err(fail)?;
         let data = log.data();
         let (first_file, last_file) = (fi == 0, fi + 1 == inputs.len());
-        for g in Transactions::new(log.events()) {
-            let Group::Transaction(t) = g.map_err(fail)? else {
-                continue;
-            };
+        let mut walk = opts.filter.walk(log, first_file, last_file);
+        for w in walk.by_ref() {
+            let Walked { txn: t, selected } = w.map_err(fail)?;
             release.done(fi, t.start, t.end);
-            let selected = opts.filter.selects_transaction(&t, first_file, last_file);
-            if !t.is_complete() {
-                if selected {
-                    p.note(
-                        fi,
-                        t.start,
-                        "an unfinished transaction (never committed in this file) is left alone",
-                    );
-                }
-                continue;
-            }
             let txn = match t.kind {
                 TxnKind::XaPrepare if is_two_phase(&t, data) => {
                     if let Some(xid) = prepared_xid(&t, data) {
@@ -172,16 +168,13 @@ pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
                 }
             };
             let rows = scan(inputs, &formats, &txn, opts, &mut idx)?;
-            p.add(
-                txn,
-                rows,
-                Position {
-                    file: fi,
-                    offset: t.start,
-                },
-                t.end,
-            );
+            let at = Position {
+                file: fi,
+                offset: t.start,
+            };
+            p.add(txn, rows, at, t.end, &idx.tables);
         }
+        p.outcomes.push(walk.outcome().clone());
     }
     release.flush();
     let mut left: Vec<(String, Prepared)> =
@@ -208,9 +201,19 @@ impl Plan {
         });
     }
 
-    fn add(&mut self, txn: UndoTxn, rows_events: usize, at: Position, end: u64) {
+    fn add(
+        &mut self,
+        txn: UndoTxn,
+        rows_events: usize,
+        at: Position,
+        end: u64,
+        tables: &[(String, String)],
+    ) {
         if rows_events == 0 {
             return;
+        }
+        for t in tables {
+            self.undone.entry(t.clone()).or_insert(at);
         }
         self.txns.push(txn);
         self.rows_events += rows_events as u64;
@@ -323,8 +326,9 @@ fn xa_end(t: &Transaction, data: &[u8]) -> Result<Option<(bool, String)>> {
     Ok(Some((commit, xid.to_ascii_lowercase())))
 }
 
-/// A standalone statement in the selection: DDL is refused (or left out with
-/// `skip_ddl`), statement-format DML always refused.
+/// A standalone statement: DDL on a table after rows of it to undo is refused, wherever it
+/// is; in the selection, DDL is refused (or left out with `skip_ddl`) and statement-format
+/// DML always refused, unless it concerns only what the row options leave out.
 fn statement(
     t: &Transaction,
     data: &[u8],
@@ -333,15 +337,13 @@ fn statement(
     fi: usize,
     selected: bool,
 ) -> Result<()> {
-    if !selected {
-        return Ok(());
-    }
     let at = t.end_event.unwrap_or(t.start);
     let (db, text) = match end_event(t, data) {
         Some(EventData::Query(q)) => (q.db.to_vec(), q.text()?.into_owned()),
         _ => (Vec::new(), b"LOAD DATA".to_vec()),
     };
-    if !statement_concerns(opts, &db) {
+    schema_change_after_undone_rows(p, fi, at, &db, &text)?;
+    if !selected || opts.filter.statement_choice(&db, &text) == StatementChoice::Drop {
         return Ok(());
     }
     if is_dml(&text) {
@@ -357,5 +359,63 @@ fn statement(
     Err(Error::unsupported(
         at,
         format!("DDL ({}) is in the selection: rows changed across a schema change cannot be undone safely; narrow the selection or pass --skip-ddl to leave it out", excerpt(&text)),
+    ))
+}
+
+/// Refuses DDL that changes (alters, renames, drops, truncates, re-creates) a table with
+/// rows to undo before it: the undo's row images are those of the table before the DDL,
+/// and would apply to the table after it (columns moved, added, dropped). DDL whose tables
+/// cannot be told is refused too, once there are rows to undo. Only DDL that certainly
+/// leaves the columns alone passes ([`may_change_columns`]: indexes, table options).
+fn schema_change_after_undone_rows(
+    p: &Plan,
+    fi: usize,
+    at: u64,
+    db: &[u8],
+    text: &[u8],
+) -> Result<()> {
+    if p.undone.is_empty() || !is_ddl(text) || !may_change_columns(text) {
+        return Ok(());
+    }
+    let session_db = String::from_utf8_lossy(db);
+    let hit = match targets(text) {
+        Targets::Tables(list) => list.iter().find_map(|t| {
+            let key = (
+                t.db.clone().unwrap_or_else(|| session_db.to_string()),
+                t.table.clone(),
+            );
+            p.undone
+                .get(&key)
+                .map(|first| (format!("{}.{}", key.0, key.1), *first))
+        }),
+        Targets::Database { name, drops: true } => p
+            .undone
+            .iter()
+            .filter(|(k, _)| k.0 == name)
+            .map(|(k, first)| (format!("{}.{}", k.0, k.1), *first))
+            .min_by_key(|(_, first)| (first.file, first.offset)),
+        Targets::Database { .. } | Targets::NoTable => None,
+        Targets::Unknown => {
+            let first = p.undone.values().min_by_key(|f| (f.file, f.offset));
+            first.map(|f| ("tables it does not name plainly".to_string(), *f))
+        }
+    };
+    let Some((table, first)) = hit else {
+        return Ok(());
+    };
+    let first_at = if first.file == fi {
+        format!("offset {}", first.offset)
+    } else {
+        format!("offset {} of input file {}", first.offset, first.file + 1)
+    };
+    Err(Error::selection(
+        at,
+        format!(
+            "DDL ({}) changes {table} after rows of it to undo (the first at {first_at}): \
+             the undo's row images are those of the table before it and would not fit the \
+             table as it left it (columns added, moved, dropped, the table replaced); the \
+             undo cannot be applied across that schema change: undo only changes after it",
+            excerpt(text)
+        ),
     ))
 }

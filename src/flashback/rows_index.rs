@@ -18,6 +18,7 @@ use crate::Format;
 
 use super::reverse::partial_json_diff;
 use super::Options;
+use crate::filter::StatementChoice;
 
 /// The events of one transaction: a byte range of a file, or the decompressed contents
 /// of the TRANSACTION_PAYLOAD that holds them.
@@ -129,7 +130,10 @@ pub struct TxnIndex {
     pub last_stamp: Option<Stamp>,
     /// The XID of the XID event that ended it.
     pub xid: Option<u64>,
+    /// The tables (database, table) of the rows events to undo, each once.
+    pub tables: Vec<(String, String)>,
     maps: HashMap<u64, (u64, bool)>,
+    names: HashMap<u64, (String, String)>,
 }
 
 impl TxnIndex {
@@ -140,28 +144,15 @@ impl TxnIndex {
         self.first_stamp = None;
         self.last_stamp = None;
         self.xid = None;
+        self.tables.clear();
         self.maps.clear();
+        self.names.clear();
     }
 }
 
 pub use crate::sql::statement::{is_dml, is_transaction_control};
 
-/// A statement's text shortened for a message.
-pub fn excerpt(text: &[u8]) -> String {
-    let s = String::from_utf8_lossy(text);
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 60 {
-        format!("{}...", s.chars().take(60).collect::<String>())
-    } else {
-        s
-    }
-}
-
-/// Whether a statement run in database `db` may concern the selection: not when the
-/// databases or tables named all lie in other databases.
-pub fn statement_concerns(opts: &Options, db: &[u8]) -> bool {
-    opts.filter.statement_concerns(db)
-}
+pub use crate::sql::statement::excerpt;
 
 /// Walks a transaction's events and fills `idx` with the rows events the options select,
 /// refusing what cannot be undone: statement-format changes, UPDATE/DELETE images without
@@ -184,7 +175,7 @@ pub fn index_transaction(bytes: &TxnBytes, opts: &Options, idx: &mut TxnIndex) -
                 };
                 let text = q.text()?;
                 if !is_transaction_control(&text) {
-                    if statement_concerns(opts, q.db) {
+                    if opts.filter.statement_choice(q.db, &text) != StatementChoice::Drop {
                         return Err(Error::unsupported(
                             ev.offset(),
                             format!(
@@ -213,6 +204,13 @@ pub fn index_transaction(bytes: &TxnBytes, opts: &Options, idx: &mut TxnIndex) -
                 if let EventData::TableMap(tm) = ev.decode(&format)? {
                     let selected = opts.filter.selects_table(tm.schema, tm.table);
                     idx.maps.insert(tm.table_id, (ev.offset(), selected));
+                    if selected {
+                        let name = (
+                            String::from_utf8_lossy(tm.schema).into_owned(),
+                            String::from_utf8_lossy(tm.table).into_owned(),
+                        );
+                        idx.names.insert(tm.table_id, name);
+                    }
                 }
             }
             EventType::XID => {
@@ -236,6 +234,11 @@ pub fn index_transaction(bytes: &TxnBytes, opts: &Options, idx: &mut TxnIndex) -
                 };
                 if selected && opts.filter.selects_kind(re.kind) {
                     check_rows(bytes, &ev, &re, tm_offset)?;
+                    if let Some(name) = idx.names.get(&re.table_id) {
+                        if !idx.tables.contains(name) {
+                            idx.tables.push(name.clone());
+                        }
+                    }
                     idx.rows.push(RowsRef {
                         offset: ev.offset(),
                         table_map: tm_offset,
@@ -325,12 +328,41 @@ mod tests {
     #[test]
     fn statements_of_other_databases_do_not_concern_a_table_filter() {
         let mut opts = Options::default();
-        assert!(statement_concerns(&opts, b"shop"));
+        let choice =
+            |o: &Options, db: &[u8], text: &str| o.filter.statement_choice(db, text.as_bytes());
+        assert_eq!(
+            choice(&opts, b"shop", "DROP TABLE t"),
+            StatementChoice::Keep
+        );
         opts.filter.tables = vec![crate::filter::TablePattern::parse("shop.ord%").unwrap()];
-        assert!(statement_concerns(&opts, b"shop"));
-        assert!(!statement_concerns(&opts, b"other"));
-        assert!(statement_concerns(&opts, b""));
+        assert_eq!(
+            choice(&opts, b"shop", "DROP TABLE orders"),
+            StatementChoice::Keep
+        );
+        assert_eq!(
+            choice(&opts, b"other", "DROP TABLE orders"),
+            StatementChoice::Drop
+        );
+        assert_eq!(
+            choice(&opts, b"shop", "DROP TABLE other.orders"),
+            StatementChoice::Drop
+        );
+        assert_eq!(
+            choice(&opts, b"other", "DROP TABLE shop.orders"),
+            StatementChoice::Keep
+        );
+        assert!(matches!(
+            choice(&opts, b"shop", "UPDATE orders JOIN x SET a = 1"),
+            StatementChoice::Unsure(_)
+        ));
+        assert!(matches!(
+            choice(&opts, b"shop", "DROP TABLE orders, other"),
+            StatementChoice::Unsure(_)
+        ));
         opts.filter.databases = vec!["shop".into()];
-        assert!(!statement_concerns(&opts, b"other"));
+        assert_eq!(
+            choice(&opts, b"other", "INSERT INTO t VALUES (1)"),
+            StatementChoice::Drop
+        );
     }
 }

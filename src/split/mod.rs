@@ -16,7 +16,8 @@
 //!
 //! Transactions over the limit that cannot be split are refused with an error naming the
 //! offset: statement-based changes, DDL, XA, a single row bigger than the limit; so is
-//! input that is truncated or fails its checksums.
+//! input that fails its checksums. A tail cut short (a crashed server's last binlog) ends
+//! the output after the last complete transaction, and the report says where.
 //!
 //! - `walk`: the walk over the file's transactions: copies those within the limit, and
 //!   hands the others to the plan and the writer;
@@ -109,6 +110,11 @@ pub struct SplitReport {
     /// Source offsets of ANNOTATE_ROWS / ROWS_QUERY events left out because with them a
     /// piece could not hold even one row (they only describe the statement).
     pub dropped_annotations: Vec<u64>,
+    /// The source's tail is cut short: where its complete transactions end (what comes
+    /// after is not written).
+    pub truncated: Option<crate::filter::Truncated>,
+    /// Starts of transactions cut off by the next one (no COMMIT or XID): not written.
+    pub abandoned: Vec<u64>,
 }
 
 /// How to split.

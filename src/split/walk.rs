@@ -7,21 +7,21 @@ use super::plan::synthesized_begin;
 use super::write::PiecesWriter;
 use super::{Limit, SplitOptions, SplitReport, SplitTxn};
 use crate::error::{Error, Result};
-use crate::event::control::xid_sql;
-use crate::event::gtid::{FL_COMPLETED_XA, FL_PREPARED_XA, FL_STANDALONE};
-use crate::event::header::{EventType, FLAG_SUPPRESS_USE};
 use crate::event::payload::payload_events;
 use crate::event::{Event, EventData};
+use crate::filter::Truncated;
 use crate::reader::Binlog;
 use crate::row::count::CountScratch;
 use crate::row::table_cache::TableCache;
-use crate::txn::{Group, Transaction, Transactions, TxnEnd, TxnKind};
-use crate::writer::{BinlogWriter, Stamp, Statement};
+use crate::txn::{Group, Transaction, Transactions, TxnKind};
+use crate::writer::BinlogWriter;
 use crate::Format;
 
 /// Splits every transaction of `log` that is over the limit, writing the whole binlog to
-/// `out`. Returns the output and what was done. On error the output holds a partial
-/// file: write it somewhere that is discarded on failure.
+/// `out`. Returns the output and what was done. A tail cut short (or a transaction without
+/// its end) is left out and reported ([`SplitReport::truncated`]); any other damage is an
+/// error. On error the output holds a partial file: write it somewhere that is discarded
+/// on failure.
 pub fn split<W: Write>(
     log: &Binlog,
     options: impl Into<SplitOptions>,
@@ -42,18 +42,7 @@ pub fn split<W: Write>(
         ));
     }
     let data = log.data();
-    let mut events = log.events();
-    let fde = match events.next() {
-        Some(Ok(ev)) if ev.event_type() == EventType::FORMAT_DESCRIPTION => ev,
-        Some(Err(e)) => return Err(e),
-        _ => {
-            return Err(Error::unsupported(
-                4,
-                "the binlog does not start with a FORMAT_DESCRIPTION event (binlog v4)",
-            ))
-        }
-    };
-    let writer = BinlogWriter::with_fde(out, &fde, events.format())?;
+    let (writer, events, _) = BinlogWriter::copying(out, log)?;
     let mut s = Splitter {
         w: writer,
         limit,
@@ -62,11 +51,42 @@ pub fn split<W: Write>(
         scratch: CountScratch::default(),
         report: SplitReport::default(),
     };
-    for group in Transactions::new(events) {
-        match group? {
+    let mut groups = Transactions::new(events);
+    // A transaction without its end, held until the next group tells whether the data
+    // ends there (a tail cut short) or another transaction cut it off.
+    let mut open: Option<Transaction> = None;
+    loop {
+        let group = match groups.next() {
+            None => {
+                if let Some(t) = open.take() {
+                    s.report.truncated = Some(Truncated {
+                        at: t.start,
+                        error: None,
+                        open_txn: Some(t.start),
+                    });
+                }
+                break;
+            }
+            Some(Err(e)) if e.is_cut_short() => {
+                let t = open.take();
+                s.report.truncated = Some(Truncated {
+                    at: t.as_ref().map_or(e.offset(), |t| t.start),
+                    error: Some(e),
+                    open_txn: t.map(|t| t.start),
+                });
+                break;
+            }
+            Some(Err(e)) => return Err(e),
+            Some(Ok(g)) => g,
+        };
+        if let Some(t) = open.take() {
+            s.report.abandoned.push(t.start);
+        }
+        match group {
             Group::Control(ev) => {
                 s.w.copy_event(&ev)?;
             }
+            Group::Transaction(txn) if !txn.is_complete() => open = Some(txn),
             Group::Transaction(txn) => s.transaction(data, &txn)?,
         }
     }
@@ -94,15 +114,6 @@ impl<W: Write> Splitter<W> {
 
     fn transaction(&mut self, data: &[u8], txn: &Transaction) -> Result<()> {
         self.report.transactions += 1;
-        if txn.end_kind == TxnEnd::Incomplete {
-            return Err(Error::malformed(
-                txn.end,
-                format!(
-                    "truncated input: the transaction starting at {} is cut off",
-                    txn.start
-                ),
-            ));
-        }
         let format = txn.format.clone();
         let must_count = matches!(self.limit, Limit::Rows(_));
         let quick_over = matches!(self.limit, Limit::Bytes(b) if txn.len() > b);
@@ -200,32 +211,10 @@ impl<W: Write> Splitter<W> {
         Ok(())
     }
 
-    /// Writes what stands for a GTID event that is left out: for a MariaDB transaction
-    /// the BEGIN (or XA START) its GTID event implied; nothing before a standalone
-    /// statement, an XA COMMIT, or MySQL's explicit BEGIN.
+    /// Writes what stands for a GTID event that is left out (see
+    /// [`BinlogWriter::write_in_place_of_gtid`]).
     fn instead_of_gtid(&mut self, ev: &Event, format: &Format) -> Result<()> {
-        let EventData::MariadbGtid(g) = ev.decode(format)? else {
-            return Ok(());
-        };
-        let text = match &g.xid {
-            Some(x) if g.flags & FL_PREPARED_XA != 0 => {
-                format!("XA START {}", xid_sql(x.gtrid, x.bqual, x.format_id))
-            }
-            _ if g.flags & (FL_STANDALONE | FL_COMPLETED_XA) != 0 => return Ok(()),
-            _ => "BEGIN".to_string(),
-        };
-        let stamp = Stamp {
-            flags: FLAG_SUPPRESS_USE,
-            ..Stamp::of(ev.header())
-        };
-        let s = Statement {
-            thread_id: 0,
-            status: &[],
-            db: &[],
-            text: text.as_bytes(),
-        };
-        self.w.write_statement(stamp, &s)?;
-        Ok(())
+        self.w.write_in_place_of_gtid(ev, format)
     }
 }
 

@@ -19,6 +19,7 @@ use binlog::BinlogFile;
 
 use super::render::Renderer;
 use super::DecodeFormat;
+use crate::cli::chain::tell_outcome;
 use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
 
 /// Transactions up to this size are rendered by the workers; bigger ones are rendered in
@@ -51,18 +52,40 @@ pub struct Setup<'a> {
 /// A chunk to render: file index, sequence number, transactions.
 type Job = (usize, u64, Vec<Transaction>);
 /// A rendered piece, by sequence number; an error ends the run.
-type Done = (u64, Result<String, Failure>);
+type Done = (u64, Result<Rendered, Failure>);
+
+/// A rendered piece: its text, and the notes (statements left out) for stderr, told
+/// when the piece is written.
+#[derive(Default)]
+struct Rendered {
+    text: String,
+    notes: Vec<String>,
+}
+
+impl Rendered {
+    fn take(r: &mut Renderer) -> Rendered {
+        Rendered {
+            text: std::mem::take(&mut r.buf),
+            notes: std::mem::take(&mut r.notes),
+        }
+    }
+}
 
 /// Renders the selected transactions of `sources` on worker threads and writes them to
-/// `out` in their order. Returns the output, for the caller to commit.
-pub fn render_in_order(sources: &Sources, setup: Setup, out: OutputFile) -> CliResult<OutputFile> {
+/// `out` in their order. Returns the output, for the caller to commit, and whether a
+/// file is cut short inside the selection (its notes are on stderr).
+pub fn render_in_order(
+    sources: &Sources,
+    setup: Setup,
+    out: OutputFile,
+) -> CliResult<(OutputFile, bool)> {
     let workers = rayon::current_num_threads().max(1);
     let (job_tx, job_rx) = sync_channel::<Job>(workers);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = channel::<Done>();
     // At most this many pieces between the walk and the writer.
     let (slot_tx, slot_rx) = sync_channel::<()>(workers * 4);
-    std::thread::scope(|scope| -> CliResult<OutputFile> {
+    std::thread::scope(|scope| -> CliResult<(OutputFile, bool)> {
         for _ in 0..workers {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
             scope.spawn(move || render_chunks(sources, setup, job_rx, done_tx));
@@ -84,8 +107,8 @@ pub fn render_in_order(sources: &Sources, setup: Setup, out: OutputFile) -> CliR
         // A write error first (a closed pipe ends quietly), then the walk's, then a
         // renderer's (carried by the writer).
         let out = written?;
-        walk?;
-        Ok(out)
+        let damaged = walk?;
+        Ok((out, damaged))
     })
 }
 
@@ -104,7 +127,7 @@ fn render_chunks(sources: &Sources, setup: Setup, jobs: &Mutex<Receiver<Job>>, d
             }
         }
         let text = result
-            .map(|()| std::mem::take(&mut r.buf))
+            .map(|()| Rendered::take(&mut r))
             .map_err(|e| fail_at(&sources.paths[fi], &e));
         if done.send((seq, text)).is_err() {
             return;
@@ -118,12 +141,16 @@ fn write_in_order(
     done: Receiver<Done>,
     slots: Receiver<()>,
 ) -> CliResult<OutputFile> {
-    let mut pending: BTreeMap<u64, Result<String, Failure>> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, Result<Rendered, Failure>> = BTreeMap::new();
     let mut next = 0u64;
     for (seq, text) in done {
         pending.insert(seq, text);
-        while let Some(text) = pending.remove(&next) {
-            out.write_all(text?.as_bytes())?;
+        while let Some(piece) = pending.remove(&next) {
+            let piece = piece?;
+            for n in &piece.notes {
+                eprintln!("binlog-tool: note: {n}");
+            }
+            out.write_all(piece.text.as_bytes())?;
             next += 1;
             let _ = slots.recv();
         }
@@ -153,8 +180,12 @@ impl Slots {
         let s = self
             .take()
             .map_err(|_| std::io::Error::other("writer stopped"))?;
+        let piece = Rendered {
+            text,
+            notes: Vec::new(),
+        };
         self.done_tx
-            .send((s, Ok(text)))
+            .send((s, Ok(piece)))
             .map_err(|_| std::io::Error::other("writer stopped"))
     }
 }
@@ -170,14 +201,17 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn run(mut self) -> CliResult<()> {
+    /// Walks the files; returns whether one is cut short inside the selection.
+    fn run(mut self) -> CliResult<bool> {
         let last = self.sources.files.len() - 1;
+        let mut damaged = false;
         for (n, file) in self.sources.files.iter().enumerate() {
             let path = &self.sources.paths[n];
             let log = file.binlog().map_err(|e| fail_at(path, &e))?;
             let mut chunk: Vec<Transaction> = Vec::new();
             let mut chunk_bytes = 0u64;
-            for txn in self.setup.filter.selected(&log, n == 0, n == last) {
+            let mut selected = self.setup.filter.selected(&log, n == 0, n == last);
+            for txn in selected.by_ref() {
                 let txn = txn.map_err(|e| fail_at(path, &e))?;
                 if txn.len() > BATCH_TXN_MAX {
                     if !chunk.is_empty() {
@@ -197,8 +231,9 @@ impl Walk<'_> {
             if !chunk.is_empty() {
                 self.send_chunk(n, chunk)?;
             }
+            damaged |= tell_outcome(path, selected.outcome());
         }
-        Ok(())
+        Ok(damaged)
     }
 
     fn send_chunk(&mut self, file: usize, chunk: Vec<Transaction>) -> CliResult<()> {
@@ -217,7 +252,7 @@ impl Walk<'_> {
         let s = self.slots.take()?;
         self.slots
             .done_tx
-            .send((s, Ok(std::mem::take(&mut self.streaming.buf))))
+            .send((s, Ok(Rendered::take(&mut self.streaming))))
             .map_err(|_| stopped())
     }
 }

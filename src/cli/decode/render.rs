@@ -7,9 +7,10 @@ use binlog::event::control::{xid_sql, Intvar, Rand, UserVar, XaPrepare};
 use binlog::event::gtid::FL_PREPARED_XA;
 use binlog::event::rows::{RowsEvent, RowsKind};
 use binlog::event::{MariadbGtid, Query, TableMap};
-use binlog::filter::Filter;
+use binlog::filter::{Filter, StatementChoice};
 use binlog::row::{Rows, TableCtx, Value};
 use binlog::sql::schema::Schema;
+use binlog::sql::statement::excerpt;
 use binlog::sql::{self, Change};
 use binlog::txn::{Transaction, TxnKind};
 use binlog::{Event, EventData, EventType, Format};
@@ -44,6 +45,11 @@ pub struct Renderer<'s> {
     filter: &'s Filter,
     /// What was rendered and not yet taken.
     pub buf: String,
+    /// Notes for stderr (statements left out), not yet taken.
+    pub notes: Vec<String>,
+    /// Statement context (SET INSERT_ID, @user variables, RAND seeds) waiting for the
+    /// statement it belongs to: written with it, or dropped with it.
+    context: String,
     tables: HashMap<u64, Table>,
 }
 
@@ -59,6 +65,8 @@ impl<'s> Renderer<'s> {
             schema,
             filter,
             buf: String::with_capacity(1 << 16),
+            notes: Vec::new(),
+            context: String::new(),
             tables: HashMap::new(),
         }
     }
@@ -67,8 +75,10 @@ impl<'s> Renderer<'s> {
         self.format == DecodeFormat::Sql
     }
 
-    /// Renders one selected transaction. `spill` is called with the buffer when it grows
-    /// large (a streaming caller writes it out and clears it; a batching one lets it grow).
+    /// Renders one selected transaction; one with nothing to show (no row and no
+    /// statement selected) leaves nothing. `spill` is called with the buffer when it
+    /// grows large (a streaming caller writes it out and clears it; a batching one lets it
+    /// grow).
     pub fn render(
         &mut self,
         data: &[u8],
@@ -81,6 +91,7 @@ impl<'s> Renderer<'s> {
             gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
             time: txn.last_timestamp,
         };
+        let start = self.buf.len();
         if self.sql() {
             let _ = write!(
                 self.buf,
@@ -99,13 +110,21 @@ impl<'s> Renderer<'s> {
         if in_block {
             self.buf.push_str("BEGIN;\n");
         }
+        let body = self.buf.len();
+        let mut spilled = false;
+        self.context.clear();
         txn.visit(data, |ev, format: &Format, _| {
             self.event(&t, ev, format)?;
             if self.buf.len() > 1 << 16 {
+                spilled = true;
                 spill(&mut self.buf).map_err(|e| binlog::Error::io(ev.offset(), &e))?;
             }
             Ok(())
         })?;
+        if !spilled && self.buf.len() == body {
+            self.buf.truncate(start);
+            return Ok(());
+        }
         if in_block {
             self.buf.push_str("COMMIT;\n");
         }
@@ -217,8 +236,8 @@ impl<'s> Renderer<'s> {
     }
 
     fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query) -> binlog::Result<()> {
-        let text = q.text()?;
-        let text = String::from_utf8_lossy(&text);
+        let raw = q.text()?;
+        let text = String::from_utf8_lossy(&raw);
         let xa = text
             .trim_start()
             .get(..3)
@@ -226,8 +245,24 @@ impl<'s> Renderer<'s> {
         let control = q.is_begin() || q.is_commit() || q.is_rollback();
         if xa {
             self.statement(t, ev, b"", &text);
-        } else if !control && self.filter.statement_concerns(q.db) {
-            self.statement(t, ev, q.db, &text);
+        } else if !control {
+            let context = std::mem::take(&mut self.context);
+            match self.filter.statement_choice(q.db, &raw) {
+                StatementChoice::Keep => {
+                    if self.sql() {
+                        self.buf.push_str(&context);
+                    }
+                    self.statement(t, ev, q.db, &text);
+                }
+                StatementChoice::Drop => {}
+                StatementChoice::Unsure(why) if self.sql() => self.notes.push(format!(
+                    "{}: statement at {} left out: {why}: {}",
+                    t.file,
+                    ev.offset(),
+                    excerpt(&raw)
+                )),
+                StatementChoice::Unsure(_) => {}
+            }
         }
         Ok(())
     }
@@ -247,20 +282,20 @@ impl<'s> Renderer<'s> {
     }
 
     fn user_var(&mut self, u: &UserVar) {
-        self.buf.push_str("SET @");
-        sql::quote_ident(&String::from_utf8_lossy(u.name), &mut self.buf);
-        self.buf.push_str(" := ");
-        sql::user_var_literal(u, &mut self.buf);
-        self.buf.push_str(";\n");
+        self.context.push_str("SET @");
+        sql::quote_ident(&String::from_utf8_lossy(u.name), &mut self.context);
+        self.context.push_str(" := ");
+        sql::user_var_literal(u, &mut self.context);
+        self.context.push_str(";\n");
     }
 
     fn intvar(&mut self, i: &Intvar) {
-        let _ = writeln!(self.buf, "SET {}={};", i.name(), i.value);
+        let _ = writeln!(self.context, "SET {}={};", i.name(), i.value);
     }
 
     fn rand(&mut self, r: &Rand) {
         let _ = writeln!(
-            self.buf,
+            self.context,
             "SET @@RAND_SEED1={}, @@RAND_SEED2={};",
             r.seed1, r.seed2
         );
