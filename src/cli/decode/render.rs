@@ -5,17 +5,20 @@ use std::fmt::Write as _;
 
 use binlog::event::control::{xid_sql, Intvar, Rand, UserVar, XaPrepare};
 use binlog::event::gtid::FL_PREPARED_XA;
+use binlog::event::header::FLAG_SUPPRESS_USE;
 use binlog::event::rows::{RowsEvent, RowsKind};
 use binlog::event::{MariadbGtid, Query, TableMap};
 use binlog::filter::Filter;
 use binlog::row::{Rows, TableCtx, Value};
 use binlog::sql::schema::Schema;
+use binlog::sql::session::Session;
+use binlog::sql::text::Charset;
 use binlog::sql::{self, Change};
-use binlog::txn::{Transaction, TxnKind};
+use binlog::txn::{InPayload, Transaction, TxnKind};
 use binlog::{Event, EventData, EventType, Format};
 
 use super::{jsonl, DecodeFormat};
-use crate::cli::output::{json_str, local_time};
+use crate::cli::output::{json_str, local_time, local_time_iso};
 
 /// A table's context, with each column's name as a JSON string.
 pub struct Table {
@@ -23,6 +26,8 @@ pub struct Table {
     pub ctx: TableCtx,
     /// Each column's name, as a JSON string.
     pub json_names: Vec<String>,
+    /// Each column's character set.
+    pub charsets: Vec<Charset>,
     /// The body of the TABLE_MAP it was built from.
     map_body: Vec<u8>,
 }
@@ -35,6 +40,33 @@ pub struct TxnCtx<'a> {
     pub gtid: String,
     /// Its commit time.
     pub time: u32,
+    /// Its commit time in ISO 8601, local, with the offset.
+    pub time_iso: String,
+}
+
+/// Where a row change's rows event lies: its position in the file, or the position of
+/// the TRANSACTION_PAYLOAD holding it and its index there.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    /// The event's offset, or its payload's.
+    pub pos: u64,
+    /// Its index inside the payload.
+    pub payload_index: Option<usize>,
+}
+
+impl Place {
+    fn of(ev: &Event, payload: Option<InPayload>) -> Place {
+        match payload {
+            Some(p) => Place {
+                pos: p.offset,
+                payload_index: Some(p.index),
+            },
+            None => Place {
+                pos: ev.offset(),
+                payload_index: None,
+            },
+        }
+    }
 }
 
 /// Renders transactions into its buffer, keeping the table contexts it built.
@@ -45,6 +77,8 @@ pub struct Renderer<'s> {
     /// What was rendered and not yet taken.
     pub buf: String,
     tables: HashMap<u64, Table>,
+    /// SQL: the settings in force within the transaction being rendered.
+    session: Session,
 }
 
 impl<'s> Renderer<'s> {
@@ -60,6 +94,7 @@ impl<'s> Renderer<'s> {
             filter,
             buf: String::with_capacity(1 << 16),
             tables: HashMap::new(),
+            session: Session::new(),
         }
     }
 
@@ -80,7 +115,12 @@ impl<'s> Renderer<'s> {
             file,
             gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
             time: txn.last_timestamp,
+            time_iso: match self.format {
+                DecodeFormat::Jsonl => local_time_iso(txn.last_timestamp),
+                DecodeFormat::Sql => String::new(),
+            },
         };
+        self.session = Session::new();
         if self.sql() {
             let _ = write!(
                 self.buf,
@@ -99,8 +139,8 @@ impl<'s> Renderer<'s> {
         if in_block {
             self.buf.push_str("BEGIN;\n");
         }
-        txn.visit(data, |ev, format: &Format, _| {
-            self.event(&t, ev, format)?;
+        txn.visit(data, |ev, format: &Format, payload| {
+            self.event(&t, ev, format, payload)?;
             if self.buf.len() > 1 << 16 {
                 spill(&mut self.buf).map_err(|e| binlog::Error::io(ev.offset(), &e))?;
             }
@@ -109,13 +149,22 @@ impl<'s> Renderer<'s> {
         if in_block {
             self.buf.push_str("COMMIT;\n");
         }
+        if self.sql() {
+            self.session.end(&mut self.buf);
+        }
         Ok(())
     }
 
-    fn event(&mut self, t: &TxnCtx, ev: &Event, format: &Format) -> binlog::Result<()> {
+    fn event(
+        &mut self,
+        t: &TxnCtx,
+        ev: &Event,
+        format: &Format,
+        payload: Option<InPayload>,
+    ) -> binlog::Result<()> {
         match ev.decode(format)? {
             EventData::TableMap(tm) => self.table_map(ev, &tm)?,
-            EventData::Rows(re) => self.rows(t, ev, &re, format)?,
+            EventData::Rows(re) => self.rows(t, ev, &re, format, Place::of(ev, payload))?,
             EventData::MariadbGtid(g) => self.xa_start(&g),
             EventData::Query(q)
                 if ev.event_type() == EventType::QUERY
@@ -149,9 +198,15 @@ impl<'s> Renderer<'s> {
                     s
                 })
                 .collect();
+            let charsets = ctx
+                .columns()
+                .iter()
+                .map(|c| Charset::of(c.charset))
+                .collect();
             let table = Table {
                 ctx,
                 json_names,
+                charsets,
                 map_body: ev.body().to_vec(),
             };
             self.tables.insert(tm.table_id, table);
@@ -165,6 +220,7 @@ impl<'s> Renderer<'s> {
         ev: &Event,
         re: &RowsEvent,
         format: &Format,
+        place: Place,
     ) -> binlog::Result<()> {
         let table = self.tables.get(&re.table_id).ok_or_else(|| {
             binlog::Error::malformed(
@@ -182,6 +238,9 @@ impl<'s> Renderer<'s> {
         }
         let rows_data = re.rows_data()?;
         let (format_out, buf) = (self.format, &mut self.buf);
+        if format_out == DecodeFormat::Sql {
+            self.session.rows(re.flags, buf);
+        }
         let decoded = (|| -> binlog::Result<()> {
             // One pair of value vectors for all the rows of the event.
             let (mut bv, mut av) = (Vec::new(), Vec::new());
@@ -192,9 +251,12 @@ impl<'s> Renderer<'s> {
                 let before = has_before.then_some(bv.as_slice());
                 let after = has_after.then_some(av.as_slice());
                 match format_out {
-                    DecodeFormat::Sql => sql_row_change(buf, t, ev, ctx, re.kind, before, after),
+                    DecodeFormat::Sql => {
+                        let rows = Images { before, after };
+                        sql_row_change(buf, t, ev.offset(), place, ctx, re.kind, rows)?
+                    }
                     DecodeFormat::Jsonl => {
-                        jsonl::row_change(buf, t, ev.offset(), table, re.kind, before, after)
+                        jsonl::row_change(buf, t, place, table, re.kind, before, after)
                     }
                 }
             }
@@ -217,8 +279,8 @@ impl<'s> Renderer<'s> {
     }
 
     fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query) -> binlog::Result<()> {
-        let text = q.text()?;
-        let text = String::from_utf8_lossy(&text);
+        let raw = q.text()?;
+        let text = String::from_utf8_lossy(&raw);
         let xa = text
             .trim_start()
             .get(..3)
@@ -226,8 +288,17 @@ impl<'s> Renderer<'s> {
         let control = q.is_begin() || q.is_commit() || q.is_rollback();
         if xa {
             self.statement(t, ev, b"", &text);
-        } else if !control && self.filter.statement_concerns(q.db) {
-            self.statement(t, ev, q.db, &text);
+        } else if !control && self.filter.statement_concerns(q.db) && self.sql() {
+            self.session
+                .statement(q, &raw, ev.header().timestamp, ev.offset(), &mut self.buf)?;
+            // LOG_EVENT_SUPPRESS_USE_F: the statement names its database itself (CREATE
+            // DATABASE: it does not exist before).
+            let db = if ev.header().flags & FLAG_SUPPRESS_USE != 0 {
+                &b""[..]
+            } else {
+                q.db
+            };
+            self.statement(t, ev, db, &text);
         }
         Ok(())
     }
@@ -276,16 +347,22 @@ impl<'s> Renderer<'s> {
     }
 }
 
+/// A row change's images, one value (or none) per column.
+struct Images<'r, 'v> {
+    before: Option<&'r [Option<Value<'v>>]>,
+    after: Option<&'r [Option<Value<'v>>]>,
+}
+
 /// Appends the SQL statement of one row change, after a comment naming its position.
 fn sql_row_change(
     b: &mut String,
     t: &TxnCtx,
-    ev: &Event,
+    at: u64,
+    place: Place,
     table: &TableCtx,
     kind: RowsKind,
-    before: Option<&[Option<Value>]>,
-    after: Option<&[Option<Value>]>,
-) {
+    rows: Images,
+) -> binlog::Result<()> {
     let change = match kind {
         RowsKind::Write => Change::Insert,
         RowsKind::Delete => Change::Delete,
@@ -294,10 +371,14 @@ fn sql_row_change(
     b.push_str("/* ");
     b.push_str(t.file);
     b.push(':');
-    b.push_str(itoa::Buffer::new().format(ev.offset()));
+    b.push_str(itoa::Buffer::new().format(place.pos));
+    if let Some(i) = place.payload_index {
+        b.push_str(" payload event ");
+        b.push_str(itoa::Buffer::new().format(i));
+    }
     b.push_str(" */ ");
-    table
-        .sql
-        .statement(change, before.unwrap_or(&[]), after.unwrap_or(&[]), b);
+    let (before, after) = (rows.before.unwrap_or(&[]), rows.after.unwrap_or(&[]));
+    table.sql.statement(change, before, after, at, b)?;
     b.push('\n');
+    Ok(())
 }
