@@ -73,6 +73,9 @@ SET time_zone = '+05:00';
 CREATE TABLE tzd (id INT NOT NULL PRIMARY KEY, ts TIMESTAMP NOT NULL DEFAULT '2001-01-01 05:00:00');
 INSERT INTO tzd (id) VALUES (1);
 SET time_zone = DEFAULT;
+SET explicit_defaults_for_timestamp = 0, check_constraint_checks = 0;
+CREATE TABLE edt (id INT NOT NULL PRIMARY KEY, ts TIMESTAMP);
+SET explicit_defaults_for_timestamp = DEFAULT, check_constraint_checks = DEFAULT;
 "#;
 
 /// The second phase: the changes a flashback undoes.
@@ -207,6 +210,11 @@ fn decode_sql_from_the_start_replays_exactly_on_a_strict_server() {
         target.table_contents("rd", "tzd"),
         rec.server.table_contents("rd", "tzd")
     );
+    // …and every table is created as it was (ANSI_QUOTES, explicit_defaults_for_timestamp).
+    for (table, _, _) in &rec.after2 {
+        let show = |s: &Server| s.sql(&format!("SHOW CREATE TABLE rd.`{table}`"));
+        assert_eq!(show(&target), show(&rec.server), "{table}");
+    }
     assert_eq!(
         target
             .value("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'other'"),

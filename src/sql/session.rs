@@ -48,6 +48,12 @@ const OPTION_AUTO_IS_NULL: u32 = 1 << 14;
 const OPTION_NO_FOREIGN_KEY_CHECKS: u32 = 1 << 26;
 /// `OPTION_RELAXED_UNIQUE_CHECKS`.
 const OPTION_RELAXED_UNIQUE_CHECKS: u32 = 1 << 27;
+/// MariaDB's flags2 also carry: check_constraint_checks off,
+const MARIADB_NO_CHECK_CONSTRAINT_CHECKS: u32 = 1 << 15;
+/// explicit_defaults_for_timestamp on (MySQL logs it as a status variable),
+const MARIADB_EXPLICIT_DEFAULTS_FOR_TIMESTAMP: u32 = 1 << 24;
+/// and sql_if_exists on.
+const MARIADB_IF_EXISTS: u32 = 1 << 28;
 
 /// The settings in force, within one transaction of the output.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +64,10 @@ pub struct Session {
     unique_off: bool,
     /// A logged statement's settings replace the row statements'.
     statement: bool,
+    /// MariaDB's check_constraint_checks is off, and its sql_if_exists on (each set only
+    /// when a statement had it so: older servers lack the variables).
+    no_constraint_checks: bool,
+    if_exists: bool,
 }
 
 impl Session {
@@ -91,8 +101,8 @@ impl Session {
         (self.fk_off, self.unique_off) = (fk_off, unique_off);
     }
 
-    /// Before a logged statement: the settings its QUERY event recorded, started at
-    /// `timestamp` (the event's). Refuses a statement whose text cannot be written as it
+    /// Before a logged statement: the settings its QUERY event recorded (of a MariaDB
+    /// server when `mariadb`), started at `timestamp` (the event's). Refuses a statement whose text cannot be written as it
     /// was sent: not UTF-8, or not ASCII in a client character set other than UTF-8 (the
     /// output is UTF-8 text; converting it would change the bytes of `_binary` or
     /// `_latin1` literals inside it).
@@ -100,6 +110,7 @@ impl Session {
         &mut self,
         q: &Query,
         text: &[u8],
+        mariadb: bool,
         timestamp: u32,
         at: u64,
         out: &mut String,
@@ -110,11 +121,26 @@ impl Session {
         for var in q.status_vars() {
             match var? {
                 StatusVar::Flags2(f) => {
-                    let _ = write!(
-                        set,
-                        ", sql_auto_is_null = {}",
-                        u8::from(f & OPTION_AUTO_IS_NULL != 0)
-                    );
+                    let bit = |b: u32| u8::from(f & b != 0);
+                    let _ = write!(set, ", sql_auto_is_null = {}", bit(OPTION_AUTO_IS_NULL));
+                    if mariadb {
+                        let _ = write!(
+                            set,
+                            ", explicit_defaults_for_timestamp = {}",
+                            bit(MARIADB_EXPLICIT_DEFAULTS_FOR_TIMESTAMP)
+                        );
+                        let no_checks = f & MARIADB_NO_CHECK_CONSTRAINT_CHECKS != 0;
+                        if no_checks != self.no_constraint_checks {
+                            let _ =
+                                write!(set, ", check_constraint_checks = {}", u8::from(!no_checks));
+                            self.no_constraint_checks = no_checks;
+                        }
+                        let if_exists = f & MARIADB_IF_EXISTS != 0;
+                        if if_exists != self.if_exists {
+                            let _ = write!(set, ", sql_if_exists = {}", u8::from(if_exists));
+                            self.if_exists = if_exists;
+                        }
+                    }
                     self.checks(
                         f & OPTION_NO_FOREIGN_KEY_CHECKS != 0,
                         f & OPTION_RELAXED_UNIQUE_CHECKS != 0,
@@ -154,6 +180,13 @@ impl Session {
                         })?;
                     let _ = write!(set, ", time_zone = '{tz}'");
                 }
+                StatusVar::ExplicitDefaultsForTimestamp(v) => {
+                    let _ = write!(
+                        set,
+                        ", explicit_defaults_for_timestamp = {}",
+                        u8::from(v != 0)
+                    );
+                }
                 StatusVar::LcTimeNames(n) => {
                     let _ = write!(set, ", lc_time_names = {n}");
                 }
@@ -191,11 +224,18 @@ impl Session {
     }
 
     fn restore(&mut self, out: &mut String) {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "SET timestamp = DEFAULT, sql_mode = '{ROWS_SQL_MODE}', time_zone = '+00:00', \
-             sql_auto_is_null = 0; SET NAMES utf8mb4;"
+             sql_auto_is_null = 0"
         );
+        if std::mem::take(&mut self.no_constraint_checks) {
+            out.push_str(", check_constraint_checks = 1");
+        }
+        if std::mem::take(&mut self.if_exists) {
+            out.push_str(", sql_if_exists = 0");
+        }
+        out.push_str("; SET NAMES utf8mb4;\n");
         self.statement = false;
     }
 }

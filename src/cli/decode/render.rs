@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use binlog::event::control::{xid_sql, Intvar, Rand, UserVar, XaPrepare};
+use binlog::event::fde::Flavor;
 use binlog::event::gtid::FL_PREPARED_XA;
 use binlog::event::header::FLAG_SUPPRESS_USE;
 use binlog::event::rows::{RowsEvent, RowsKind};
@@ -170,7 +171,7 @@ impl<'s> Renderer<'s> {
                 if ev.event_type() == EventType::QUERY
                     || ev.event_type() == EventType::MARIADB_QUERY_COMPRESSED =>
             {
-                self.query(t, ev, &q)?
+                self.query(t, ev, &q, format)?
             }
             // Statement-format context, for the statements that follow.
             EventData::UserVar(u) if self.sql() => self.user_var(&u),
@@ -278,7 +279,7 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query) -> binlog::Result<()> {
+    fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query, format: &Format) -> binlog::Result<()> {
         let raw = q.text()?;
         let text = String::from_utf8_lossy(&raw);
         let xa = text
@@ -289,8 +290,10 @@ impl<'s> Renderer<'s> {
         if xa {
             self.statement(t, ev, b"", &text);
         } else if !control && self.filter.statement_concerns(q.db) && self.sql() {
+            let mariadb = format.flavor == Flavor::MariaDb;
+            let time = ev.header().timestamp;
             self.session
-                .statement(q, &raw, ev.header().timestamp, ev.offset(), &mut self.buf)?;
+                .statement(q, &raw, mariadb, time, ev.offset(), &mut self.buf)?;
             // LOG_EVENT_SUPPRESS_USE_F: the statement names its database itself (CREATE
             // DATABASE: it does not exist before).
             let db = if ev.header().flags & FLAG_SUPPRESS_USE != 0 {
