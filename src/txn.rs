@@ -125,11 +125,12 @@ impl Transaction {
     }
 
     /// Calls `f` for each of its events in order, going into a TRANSACTION_PAYLOAD: the
-    /// payload event itself is not passed, its inner events are, with the payload's offset
-    /// as the third argument. Errors inside a payload name the payload's offset.
+    /// payload event itself is not passed, its inner events are, with where they lie (the
+    /// payload's offset and their index in it) as the third argument. Errors inside a
+    /// payload name the payload's offset.
     pub fn visit<F>(&self, data: &[u8], mut f: F) -> Result<()>
     where
-        F: FnMut(&Event, &Format, Option<u64>) -> Result<()>,
+        F: FnMut(&Event, &Format, Option<InPayload>) -> Result<()>,
     {
         for ev in self.events(data) {
             let ev = ev?;
@@ -137,9 +138,11 @@ impl Transaction {
                 if let EventData::TransactionPayload(p) = ev.decode(&self.format)? {
                     let inner = p.decompress()?;
                     let at = ev.offset();
-                    for iev in crate::event::payload::payload_events(&inner, &self.format) {
+                    let events = crate::event::payload::payload_events(&inner, &self.format);
+                    for (index, iev) in events.enumerate() {
                         let iev = iev.map_err(|e| e.in_payload(at))?;
-                        f(&iev, &self.format, Some(at)).map_err(|e| e.in_payload(at))?;
+                        let place = InPayload { offset: at, index };
+                        f(&iev, &self.format, Some(place)).map_err(|e| e.in_payload(at))?;
                     }
                     continue;
                 }
@@ -148,6 +151,17 @@ impl Transaction {
         }
         Ok(())
     }
+}
+
+/// Where an event inside a TRANSACTION_PAYLOAD lies: the payload event's offset in the
+/// file, and the event's index among the payload's events (from 0). (Offsets of inner
+/// events are offsets in the decompressed payload, which no file has.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InPayload {
+    /// The TRANSACTION_PAYLOAD event's offset in the file.
+    pub offset: u64,
+    /// The event's index inside the payload.
+    pub index: usize,
 }
 
 /// A group of events: a transaction, or a control event outside any.

@@ -9,6 +9,7 @@ mod fetch;
 mod flashback;
 mod fuzz_smoke;
 mod pitr;
+mod render;
 mod rows;
 mod select;
 mod server;

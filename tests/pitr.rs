@@ -285,9 +285,13 @@ fn decode_jsonl_values_equal_what_the_server_returned() {
                         format!("{}", theirs.parse::<f64>().unwrap()),
                     )
                 }
+                // UTC (the server's time zone here) in ISO 8601 with a `Z`.
                 "timestamp" => (
                     v.as_str().unwrap().to_string(),
-                    server.value(&format!("SELECT `{c}` FROM pt.kinds WHERE id = {id}")),
+                    server.value(&format!(
+                        "SELECT IF(`{c}` = 0, '0000-00-00 00:00:00', \
+                         CONCAT(REPLACE(`{c}`, ' ', 'T'), 'Z')) FROM pt.kinds WHERE id = {id}"
+                    )),
                 ),
                 "decimal" | "date" | "time" | "datetime" | "enum" | "set" => (
                     v.as_str().unwrap().to_string(),
@@ -322,9 +326,11 @@ fn decode_jsonl_values_equal_what_the_server_returned() {
                     v["hex"].as_str().unwrap().to_string(),
                     server.value(&format!("SELECT HEX(`{c}`) FROM pt.kinds WHERE id = {id}")),
                 ),
+                // Text in UTF-8, as the server converts it from the column's charset.
                 _ if v.is_string() => {
-                    let theirs =
-                        server.value(&format!("SELECT HEX(`{c}`) FROM pt.kinds WHERE id = {id}"));
+                    let theirs = server.value(&format!(
+                        "SELECT HEX(CONVERT(`{c}` USING utf8mb4)) FROM pt.kinds WHERE id = {id}"
+                    ));
                     let ours: String = v
                         .as_str()
                         .unwrap()

@@ -2,6 +2,7 @@
 
 use binlog::event::control::xid_sql;
 use binlog::event::gtid::GtidKind;
+use binlog::event::header::FLAG_SUPPRESS_USE;
 use binlog::event::payload::COMPRESSION_ZSTD;
 use binlog::event::rows::{
     COMPLETE_ROWS_F, NO_FOREIGN_KEY_CHECKS_F, RELAXED_UNIQUE_CHECKS_F, STMT_END_F,
@@ -54,7 +55,10 @@ pub fn event_info(ev: &Event, format: &Format) -> String {
                 Ok(t) => lossy(&t),
                 Err(e) => format!("(undecodable compressed query: {e})"),
             };
-            if q.db.is_empty() || q.is_begin() || q.is_commit() {
+            // LOG_EVENT_SUPPRESS_USE_F (CREATE/ALTER/DROP DATABASE): no `use`, as SHOW
+            // BINLOG EVENTS shows them.
+            let suppress_use = ev.header().flags & FLAG_SUPPRESS_USE != 0;
+            if q.db.is_empty() || q.is_begin() || q.is_commit() || suppress_use {
                 text
             } else {
                 format!("use `{}`; {text}", lossy(q.db))

@@ -17,6 +17,7 @@ use super::output::{
     CliResult, Failure, OutputFile,
 };
 use binlog::row::TableCtx;
+use binlog::sql::session::{Session, ROWS_SESSION};
 
 /// Write a binlog that undoes selected transactions (row format).
 ///
@@ -323,6 +324,7 @@ struct SqlSink<'w> {
     schema: Option<binlog::sql::schema::Schema>,
     tables: std::collections::HashMap<u64, TableCtx>,
     buf: String,
+    session: Session,
     stats: flashback::WriteStats,
 }
 
@@ -333,13 +335,15 @@ impl<'w> SqlSink<'w> {
         schema: Option<binlog::sql::schema::Schema>,
     ) -> SqlSink<'w> {
         let mut buf = String::new();
-        buf.push_str("-- binlog-tool flashback: the undo as SQL\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
+        buf.push_str("-- binlog-tool flashback: the undo as SQL\n");
+        buf.push_str(ROWS_SESSION);
         SqlSink {
             out,
             files,
             schema,
             tables: Default::default(),
             buf,
+            session: Session::new(),
             stats: flashback::WriteStats::default(),
         }
     }
@@ -401,6 +405,8 @@ impl UndoSink for SqlSink<'_> {
         // again, an update applied with its images swapped.
         let rows: Vec<_> = binlog::row::Rows::new(r.source, r.data, &table.info)?
             .collect::<binlog::Result<_>>()?;
+        // Foreign key and unique checks as the source's changes had them.
+        self.session.rows(r.source.flags, &mut self.buf);
         for row in rows.iter().rev() {
             let before = table.image_values(row.before)?;
             let after = table.image_values(row.after)?;
@@ -413,8 +419,9 @@ impl UndoSink for SqlSink<'_> {
                 change,
                 before.as_deref().unwrap_or(&[]),
                 after.as_deref().unwrap_or(&[]),
+                r.source.data_offset,
                 &mut self.buf,
-            );
+            )?;
             self.buf.push('\n');
             self.stats.rows += 1;
         }
@@ -427,6 +434,7 @@ impl UndoSink for SqlSink<'_> {
 
     fn commit(&mut self, _c: &Commit) -> binlog::Result<()> {
         self.buf.push_str("COMMIT;\n");
+        self.session.end(&mut self.buf);
         self.flush()
     }
 }

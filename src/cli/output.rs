@@ -148,6 +148,18 @@ pub fn local_time(ts: u32) -> String {
     }
 }
 
+/// A timestamp in ISO 8601 in the local time zone with its offset
+/// (`2026-11-21T10:03:00+01:00`), for output read by programs.
+pub fn local_time_iso(ts: u32) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(i64::from(ts), 0) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        }
+        chrono::LocalResult::None => ts.to_string(),
+    }
+}
+
 /// Where a command writes a binlog: a file that appears only once complete (written to a
 /// temporary name in the same directory, renamed on success, removed on failure), or
 /// standard output for `-`, or an existing device or pipe, written directly.

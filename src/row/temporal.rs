@@ -338,6 +338,31 @@ impl fmt::Display for WithFsp<Time> {
     }
 }
 
+/// The UTC date and time of `secs` seconds and `micros` microseconds after the epoch
+/// (a TIMESTAMP's value).
+pub fn utc_datetime(secs: u32, micros: u32) -> DateTime {
+    let days = i64::from(secs / 86_400);
+    let rem = secs % 86_400;
+    // Days to a civil date (proleptic Gregorian), counting eras of 400 years from
+    // 0000-03-01 so that leap days fall at the end of a year.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
+    DateTime {
+        date: Date { year, month, day },
+        hour: (rem / 3600) as u8,
+        minute: (rem / 60 % 60) as u8,
+        second: (rem % 60) as u8,
+        micros,
+    }
+}
+
 /// A TIMESTAMP as `seconds[.fraction]`, the way mysqlbinlog prints it.
 pub struct UnixTime {
     /// Seconds since the epoch.
@@ -405,6 +430,18 @@ mod tests {
                 encode_time2(t, 2, &mut back);
                 assert_eq!(back, b, "{b:02x?}");
             }
+        }
+    }
+
+    #[test]
+    fn utc_datetime_agrees_with_chrono() {
+        for secs in (0..u32::MAX - 86_400 * 400)
+            .step_by(86_400 * 7 + 3_599)
+            .chain([0, 1, 951_782_400, 2_147_483_647, 4_102_444_800, u32::MAX])
+        {
+            let want = chrono::DateTime::from_timestamp(i64::from(secs), 0).unwrap();
+            let got = WithFsp(utc_datetime(secs, 0), 0).to_string();
+            assert_eq!(got, want.format("%Y-%m-%d %H:%M:%S").to_string(), "{secs}");
         }
     }
 

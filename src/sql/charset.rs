@@ -65,14 +65,6 @@ fn mariadb_charset(id: u16) -> Option<&'static str> {
     None
 }
 
-/// Whether text in this collation is UTF-8 (ASCII included).
-pub fn is_utf8(collation: Option<u16>) -> bool {
-    matches!(
-        collation.and_then(charset_name),
-        Some("utf8mb4" | "utf8mb3" | "utf8" | "ascii")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,9 +76,6 @@ mod tests {
         assert_eq!(charset_name(63), Some("binary"));
         assert_eq!(charset_name(0), None);
         assert_eq!(charset_name(2048 + 256 + 5), Some("utf8mb4"));
-        assert!(is_utf8(Some(33)));
-        assert!(!is_utf8(Some(8)));
-        assert!(!is_utf8(None));
     }
 
     /// The table is mysql_common's (an independent list of the server's collations).

@@ -1,20 +1,27 @@
 //! `decode --format jsonl`: a row change as one JSON object.
+//!
+//! Values: numbers for integers, floats, YEAR and BIT; strings for DECIMAL, dates and
+//! times (TIMESTAMP in UTC as `YYYY-MM-DDTHH:MM:SS[.frac]Z`), ENUM and SET members, text
+//! (converted from its column's character set to UTF-8), and JSON documents (their text);
+//! `{"hex": "…"}` for bytes that are not text here (binary columns, geometry, unknown
+//! character sets, bytes invalid in theirs). The only JSON objects among values are hex.
 
 use std::fmt::Write as _;
 
 use binlog::event::rows::RowsKind;
-use binlog::row::value::{padded_binary, BINARY_COLLATION};
+use binlog::row::value::padded_binary;
 use binlog::row::{json, Value};
-use binlog::sql::{self, ColumnInfo};
+use binlog::sql::text::Charset;
+use binlog::sql::{self, timestamp_text, ColumnInfo};
 
-use super::render::{Table, TxnCtx};
-use crate::cli::output::{json_str, local_time};
+use super::render::{Place, Table, TxnCtx};
+use crate::cli::output::json_str;
 
 /// Appends the JSON line of one row change (with its newline).
 pub fn row_change(
     b: &mut String,
     t: &TxnCtx,
-    pos: u64,
+    place: Place,
     table: &Table,
     kind: RowsKind,
     before: Option<&[Option<Value>]>,
@@ -22,8 +29,12 @@ pub fn row_change(
 ) {
     b.push_str("{\"file\":");
     json_str(b, t.file);
-    let _ = write!(b, ",\"pos\":{pos},\"timestamp\":{},\"time\":", t.time);
-    json_str(b, &local_time(t.time));
+    let _ = write!(b, ",\"pos\":{}", place.pos);
+    if let Some(i) = place.payload_index {
+        let _ = write!(b, ",\"payload_index\":{i}");
+    }
+    let _ = write!(b, ",\"timestamp\":{},\"time\":", t.time);
+    json_str(b, &t.time_iso);
     b.push_str(",\"gtid\":");
     if t.gtid.is_empty() {
         b.push_str("null");
@@ -48,22 +59,41 @@ pub fn row_change(
             first = false;
             b.push_str(&table.json_names[i]);
             b.push(':');
-            json_value(v, &table.ctx.columns()[i], b);
+            json_value(v, &table.ctx.columns()[i], table.charsets[i], b);
         }
         b.push('}');
     }
     b.push_str("}\n");
 }
 
-/// Appends a value as JSON.
-pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
-    let hex = |b: &[u8], out: &mut String| {
-        out.push_str("{\"hex\":\"");
-        for x in b {
-            let _ = write!(out, "{x:02X}");
-        }
-        out.push_str("\"}");
-    };
+/// Appends `{"hex":"…"}`.
+fn hex(b: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(b.len() * 2 + 11);
+    out.push_str("{\"hex\":\"");
+    for &x in b {
+        out.push(char::from(DIGITS[usize::from(x >> 4)]));
+        out.push(char::from(DIGITS[usize::from(x & 15)]));
+    }
+    out.push_str("\"}");
+}
+
+/// Appends bytes of character set `cs` as a JSON string, or as hex when they are not
+/// valid text in it.
+fn text(b: &[u8], cs: Charset, out: &mut String) {
+    match cs.decode(b) {
+        Some(s) => json_str(out, &s),
+        None => hex(b, out),
+    }
+}
+
+/// Appends `v` (plain ASCII text) in quotes.
+fn quoted(v: impl std::fmt::Display, out: &mut String) {
+    let _ = write!(out, "\"{v}\"");
+}
+
+/// Appends a value of a column of character set `cs` as JSON.
+pub fn json_value(v: &Value, col: &ColumnInfo, cs: Charset, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
@@ -72,43 +102,122 @@ pub fn json_value(v: &Value, col: &ColumnInfo, out: &mut String) {
         Value::Double(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(*f)),
         Value::Float(_) | Value::Double(_) => out.push_str("null"),
         Value::Decimal(d) => json_str(out, d),
-        Value::Year(y) => {
-            let _ = write!(out, "{y}");
-        }
-        Value::Bit(b) => {
-            let _ = write!(out, "{b}");
-        }
-        Value::Enum(_) | Value::Set(_) if col.members.is_none() => {
-            let n = match v {
-                Value::Enum(e) => u64::from(*e),
-                Value::Set(s) => *s,
-                _ => 0,
-            };
-            let _ = write!(out, "{n}");
-        }
-        Value::Json(b) => match json::decode(b) {
-            Ok(j) => json::to_text(&j, out),
-            Err(_) => hex(b, out),
-        },
-        Value::Bytes(b) => {
-            let padded = padded_binary(&col.column, col.charset, b);
-            let text = !matches!(col.charset, Some(BINARY_COLLATION) | None);
-            match std::str::from_utf8(&padded) {
-                Ok(s) if text => json_str(out, s),
-                _ => hex(&padded, out),
+        Value::Year(y) => out.push_str(itoa::Buffer::new().format(*y)),
+        Value::Bit(b) => out.push_str(itoa::Buffer::new().format(*b)),
+        Value::Date(d) => quoted(d, out),
+        Value::Time(t, fsp) => quoted(binlog::row::temporal::WithFsp(*t, *fsp), out),
+        Value::DateTime(t, fsp) => quoted(binlog::row::temporal::WithFsp(*t, *fsp), out),
+        Value::Timestamp { secs, micros, fsp } => {
+            let start = out.len();
+            quoted(timestamp_text(*secs, *micros, *fsp), out);
+            if *secs != 0 || *micros != 0 {
+                // `YYYY-MM-DD HH:MM:SS…` in UTC: ISO 8601's `T` and `Z`.
+                out.replace_range(start + 11..start + 12, "T");
+                out.insert(out.len() - 1, 'Z');
             }
         }
+        Value::Enum(_) | Value::Set(_) => match col.member_names(v) {
+            Some(names) => text(&names, cs, out),
+            None => {
+                let n = match v {
+                    Value::Enum(e) => u64::from(*e),
+                    Value::Set(s) => *s,
+                    _ => 0,
+                };
+                out.push_str(itoa::Buffer::new().format(n));
+            }
+        },
+        // A JSON column's document as its text, so that a document is never taken for
+        // the `{"hex": …}` of bytes.
+        Value::Json(b) => match json::decode(b) {
+            Ok(j) => {
+                let mut doc = String::new();
+                json::to_text(&j, &mut doc);
+                json_str(out, &doc);
+            }
+            Err(_) => hex(b, out),
+        },
+        Value::Bytes(b) => text(&padded_binary(&col.column, col.charset, b), cs, out),
         Value::Geometry(b) | Value::Vector(b) => hex(b, out),
-        _ => {
-            // Temporal values, named ENUM/SET members, JSON diffs: their SQL text, unquoted.
+        Value::JsonDiff(_) => {
+            // The expression that applies the diff to the column, as SQL writes it.
             let mut s = String::new();
             sql::literal(v, col, &mut s);
-            let s = s
-                .strip_prefix('\'')
-                .and_then(|s| s.strip_suffix('\''))
-                .map(|s| s.replace("''", "'"))
-                .unwrap_or(s);
             json_str(out, &s);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use binlog::row::column::{Column, ColumnType};
+    use std::borrow::Cow;
+
+    fn col(t: ColumnType, meta: &[u8], charset: Option<u16>) -> ColumnInfo {
+        ColumnInfo {
+            name: Some("c".into()),
+            column: Column::new(t, meta, true),
+            unsigned: false,
+            charset,
+            members: Some(vec![b"caf\xe9".to_vec(), b"b".to_vec()]),
+        }
+    }
+
+    fn render(v: &Value, c: &ColumnInfo) -> String {
+        let mut s = String::new();
+        json_value(v, c, Charset::of(c.charset), &mut s);
+        s
+    }
+
+    #[test]
+    fn values_follow_their_charset_and_zone() {
+        let latin1 = col(ColumnType::VARCHAR, &[40, 0], Some(8));
+        assert_eq!(
+            render(&Value::Bytes(Cow::Borrowed(b"\xc3\xa9")), &latin1),
+            "\"Ã©\""
+        );
+        let utf16 = col(ColumnType::VARCHAR, &[40, 0], Some(54));
+        assert_eq!(
+            render(&Value::Bytes(Cow::Borrowed(b"\x00A\x00B")), &utf16),
+            "\"AB\""
+        );
+        let utf8 = col(ColumnType::VARCHAR, &[40, 0], Some(45));
+        assert_eq!(
+            render(&Value::Bytes(Cow::Borrowed(b"\xff")), &utf8),
+            "{\"hex\":\"FF\"}"
+        );
+        let bin = col(ColumnType::VARCHAR, &[40, 0], Some(63));
+        assert_eq!(
+            render(&Value::Bytes(Cow::Borrowed(b"ab")), &bin),
+            "{\"hex\":\"6162\"}"
+        );
+        assert_eq!(render(&Value::Enum(1), &latin1), "\"café\"");
+        assert_eq!(render(&Value::Set(3), &latin1), "\"café,b\"");
+        let ts = col(ColumnType::TIMESTAMP2, &[3], None);
+        let v = Value::Timestamp {
+            secs: 1,
+            micros: 500_000,
+            fsp: 3,
+        };
+        assert_eq!(render(&v, &ts), "\"1970-01-01T00:00:01.500Z\"");
+        let zero = Value::Timestamp {
+            secs: 0,
+            micros: 0,
+            fsp: 0,
+        };
+        assert_eq!(render(&zero, &ts), "\"0000-00-00 00:00:00\"");
+    }
+
+    #[test]
+    fn a_json_document_is_a_string_and_bytes_are_the_only_objects() {
+        let mut bin = Vec::new();
+        let doc: serde_json::Value = serde_json::from_str(r#"{"hex": "41"}"#).unwrap();
+        json::encode(&json::from_serde(&doc), &mut bin).unwrap();
+        let js = col(ColumnType::JSON, &[4], None);
+        assert_eq!(
+            render(&Value::Json(Cow::Owned(bin)), &js),
+            r#""{\"hex\": \"41\"}""#
+        );
     }
 }

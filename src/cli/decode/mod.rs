@@ -40,6 +40,7 @@ use pipeline::{render_in_order, Setup, Sources};
 /// selection (stderr says where); 2 an error (one line on stderr, nothing left at -o
 /// FILE).
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = DETAILS)]
 pub struct Args {
     #[command(flatten)]
     pub inputs: Inputs,
@@ -58,6 +59,27 @@ pub struct Args {
     #[arg(long, short = 'o', default_value = "-")]
     pub output: PathBuf,
 }
+
+/// What `decode --help` says after the options.
+const DETAILS: &str = "\
+SQL: the output first sets the session row events are applied in (SET NAMES utf8mb4,
+time_zone '+00:00' as TIMESTAMP values are UTC, sql_mode NO_AUTO_VALUE_ON_ZERO and
+ALLOW_INVALID_DATES so that an id 0 and zero or invalid dates are stored as logged);
+foreign_key_checks and unique_checks follow each rows event's flags. Text is quoted in its
+own characters when valid and printable in its column's character set (quotes doubled,
+backslash, newline, CR and tab escaped), else hex (X'..'). UPDATE/DELETE find rows by
+primary key, or without one by every column compared exactly (strings as binary, FLOAT
+as its exact double); a table with neither is refused. Statements logged as text run with
+the settings their event recorded (SET timestamp, sql_mode, time_zone, character sets),
+without USE when logged so (CREATE DATABASE); one whose text is not UTF-8 is refused.
+Comments name each change's file and position; inside a MySQL compressed transaction,
+the TRANSACTION_PAYLOAD's position and the event's index in it (\"payload event N\").
+
+JSON lines: pos is the rows event's position, or the TRANSACTION_PAYLOAD's with
+payload_index; time is ISO 8601 with the local offset; TIMESTAMP values are UTC with Z;
+text is converted to UTF-8 from its column's character set; a JSON column's document is
+a string; bytes that are not text (binary, geometry, unmapped or invalid text) are the
+only objects: {\"hex\": \"00FF\"}.";
 
 /// Output formats of `decode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,7 +107,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     drop(logs);
     let mut out = OutputFile::create(&args.output)?;
     if args.format == DecodeFormat::Sql {
-        out.write_all(b"-- binlog-tool decode\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n")?;
+        out.write_all(b"-- binlog-tool decode\n")?;
+        out.write_all(binlog::sql::session::ROWS_SESSION.as_bytes())?;
     }
     let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
     let sources = Sources {

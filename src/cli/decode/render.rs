@@ -4,19 +4,23 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use binlog::event::control::{xid_sql, Intvar, Rand, UserVar, XaPrepare};
+use binlog::event::fde::Flavor;
 use binlog::event::gtid::FL_PREPARED_XA;
+use binlog::event::header::FLAG_SUPPRESS_USE;
 use binlog::event::rows::{RowsEvent, RowsKind};
 use binlog::event::{MariadbGtid, Query, TableMap};
 use binlog::filter::{Filter, StatementChoice};
 use binlog::row::{Rows, TableCtx, Value};
 use binlog::sql::schema::Schema;
+use binlog::sql::session::Session;
 use binlog::sql::statement::excerpt;
+use binlog::sql::text::Charset;
 use binlog::sql::{self, Change};
-use binlog::txn::{Transaction, TxnKind};
+use binlog::txn::{InPayload, Transaction, TxnKind};
 use binlog::{Event, EventData, EventType, Format};
 
 use super::{jsonl, DecodeFormat};
-use crate::cli::output::{json_str, local_time};
+use crate::cli::output::{json_str, local_time, local_time_iso};
 
 /// A table's context, with each column's name as a JSON string.
 pub struct Table {
@@ -24,6 +28,8 @@ pub struct Table {
     pub ctx: TableCtx,
     /// Each column's name, as a JSON string.
     pub json_names: Vec<String>,
+    /// Each column's character set.
+    pub charsets: Vec<Charset>,
     /// The body of the TABLE_MAP it was built from.
     map_body: Vec<u8>,
 }
@@ -36,6 +42,33 @@ pub struct TxnCtx<'a> {
     pub gtid: String,
     /// Its commit time.
     pub time: u32,
+    /// Its commit time in ISO 8601, local, with the offset.
+    pub time_iso: String,
+}
+
+/// Where a row change's rows event lies: its position in the file, or the position of
+/// the TRANSACTION_PAYLOAD holding it and its index there.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    /// The event's offset, or its payload's.
+    pub pos: u64,
+    /// Its index inside the payload.
+    pub payload_index: Option<usize>,
+}
+
+impl Place {
+    fn of(ev: &Event, payload: Option<InPayload>) -> Place {
+        match payload {
+            Some(p) => Place {
+                pos: p.offset,
+                payload_index: Some(p.index),
+            },
+            None => Place {
+                pos: ev.offset(),
+                payload_index: None,
+            },
+        }
+    }
 }
 
 /// Renders transactions into its buffer, keeping the table contexts it built.
@@ -51,6 +84,8 @@ pub struct Renderer<'s> {
     /// statement it belongs to: written with it, or dropped with it.
     context: String,
     tables: HashMap<u64, Table>,
+    /// SQL: the settings in force within the transaction being rendered.
+    session: Session,
 }
 
 impl<'s> Renderer<'s> {
@@ -68,6 +103,7 @@ impl<'s> Renderer<'s> {
             notes: Vec::new(),
             context: String::new(),
             tables: HashMap::new(),
+            session: Session::new(),
         }
     }
 
@@ -90,8 +126,13 @@ impl<'s> Renderer<'s> {
             file,
             gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
             time: txn.last_timestamp,
+            time_iso: match self.format {
+                DecodeFormat::Jsonl => local_time_iso(txn.last_timestamp),
+                DecodeFormat::Sql => String::new(),
+            },
         };
         let start = self.buf.len();
+        self.session = Session::new();
         if self.sql() {
             let _ = write!(
                 self.buf,
@@ -113,8 +154,8 @@ impl<'s> Renderer<'s> {
         let body = self.buf.len();
         let mut spilled = false;
         self.context.clear();
-        txn.visit(data, |ev, format: &Format, _| {
-            self.event(&t, ev, format)?;
+        txn.visit(data, |ev, format: &Format, payload| {
+            self.event(&t, ev, format, payload)?;
             if self.buf.len() > 1 << 16 {
                 spilled = true;
                 spill(&mut self.buf).map_err(|e| binlog::Error::io(ev.offset(), &e))?;
@@ -128,19 +169,28 @@ impl<'s> Renderer<'s> {
         if in_block {
             self.buf.push_str("COMMIT;\n");
         }
+        if self.sql() {
+            self.session.end(&mut self.buf);
+        }
         Ok(())
     }
 
-    fn event(&mut self, t: &TxnCtx, ev: &Event, format: &Format) -> binlog::Result<()> {
+    fn event(
+        &mut self,
+        t: &TxnCtx,
+        ev: &Event,
+        format: &Format,
+        payload: Option<InPayload>,
+    ) -> binlog::Result<()> {
         match ev.decode(format)? {
             EventData::TableMap(tm) => self.table_map(ev, &tm)?,
-            EventData::Rows(re) => self.rows(t, ev, &re, format)?,
+            EventData::Rows(re) => self.rows(t, ev, &re, format, Place::of(ev, payload))?,
             EventData::MariadbGtid(g) => self.xa_start(&g),
             EventData::Query(q)
                 if ev.event_type() == EventType::QUERY
                     || ev.event_type() == EventType::MARIADB_QUERY_COMPRESSED =>
             {
-                self.query(t, ev, &q)?
+                self.query(t, ev, &q, format)?
             }
             // Statement-format context, for the statements that follow.
             EventData::UserVar(u) if self.sql() => self.user_var(&u),
@@ -168,9 +218,15 @@ impl<'s> Renderer<'s> {
                     s
                 })
                 .collect();
+            let charsets = ctx
+                .columns()
+                .iter()
+                .map(|c| Charset::of(c.charset))
+                .collect();
             let table = Table {
                 ctx,
                 json_names,
+                charsets,
                 map_body: ev.body().to_vec(),
             };
             self.tables.insert(tm.table_id, table);
@@ -184,6 +240,7 @@ impl<'s> Renderer<'s> {
         ev: &Event,
         re: &RowsEvent,
         format: &Format,
+        place: Place,
     ) -> binlog::Result<()> {
         let table = self.tables.get(&re.table_id).ok_or_else(|| {
             binlog::Error::malformed(
@@ -201,6 +258,9 @@ impl<'s> Renderer<'s> {
         }
         let rows_data = re.rows_data()?;
         let (format_out, buf) = (self.format, &mut self.buf);
+        if format_out == DecodeFormat::Sql {
+            self.session.rows(re.flags, buf);
+        }
         let decoded = (|| -> binlog::Result<()> {
             // One pair of value vectors for all the rows of the event.
             let (mut bv, mut av) = (Vec::new(), Vec::new());
@@ -211,9 +271,12 @@ impl<'s> Renderer<'s> {
                 let before = has_before.then_some(bv.as_slice());
                 let after = has_after.then_some(av.as_slice());
                 match format_out {
-                    DecodeFormat::Sql => sql_row_change(buf, t, ev, ctx, re.kind, before, after),
+                    DecodeFormat::Sql => {
+                        let rows = Images { before, after };
+                        sql_row_change(buf, t, ev.offset(), place, ctx, re.kind, rows)?
+                    }
                     DecodeFormat::Jsonl => {
-                        jsonl::row_change(buf, t, ev.offset(), table, re.kind, before, after)
+                        jsonl::row_change(buf, t, place, table, re.kind, before, after)
                     }
                 }
             }
@@ -235,7 +298,7 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query) -> binlog::Result<()> {
+    fn query(&mut self, t: &TxnCtx, ev: &Event, q: &Query, format: &Format) -> binlog::Result<()> {
         let raw = q.text()?;
         let text = String::from_utf8_lossy(&raw);
         let xa = text
@@ -248,13 +311,22 @@ impl<'s> Renderer<'s> {
         } else if !control {
             let context = std::mem::take(&mut self.context);
             match self.filter.statement_choice(q.db, &raw) {
-                StatementChoice::Keep => {
-                    if self.sql() {
-                        self.buf.push_str(&context);
-                    }
-                    self.statement(t, ev, q.db, &text);
+                StatementChoice::Keep if self.sql() => {
+                    let mariadb = format.flavor == Flavor::MariaDb;
+                    let time = ev.header().timestamp;
+                    self.session
+                        .statement(q, &raw, mariadb, time, ev.offset(), &mut self.buf)?;
+                    self.buf.push_str(&context);
+                    // LOG_EVENT_SUPPRESS_USE_F: the statement names its database itself
+                    // (CREATE DATABASE: it does not exist before).
+                    let db = if ev.header().flags & FLAG_SUPPRESS_USE != 0 {
+                        &b""[..]
+                    } else {
+                        q.db
+                    };
+                    self.statement(t, ev, db, &text);
                 }
-                StatementChoice::Drop => {}
+                StatementChoice::Keep | StatementChoice::Drop => {}
                 StatementChoice::Unsure(why) if self.sql() => self.notes.push(format!(
                     "{}: statement at {} left out: {why}: {}",
                     t.file,
@@ -311,16 +383,22 @@ impl<'s> Renderer<'s> {
     }
 }
 
+/// A row change's images, one value (or none) per column.
+struct Images<'r, 'v> {
+    before: Option<&'r [Option<Value<'v>>]>,
+    after: Option<&'r [Option<Value<'v>>]>,
+}
+
 /// Appends the SQL statement of one row change, after a comment naming its position.
 fn sql_row_change(
     b: &mut String,
     t: &TxnCtx,
-    ev: &Event,
+    at: u64,
+    place: Place,
     table: &TableCtx,
     kind: RowsKind,
-    before: Option<&[Option<Value>]>,
-    after: Option<&[Option<Value>]>,
-) {
+    rows: Images,
+) -> binlog::Result<()> {
     let change = match kind {
         RowsKind::Write => Change::Insert,
         RowsKind::Delete => Change::Delete,
@@ -329,10 +407,14 @@ fn sql_row_change(
     b.push_str("/* ");
     b.push_str(t.file);
     b.push(':');
-    b.push_str(itoa::Buffer::new().format(ev.offset()));
+    b.push_str(itoa::Buffer::new().format(place.pos));
+    if let Some(i) = place.payload_index {
+        b.push_str(" payload event ");
+        b.push_str(itoa::Buffer::new().format(i));
+    }
     b.push_str(" */ ");
-    table
-        .sql
-        .statement(change, before.unwrap_or(&[]), after.unwrap_or(&[]), b);
+    let (before, after) = (rows.before.unwrap_or(&[]), rows.after.unwrap_or(&[]));
+    table.sql.statement(change, before, after, at, b)?;
     b.push('\n');
+    Ok(())
 }
