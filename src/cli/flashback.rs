@@ -12,9 +12,13 @@ use binlog::{Binlog, BinlogFile};
 
 use super::args::{Inputs, Selection};
 use super::output::{
-    fail, json_str, line, local_time, open, read_schema, stdout, CliResult, Failure, OutputFile,
+    fail, json_str, line, local_time, open, stdout, CliResult, Failure, OutputFile,
 };
+use super::schema_source::SchemaArgs;
+use binlog::filter::Filter;
 use binlog::row::TableCtx;
+use binlog::schema::Catalog;
+use binlog::txn::{Group, Transactions};
 
 /// Write a binlog that undoes selected transactions (row format).
 ///
@@ -35,10 +39,12 @@ pub struct Args {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub selection: Selection,
-    /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns, for
-    /// `--format sql` on binlogs whose TABLE_MAP events carry no names.
-    #[arg(long)]
-    pub schema: Option<PathBuf>,
+    /// For `--format sql` on binlogs whose TABLE_MAP events carry no names. With a
+    /// schema, the undo statements address the tables as they are at the end of the input:
+    /// a table or column renamed by later DDL gets its new name, and undoing rows of a table
+    /// or column dropped later is refused.
+    #[command(flatten)]
+    pub schema: SchemaArgs,
     /// Leave DDL in the selection out (noted on stderr) instead of refusing.
     #[arg(long)]
     pub skip_ddl: bool,
@@ -144,7 +150,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut output = OutputFile::create(target)?;
     let stats = match args.format {
         ReportFormat::Sql => {
-            let schema = read_schema(args.schema.as_deref())?;
+            let schema = schema_versions(&args.schema, &logs, &paths, &opts.filter)?;
             let mut sink = SqlSink::new(&mut output, &paths, schema);
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
@@ -293,24 +299,23 @@ fn report(
 struct SqlSink<'w> {
     out: &'w mut OutputFile,
     files: &'w [PathBuf],
-    schema: Option<binlog::sql::schema::Schema>,
+    schema: Option<Versions>,
+    /// The file of the transaction being undone.
+    file: usize,
     tables: std::collections::HashMap<u64, TableCtx>,
     buf: String,
     stats: flashback::WriteStats,
 }
 
 impl<'w> SqlSink<'w> {
-    fn new(
-        out: &'w mut OutputFile,
-        files: &'w [PathBuf],
-        schema: Option<binlog::sql::schema::Schema>,
-    ) -> SqlSink<'w> {
+    fn new(out: &'w mut OutputFile, files: &'w [PathBuf], schema: Option<Versions>) -> SqlSink<'w> {
         let mut buf = String::new();
         buf.push_str("-- binlog-tool flashback: the undo as SQL\nSET NAMES utf8mb4;\nSET time_zone = '+00:00';\n");
         SqlSink {
             out,
             files,
             schema,
+            file: 0,
             tables: Default::default(),
             buf,
             stats: flashback::WriteStats::default(),
@@ -341,6 +346,7 @@ impl UndoSink for SqlSink<'_> {
             b.txn.start, b.txn.end
         );
         self.stats.transactions += 1;
+        self.file = b.txn.file as usize;
         Ok(())
     }
 
@@ -349,17 +355,16 @@ impl UndoSink for SqlSink<'_> {
         ev: &binlog::Event,
         tm: &binlog::event::TableMap,
     ) -> binlog::Result<()> {
-        let ctx = TableCtx::new(tm, self.schema.as_ref())?;
-        if !ctx.is_named() {
-            return Err(binlog::Error::unsupported(
-                ev.offset(),
-                format!(
-                    "table {}.{} has no column names in the binlog (binlog_row_metadata=MINIMAL): \
-                     name them with --schema (CREATE TABLE statements) to write SQL",
-                    ctx.db, ctx.table
-                ),
-            ));
-        }
+        let at = ev.offset();
+        let ctx = match &self.schema {
+            None => TableCtx::new(tm, None, at)?,
+            Some(v) => {
+                let ctx = TableCtx::new(tm, Some(v.at(self.file, at)), at)?;
+                ctx.require_names(at)?;
+                ctx.as_of(&v.end, at)?
+            }
+        };
+        ctx.require_names(at)?;
         self.tables.insert(tm.table_id, ctx);
         Ok(())
     }
@@ -402,4 +407,61 @@ impl UndoSink for SqlSink<'_> {
         self.buf.push_str("COMMIT;\n");
         self.flush()
     }
+}
+
+/// The schema through the input: each version from the position of the DDL that made it,
+/// and the schema at the end (what the undo is applied to).
+struct Versions {
+    /// `(file, offset, schema)` from that position on, in order.
+    steps: Vec<(usize, u64, Arc<Catalog>)>,
+    end: Arc<Catalog>,
+}
+
+impl Versions {
+    /// The schema at an offset of a file.
+    fn at(&self, file: usize, offset: u64) -> &Catalog {
+        let i = self
+            .steps
+            .partition_point(|(f, o, _)| (*f, *o) <= (file, offset));
+        &self.steps[i.saturating_sub(1)].2
+    }
+}
+
+/// Walks the input's DDL from the start of the selection to the end of the input.
+fn schema_versions(
+    args: &SchemaArgs,
+    logs: &[Binlog],
+    paths: &[PathBuf],
+    filter: &Filter,
+) -> CliResult<Option<Versions>> {
+    let Some(mut history) = args.history(filter)? else {
+        return Ok(None);
+    };
+    let from_start = Filter {
+        start_position: filter.start_position,
+        start_time: filter.start_time,
+        ..Filter::default()
+    };
+    let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
+    let mut steps = vec![(0, 0, Arc::clone(history.current()))];
+    let last = logs.len().saturating_sub(1);
+    for (n, log) in logs.iter().enumerate() {
+        for group in Transactions::new(log.events()) {
+            let txn = match group.map_err(|e| fail(&paths[n], e))? {
+                Group::Transaction(t) if t.is_complete() => t,
+                _ => continue,
+            };
+            if !from_start.selects_transaction(&txn, n == 0, n == last) {
+                continue;
+            }
+            if history
+                .apply_transaction(log.data(), &txn, &selected)
+                .map_err(|e| fail(&paths[n], e))?
+            {
+                steps.push((n, txn.start, Arc::clone(history.current())));
+            }
+        }
+    }
+    let end = Arc::clone(history.current());
+    Ok(Some(Versions { steps, end }))
 }

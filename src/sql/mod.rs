@@ -9,7 +9,6 @@
 //! in UTC: output that holds them starts with `SET time_zone = '+00:00'`.
 
 pub mod charset;
-pub mod schema;
 pub mod statement;
 
 use std::fmt::Write;
