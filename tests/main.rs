@@ -10,6 +10,7 @@ mod flashback;
 mod fuzz_smoke;
 mod pitr;
 mod rows;
+mod schema;
 mod server;
 mod snapshot;
 mod split;
