@@ -51,6 +51,9 @@ impl SchemaArgs {
     }
 }
 
+/// A key: database, table, index name.
+type KeyId = (String, String, String);
+
 /// The user tables of a live server, from information_schema, as CREATE TABLE statements
 /// read back.
 fn read_server(conn: &ConnectionArgs, selected: schema::Selected) -> CliResult<Catalog> {
@@ -105,7 +108,7 @@ fn read_server(conn: &ConnectionArgs, selected: schema::Selected) -> CliResult<C
         }
     }
     // Keys: (db, table, index) → columns; an expression part (no column) drops the key.
-    let mut key_defs: Vec<((String, String, String), Option<Vec<String>>)> = Vec::new();
+    let mut key_defs: Vec<(KeyId, Option<Vec<String>>)> = Vec::new();
     for r in &keys {
         let id = (text(r, 0), text(r, 1), text(r, 2));
         let col = cell(r, 3);
