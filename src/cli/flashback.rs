@@ -437,11 +437,7 @@ fn schema_versions(
     let Some(mut history) = args.history(filter)? else {
         return Ok(None);
     };
-    let from_start = Filter {
-        start_position: filter.start_position,
-        start_time: filter.start_time,
-        ..Filter::default()
-    };
+    let from_start = binlog::schema::from_start(filter);
     let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
     let mut steps = vec![(0, 0, Arc::clone(history.current()))];
     let last = logs.len().saturating_sub(1);

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::event::header::EventType;
 use crate::event::EventData;
+use crate::filter::Filter;
 use crate::schema::catalog::Catalog;
 use crate::schema::ddl::{self, Ddl, TableName};
 use crate::schema::text::{excerpt, statements};
@@ -29,6 +30,16 @@ pub enum Start {
     Position,
     /// The tables now (a live server's `information_schema`).
     Now,
+}
+
+/// The start bounds of a selection alone (position, time): the transactions whose DDL a
+/// history applies, the schema given describing the tables at the start.
+pub fn from_start(filter: &Filter) -> Filter {
+    Filter {
+        start_position: filter.start_position,
+        start_time: filter.start_time,
+        ..Filter::default()
+    }
 }
 
 /// Which tables are selected: `(database, table)`.

@@ -21,7 +21,7 @@ pub mod text;
 pub mod types;
 
 pub use catalog::Catalog;
-pub use history::{SchemaHistory, Selected, Start};
+pub use history::{from_start, SchemaHistory, Selected, Start};
 pub use table::{ColumnDef, Key, Table};
 
 use crate::error::Result;

@@ -363,14 +363,7 @@ pub fn unquote(s: &str) -> String {
 /// A name quoted with backticks.
 pub fn quote(name: &str) -> String {
     let mut s = String::with_capacity(name.len() + 2);
-    s.push('`');
-    for c in name.chars() {
-        if c == '`' {
-            s.push('`');
-        }
-        s.push(c);
-    }
-    s.push('`');
+    crate::sql::quote_ident(name, &mut s);
     s
 }
 

@@ -188,11 +188,7 @@ impl Walk<'_> {
         let filter = self.setup.filter;
         // The bounds of the window, to tell DDL before its start (the schema given
         // describes the tables there) and past its end.
-        let from_start = Filter {
-            start_position: filter.start_position,
-            start_time: filter.start_time,
-            ..Filter::default()
-        };
+        let from_start = binlog::schema::from_start(filter);
         let window = Filter {
             stop_position: filter.stop_position,
             stop_time: filter.stop_time,
