@@ -64,6 +64,8 @@ INSERT INTO d SELECT * FROM a;
 DROP TABLE c;
 CREATE TABLE c (z VARCHAR(5) PRIMARY KEY, y DOUBLE);
 INSERT INTO c VALUES ('k', 1.5);
+ALTER TABLE c RENAME COLUMN z TO y, RENAME COLUMN y TO z, ADD COLUMN w INT AFTER y, ADD COLUMN v INT AFTER w;
+INSERT INTO c VALUES ('q', 1, 2, 2.5); UPDATE c SET z = 0.5 WHERE y = 'k';
 RENAME TABLE a TO a_tmp, d TO a, a_tmp TO d;
 UPDATE a SET name = 'from d' WHERE id = 1; DELETE FROM d WHERE id = 2;
 ALTER TABLE nokey ADD COLUMN `odd ``name` INT FIRST;
@@ -109,7 +111,7 @@ fn decode_with_a_schema_follows_ddl_and_rebuilds_the_tables() {
     let end_text = std::fs::read_to_string(&end_schema).unwrap();
     assert!(end_text.contains("CREATE TABLE `b2`"), "{end_text}");
     source.sql(
-        "USE sc; UPDATE a SET name = 'later' WHERE id = 4; INSERT INTO c VALUES ('m', 2.5);
+        "USE sc; UPDATE a SET name = 'later' WHERE id = 4; INSERT INTO c VALUES ('m', 3, 4, 2.5);
          UPDATE b2 SET q = 1 WHERE id = 4; DELETE FROM d WHERE id = 4;
          UPDATE nokey SET s = 'z' WHERE k = 2; INSERT INTO t_ctas VALUES (9, 9.00);",
     );

@@ -166,6 +166,7 @@ impl Catalog {
                     self.put(t);
                     return Ok(());
                 };
+                let orig = table.clone();
                 let mut rename = None;
                 for op in ops {
                     if let AlterOp::RenameTable(to) = op {
@@ -181,8 +182,11 @@ impl Catalog {
                     }
                     if table.unknown.is_none() {
                         let mut ids = || self.id();
-                        alter(&mut table, op, &mut ids)?;
+                        alter(&mut table, &orig, op, &mut ids)?;
                     }
+                }
+                if table.unknown.is_none() {
+                    finish_alter(&mut table, &orig)?;
                 }
                 if let Some((d2, n2)) = rename {
                     if self.table(&d2, &n2).is_some() {
@@ -480,7 +484,69 @@ fn missing(t: &Table, name: &str) -> ApplyError {
     )
 }
 
-fn alter(t: &mut Table, op: &AlterOp, ids: &mut dyn FnMut() -> u64) -> Result<(), ApplyError> {
+/// The index of the column an ALTER clause names by its old name: clauses name the columns
+/// of the table as it was before the statement (`RENAME COLUMN a TO b, RENAME COLUMN b TO
+/// a` swaps them), or one an earlier clause added.
+fn old_column(t: &Table, orig: &Table, name: &str) -> Option<usize> {
+    match orig.column_index(name) {
+        Some(j) => t.columns.iter().position(|c| c.id == orig.columns[j].id),
+        None => t.column_index(name),
+    }
+}
+
+/// After an ALTER: no two columns of one name; the keys the table had name their columns
+/// as they are now (a part whose column is gone goes, and a key left without parts).
+fn finish_alter(t: &mut Table, orig: &Table) -> Result<(), ApplyError> {
+    for (i, c) in t.columns.iter().enumerate() {
+        if t.columns[..i].iter().any(|d| d.is_named(&c.name)) {
+            return Err(format!(
+                "two columns named {} in {}.{}",
+                c.name, t.db, t.name
+            ));
+        }
+    }
+    let now = |name: &str| -> Option<String> {
+        let j = orig.column_index(name)?;
+        let id = orig.columns[j].id;
+        t.columns
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+    };
+    let remap = |k: &Key| -> Key {
+        Key {
+            name: k.name.clone(),
+            columns: k.columns.iter().filter_map(|c| now(c)).collect(),
+        }
+    };
+    let old_pk = orig.primary_key.as_ref();
+    let pk = match &t.primary_key {
+        Some(k) if old_pk == Some(k) => Some(remap(k)),
+        other => other.clone(),
+    };
+    let uniques: Vec<Key> = t
+        .unique_keys
+        .iter()
+        .map(|k| {
+            if orig.unique_keys.contains(k) {
+                remap(k)
+            } else {
+                k.clone()
+            }
+        })
+        .filter(|k| !k.columns.is_empty())
+        .collect();
+    t.primary_key = pk.filter(|k| !k.columns.is_empty());
+    t.unique_keys = uniques;
+    Ok(())
+}
+
+fn alter(
+    t: &mut Table,
+    orig: &Table,
+    op: &AlterOp,
+    ids: &mut dyn FnMut() -> u64,
+) -> Result<(), ApplyError> {
     match op {
         AlterOp::Add {
             col,
@@ -498,19 +564,13 @@ fn alter(t: &mut Table, op: &AlterOp, ids: &mut dyn FnMut() -> u64) -> Result<()
             pos,
             if_exists,
         } => {
-            let Some(i) = t.column_index(old) else {
+            let Some(i) = old_column(t, orig, old) else {
                 return if *if_exists {
                     Ok(())
                 } else {
                     Err(missing(t, old))
                 };
             };
-            if !col.name.eq_ignore_ascii_case(old) && t.column_index(&col.name).is_some() {
-                return Err(format!(
-                    "column {} already exists in {}.{}",
-                    col.name, t.db, t.name
-                ));
-            }
             let prev = t.columns.remove(i);
             let mut c = ColumnDef {
                 id: prev.id,
@@ -525,13 +585,11 @@ fn alter(t: &mut Table, op: &AlterOp, ids: &mut dyn FnMut() -> u64) -> Result<()
                 t.columns.insert(i, prev);
                 return Err(e);
             }
-            t.rename_in_keys(old, &col.name);
             column_keys(t, col);
         }
-        AlterOp::Drop { name, if_exists } => match t.column_index(name) {
+        AlterOp::Drop { name, if_exists } => match old_column(t, orig, name) {
             Some(i) => {
                 t.columns.remove(i);
-                t.drop_from_keys(name);
                 if t.columns.is_empty() {
                     return Err(format!("DROP of the last column of {}.{}", t.db, t.name));
                 }
@@ -543,17 +601,8 @@ fn alter(t: &mut Table, op: &AlterOp, ids: &mut dyn FnMut() -> u64) -> Result<()
             old,
             new,
             if_exists,
-        } => match t.column_index(old) {
-            Some(i) => {
-                if !new.eq_ignore_ascii_case(old) && t.column_index(new).is_some() {
-                    return Err(format!(
-                        "column {new} already exists in {}.{}",
-                        t.db, t.name
-                    ));
-                }
-                t.columns[i].name = new.clone();
-                t.rename_in_keys(old, new);
-            }
+        } => match old_column(t, orig, old) {
+            Some(i) => t.columns[i].name = new.clone(),
             None if *if_exists => {}
             None => return Err(missing(t, old)),
         },

@@ -89,41 +89,6 @@ impl Table {
             .collect()
     }
 
-    /// Renames a column in the keys.
-    pub(crate) fn rename_in_keys(&mut self, old: &str, new: &str) {
-        for k in self
-            .primary_key
-            .iter_mut()
-            .chain(self.unique_keys.iter_mut())
-        {
-            for c in &mut k.columns {
-                if c.eq_ignore_ascii_case(old) {
-                    *c = new.to_string();
-                }
-            }
-        }
-    }
-
-    /// Removes a dropped column from the keys (a key left without columns goes), as the
-    /// server does.
-    pub(crate) fn drop_from_keys(&mut self, name: &str) {
-        for k in self
-            .primary_key
-            .iter_mut()
-            .chain(self.unique_keys.iter_mut())
-        {
-            k.columns.retain(|c| !c.eq_ignore_ascii_case(name));
-        }
-        if self
-            .primary_key
-            .as_ref()
-            .is_some_and(|k| k.columns.is_empty())
-        {
-            self.primary_key = None;
-        }
-        self.unique_keys.retain(|k| !k.columns.is_empty());
-    }
-
     /// The character set a textual column gets when it names none: its collation's, else
     /// the table's default.
     pub(crate) fn resolve_charset(&self, col: &mut ColumnDef) {

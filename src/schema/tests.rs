@@ -117,10 +117,38 @@ fn alter_table_clauses_move_columns_and_keys() {
     )
     .unwrap();
     assert_eq!(names(&c, "d", "t"), ["x", "A2", "y", "p", "b 2", "q"]);
+    // Clauses name the columns as they were: swaps; AFTER a column added just before.
+    let c = apply(
+        c,
+        "d",
+        &[
+            "ALTER TABLE t RENAME COLUMN x TO y, RENAME COLUMN y TO x",
+            "ALTER TABLE t CHANGE p q INT, CHANGE q p BLOB, ADD r INT AFTER A2, ADD s INT AFTER r",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        names(&c, "d", "t"),
+        ["y", "A2", "r", "s", "x", "q", "b 2", "p"]
+    );
+    assert!(apply(c.clone(), "d", &["ALTER TABLE t RENAME COLUMN x TO y"]).is_err());
     let t = c.table("d", "t").unwrap();
     assert_eq!(t.primary_key_indexes(), Some(vec![1]));
-    assert_eq!(t.columns[4].charset.as_deref(), Some("utf8mb4"));
+    assert_eq!(t.columns[6].charset.as_deref(), Some("utf8mb4"));
     assert_eq!(t.columns[0].ty.text, "bigint unsigned");
+    // A key follows its column's renames; a key part whose column is dropped goes.
+    let c = apply(
+        c,
+        "d",
+        &[
+            "ALTER TABLE t ADD UNIQUE KEY uk (r, s)",
+            "ALTER TABLE t RENAME COLUMN r TO r2, DROP COLUMN s, RENAME COLUMN A2 TO a3",
+        ],
+    )
+    .unwrap();
+    let t = c.table("d", "t").unwrap();
+    assert_eq!(t.unique_key_indexes(), vec![("uk".to_string(), vec![2])]);
+    assert_eq!(t.primary_key.as_ref().unwrap().columns, ["a3"]);
     // Renames (chains, swaps through a temporary name), LIKE, drop and re-create.
     let c = apply(
         c,
@@ -137,7 +165,10 @@ fn alter_table_clauses_move_columns_and_keys() {
         ],
     )
     .unwrap();
-    assert_eq!(names(&c, "d2", "moved"), ["x", "A2", "y", "p", "b 2", "q"]);
+    assert_eq!(
+        names(&c, "d2", "moved"),
+        ["y", "a3", "r2", "x", "q", "b 2", "p"]
+    );
     assert_eq!(names(&c, "d", "t"), ["z"]);
     assert!(c.table("d", "t_tmp").is_none());
 }
