@@ -82,3 +82,63 @@ fn unreadable_parts_name_their_table() {
     );
     assert!(parse("CREATE TABLE").is_err());
 }
+
+#[test]
+fn column_types_as_the_parser_renders_them() {
+    use crate::schema::types::TypeKind as K;
+    let d = parse(
+        "CREATE TABLE t (a SERIAL, b BOOLEAN, c DOUBLE PRECISION, d INT(11) UNSIGNED ZEROFILL, \
+         e DECIMAL(10,2) UNSIGNED, f TIMESTAMP, g TIME(3), h CHAR, i CHARACTER VARYING(10), \
+         j VARBINARY(10), k BIT(8), l YEAR, m POINT, n LINESTRING, o POLYGON, p JSON, \
+         q MEDIUMINT UNSIGNED, r FLOAT(7,3) UNSIGNED, s REAL UNSIGNED, u NUMERIC(5,2), \
+         v DEC(5,2), w GEOMETRYCOLLECTION, x INTEGER UNSIGNED, y TINYTEXT, z LONGBLOB, \
+         aa DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
+         ab VARCHAR(5) NOT NULL DEFAULT '' COMMENT 'a, b', ac INT GENERATED ALWAYS AS (a + 1) VIRTUAL)",
+    )
+    .unwrap();
+    let Ddl::CreateTable {
+        body: CreateBody::Definitions { columns, .. },
+        ..
+    } = d
+    else {
+        panic!()
+    };
+    let kinds: Vec<(K, bool)> = columns
+        .iter()
+        .map(|c| (c.ty.kind.clone(), c.ty.unsigned))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (K::Int(8), true),
+            (K::Int(1), false),
+            (K::Double, false),
+            (K::Int(4), true),
+            (K::Decimal(10, 2), true),
+            (K::Timestamp(0), false),
+            (K::Time(3), false),
+            (K::Char(1), false),
+            (K::VarChar(10), false),
+            (K::VarBinary(10), false),
+            (K::Bit(8), false),
+            (K::Year, false),
+            (K::Geometry, false),
+            (K::Geometry, false),
+            (K::Geometry, false),
+            (K::Json, false),
+            (K::Int(3), true),
+            (K::Float, true),
+            (K::Double, true),
+            (K::Decimal(5, 2), false),
+            (K::Decimal(5, 2), false),
+            (K::Geometry, false),
+            (K::Int(4), true),
+            (K::Text(1), false),
+            (K::Blob(4), false),
+            (K::DateTime(6), false),
+            (K::VarChar(5), false),
+            (K::Int(4), false),
+        ]
+    );
+    assert!(columns[0].unique);
+}
