@@ -263,11 +263,24 @@ impl Catalog {
                     self.dbs.remove(&k);
                 }
             }
-            Ddl::CreateIndex { table, unique } => {
+            Ddl::CreateIndex {
+                table,
+                unique,
+                hidden,
+            } => {
                 let (db, name) = Catalog::resolve(table, default_db)?;
-                if let (Some(k), Some(mut t)) = (unique, self.take(&db, &name)) {
-                    t.unique_keys.push(k.clone());
+                if let Some(mut t) = self.take(&db, &name) {
+                    if let Some(k) = unique {
+                        t.unique_keys.push(k.clone());
+                    }
+                    let mut result = Ok(());
+                    for h in hidden {
+                        let id = self.id();
+                        result =
+                            result.and_then(|()| add_column(&mut t, h, &Position::Default, id));
+                    }
                     self.put(t);
+                    result?;
                 }
             }
             Ddl::DropIndex { table, name } => {
@@ -418,6 +431,10 @@ fn drop_key(t: &mut Table, name: &str) {
         t.primary_key = None;
     }
     t.unique_keys.retain(|k| !k.name.eq_ignore_ascii_case(name));
+    // The hidden columns of a functional index go with it.
+    let prefix = format!("!hidden!{name}!");
+    t.columns
+        .retain(|c| !(c.invisible && c.name.starts_with(&prefix)));
 }
 
 fn insert_at(

@@ -199,6 +199,8 @@ pub enum Ddl {
         table: TableName,
         /// The key when UNIQUE.
         unique: Option<Key>,
+        /// Hidden columns its expression parts add (MySQL functional indexes).
+        hidden: Vec<NewColumn>,
     },
     /// DROP INDEX name ON table.
     DropIndex {
@@ -428,13 +430,16 @@ fn create_body(t: &Tokens, i: usize) -> Res<CreateBody> {
     let mut tail = i;
     let mut columns = Vec::new();
     let mut keys = Vec::new();
+    let mut hidden = Vec::new();
     if t.is_punct(i, '(') && !t.is(i + 1, "SELECT") {
         let close = t.closing_paren(i).ok_or("unbalanced parentheses")?;
         for (a, b) in t.split_commas(i + 1, close) {
-            definition(t, a, b, &mut columns, &mut keys)?;
+            definition(t, a, b, &mut columns, &mut keys, &mut hidden)?;
         }
         tail = close + 1;
     }
+    // MySQL places the hidden columns of functional indexes after the others.
+    columns.extend(hidden);
     let opts = table_options(t, tail, t.len());
     if opts.select {
         return Ok(CreateBody::Select);
@@ -458,11 +463,13 @@ fn definition(
     b: usize,
     columns: &mut Vec<NewColumn>,
     keys: &mut Vec<(bool, Key)>,
+    hidden: &mut Vec<NewColumn>,
 ) -> Res<()> {
     if NOT_COLUMN.iter().any(|w| t.is(a, w)) {
         if let Some(k) = key_definition(t, a, b)? {
             keys.push(k);
         }
+        hidden.extend(functional_parts(t, a, b));
         return Ok(());
     }
     columns.push(column_definition(t, a, b)?);
@@ -521,6 +528,43 @@ fn key_definition(t: &Tokens, a: usize, b: usize) -> Res<Option<(bool, Key)>> {
             columns: cols,
         },
     )))
+}
+
+/// The hidden columns MySQL adds for the expression parts `((expr))` of an index
+/// definition (tokens `a..b`), named as it names them.
+fn functional_parts(t: &Tokens, a: usize, b: usize) -> Vec<NewColumn> {
+    let Some(open) = (a..b).find(|&i| t.is_punct(i, '(')) else {
+        return Vec::new();
+    };
+    let name = (a..open)
+        .rev()
+        .find(|&i| t.toks[i].kind != TokenKind::Punct && !NOT_COLUMN.iter().any(|w| t.is(i, w)))
+        .and_then(|i| t.name(i))
+        .unwrap_or_else(|| "functional_index".into());
+    hidden_columns(t, open, &name)
+}
+
+/// The hidden columns of the expression parts in the key part list opening at `open` of
+/// index `name`.
+fn hidden_columns(t: &Tokens, open: usize, name: &str) -> Vec<NewColumn> {
+    let Some(close) = t.closing_paren(open) else {
+        return Vec::new();
+    };
+    t.split_commas(open + 1, close)
+        .iter()
+        .enumerate()
+        .filter(|(_, (x, _))| t.is_punct(*x, '('))
+        .map(|(n, _)| NewColumn {
+            name: format!("!hidden!{name}!{n}!0"),
+            ty: SqlType::hidden(),
+            charset: None,
+            collation: None,
+            invisible: true,
+            primary: false,
+            unique: false,
+            row_period: false,
+        })
+        .collect()
 }
 
 /// A column definition, through the SQL parser.
@@ -684,6 +728,11 @@ fn normalize_column(t: &Tokens, a: usize, b: usize) -> (String, bool) {
         } else if w("AS") && t.is(i + 1, "ROW") {
             row_period = true;
             i += 3;
+        } else if (w("AS") || w("CHECK") || w("DEFAULT")) && t.is_punct(i + 1, '(') {
+            // An expression (generated column, check, default): its value does not matter
+            // here, and the parser lacks some of its operators (`->>`).
+            out.push(format!("{} (0)", t.raw(i)));
+            i = t.closing_paren(i + 1).map_or(b, |c| c + 1);
         } else {
             out.push(t.raw(i).to_string());
             i += 1;
@@ -809,15 +858,26 @@ fn alter_clause(t: &Tokens, a: usize, b: usize, ops: &mut Vec<AlterOp>) -> Res<(
                 if let Some((primary, key)) = key_definition(t, i, b)? {
                     ops.push(AlterOp::AddKey { primary, key });
                 }
+                ops.extend(
+                    functional_parts(t, i, b)
+                        .into_iter()
+                        .map(|col| AlterOp::Add {
+                            col,
+                            pos: Position::Default,
+                            if_not_exists: false,
+                        }),
+                );
                 return Ok(());
             }
         }
         if t.is_punct(i, '(') {
             let close = t.closing_paren(i).ok_or("unbalanced parentheses")?;
             let (mut cols, mut keys) = (Vec::new(), Vec::new());
+            let mut hidden = Vec::new();
             for (x, y) in t.split_commas(i + 1, close) {
-                definition(t, x, y, &mut cols, &mut keys)?;
+                definition(t, x, y, &mut cols, &mut keys, &mut hidden)?;
             }
+            cols.extend(hidden);
             ops.extend(cols.into_iter().map(|col| AlterOp::Add {
                 col,
                 pos: Position::Default,
@@ -1074,37 +1134,28 @@ fn create_index(t: &Tokens, mut i: usize, unique: bool) -> Result<Ddl, DdlError>
         .qualified_name(j + 1)
         .ok_or_else(|| fail("CREATE INDEX without a table"))?;
     let table = TableName { db, name };
-    if !unique {
-        return Ok(Ddl::CreateIndex {
-            table,
-            unique: None,
-        });
-    }
     let open = (next..t.len())
         .find(|&k| t.is_punct(k, '('))
         .ok_or_else(|| fail("CREATE INDEX without columns"))?;
     let close = t
         .closing_paren(open)
         .ok_or_else(|| fail("unbalanced parentheses"))?;
+    let hidden = hidden_columns(t, open, &index);
     let mut columns = Vec::new();
     for (x, _) in t.split_commas(open + 1, close) {
-        if t.is_punct(x, '(') {
-            return Ok(Ddl::CreateIndex {
-                table,
-                unique: None,
-            });
+        match t.name(x) {
+            Some(c) if !t.is_punct(x, '(') => columns.push(c),
+            _ => columns.clear(),
         }
-        columns.push(
-            t.name(x)
-                .ok_or_else(|| fail("a key part without a column"))?,
-        );
     }
+    let unique = (unique && hidden.is_empty() && !columns.is_empty()).then(|| Key {
+        name: index,
+        columns,
+    });
     Ok(Ddl::CreateIndex {
         table,
-        unique: Some(Key {
-            name: index,
-            columns,
-        }),
+        unique,
+        hidden,
     })
 }
 

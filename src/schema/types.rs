@@ -62,6 +62,8 @@ pub enum TypeKind {
     Vector(u32),
     /// MariaDB's fixed-size binary types: UUID (16), INET6 (16), INET4 (4).
     FixedBinary(u32),
+    /// A hidden column of a MySQL functional index: its type is the expression's.
+    Hidden,
 }
 
 /// A column's type.
@@ -78,6 +80,16 @@ pub struct SqlType {
 }
 
 impl SqlType {
+    /// The type of a hidden column of a MySQL functional index (any type agrees).
+    pub fn hidden() -> SqlType {
+        SqlType {
+            kind: TypeKind::Hidden,
+            unsigned: false,
+            text: "hidden".into(),
+            implied_charset: None,
+        }
+    }
+
     /// Reads a type from its text; the error says what is not understood.
     pub fn parse(text: &str) -> Result<SqlType, String> {
         let t = Tokens::new(text);
@@ -237,6 +249,7 @@ impl SqlType {
             "vector" => TypeKind::Vector(len(0)?),
             "uuid" | "inet6" => TypeKind::FixedBinary(16),
             "inet4" => TypeKind::FixedBinary(4),
+            "hidden" => TypeKind::Hidden,
             other => return Err(format!("column type {other} is not known")),
         };
         let _ = zerofill;
@@ -363,6 +376,7 @@ impl SqlType {
             }
             TypeKind::Geometry => t == ColumnType::GEOMETRY,
             TypeKind::Vector(_) => t == ColumnType::VECTOR,
+            TypeKind::Hidden => true,
         };
         // YEAR has a signedness bit too (always set): only number types are compared.
         let numeric = matches!(

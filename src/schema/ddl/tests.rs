@@ -142,3 +142,21 @@ fn column_types_as_the_parser_renders_them() {
     );
     assert!(columns[0].unique);
 }
+
+#[test]
+fn functional_indexes_add_hidden_columns_and_expressions_are_not_read() {
+    let d = parse(
+        "CREATE TABLE t (id INT, j JSON, name VARCHAR(100) AS (j->>'$.name') VIRTUAL, \
+         c INT CHECK (c->'$.x' > 0) DEFAULT (j->>'$.c'), INDEX i ((id + 1)), b TEXT)",
+    )
+    .unwrap();
+    assert_eq!(
+        cols(&d).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["id", "j", "name", "c", "b", "!hidden!i!0!0"]
+    );
+    let Ok(Ddl::CreateIndex { hidden, .. }) = parse("CREATE INDEX k ON t ((id * 2), b(3))") else {
+        panic!()
+    };
+    assert_eq!(hidden.len(), 1);
+    assert_eq!(hidden[0].name, "!hidden!k!0!0");
+}
