@@ -17,8 +17,7 @@ use super::output::{
 use super::schema_source::SchemaArgs;
 use binlog::filter::Filter;
 use binlog::row::TableCtx;
-use binlog::schema::Catalog;
-use binlog::txn::{Group, Transactions};
+use binlog::schema::history::Versions;
 
 /// Write a binlog that undoes selected transactions (row format).
 ///
@@ -409,55 +408,17 @@ impl UndoSink for SqlSink<'_> {
     }
 }
 
-/// The schema through the input: each version from the position of the DDL that made it,
-/// and the schema at the end (what the undo is applied to).
-struct Versions {
-    /// `(file, offset, schema)` from that position on, in order.
-    steps: Vec<(usize, u64, Arc<Catalog>)>,
-    end: Arc<Catalog>,
-}
-
-impl Versions {
-    /// The schema at an offset of a file.
-    fn at(&self, file: usize, offset: u64) -> &Catalog {
-        let i = self
-            .steps
-            .partition_point(|(f, o, _)| (*f, *o) <= (file, offset));
-        &self.steps[i.saturating_sub(1)].2
-    }
-}
-
-/// Walks the input's DDL from the start of the selection to the end of the input.
+/// The schema through the input, from the start of the selection to its end.
 fn schema_versions(
     args: &SchemaArgs,
     logs: &[Binlog],
     paths: &[PathBuf],
     filter: &Filter,
 ) -> CliResult<Option<Versions>> {
-    let Some(mut history) = args.history(filter)? else {
+    let Some(history) = args.history(filter)? else {
         return Ok(None);
     };
-    let from_start = binlog::schema::from_start(filter);
-    let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
-    let mut steps = vec![(0, 0, Arc::clone(history.current()))];
-    let last = logs.len().saturating_sub(1);
-    for (n, log) in logs.iter().enumerate() {
-        for group in Transactions::new(log.events()) {
-            let txn = match group.map_err(|e| fail(&paths[n], e))? {
-                Group::Transaction(t) if t.is_complete() => t,
-                _ => continue,
-            };
-            if !from_start.selects_transaction(&txn, n == 0, n == last) {
-                continue;
-            }
-            if history
-                .apply_transaction(log.data(), &txn, &selected)
-                .map_err(|e| fail(&paths[n], e))?
-            {
-                steps.push((n, txn.start, Arc::clone(history.current())));
-            }
-        }
-    }
-    let end = Arc::clone(history.current());
-    Ok(Some(Versions { steps, end }))
+    Versions::walk(history, logs, filter)
+        .map(Some)
+        .map_err(|(n, e)| fail(&paths[n], e))
 }

@@ -1148,7 +1148,7 @@ fn create_index(t: &Tokens, mut i: usize, unique: bool) -> Result<Ddl, DdlError>
             _ => columns.clear(),
         }
     }
-    let unique = (unique && hidden.is_empty() && !columns.is_empty()).then(|| Key {
+    let unique = (unique && hidden.is_empty() && !columns.is_empty()).then_some(Key {
         name: index,
         columns,
     });

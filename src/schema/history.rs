@@ -17,11 +17,12 @@ use crate::error::{Error, Result};
 use crate::event::header::EventType;
 use crate::event::EventData;
 use crate::filter::Filter;
+use crate::reader::Binlog;
 use crate::schema::catalog::Catalog;
 use crate::schema::ddl::{self, Ddl, TableName};
 use crate::schema::text::{excerpt, statements};
 use crate::sql::statement::is_ddl;
-use crate::txn::{Transaction, TxnKind};
+use crate::txn::{Group, Transaction, Transactions, TxnKind};
 
 /// What the starting schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,5 +233,57 @@ fn tables_of(d: &Ddl, db: &str, cat: &Catalog) -> Vec<(String, String)> {
         }
         Ddl::CreateDatabase { .. } | Ddl::AlterDatabase { .. } => Vec::new(),
         Ddl::Truncate(_) | Ddl::Temporary | Ddl::Other => Vec::new(),
+    }
+}
+
+/// The schema through a whole input: each version from the position of the DDL that made
+/// it, and the schema at the end (what statements run on the server now must address).
+#[derive(Debug, Clone)]
+pub struct Versions {
+    /// `(file index, transaction start, schema from there on)`, in order.
+    steps: Vec<(usize, u64, Arc<Catalog>)>,
+    /// The schema at the end of the input.
+    pub end: Arc<Catalog>,
+}
+
+impl Versions {
+    /// Walks the DDL of `logs` (files in order) from the start of `filter`'s selection to
+    /// the end of the input. An error comes with the index of its file.
+    pub fn walk(
+        mut history: SchemaHistory,
+        logs: &[Binlog],
+        filter: &Filter,
+    ) -> std::result::Result<Versions, (usize, Error)> {
+        let from_start = from_start(filter);
+        let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
+        let mut steps = vec![(0, 0, Arc::clone(history.current()))];
+        let last = logs.len().saturating_sub(1);
+        for (n, log) in logs.iter().enumerate() {
+            for group in Transactions::new(log.events()) {
+                let txn = match group.map_err(|e| (n, e))? {
+                    Group::Transaction(t) if t.is_complete() => t,
+                    _ => continue,
+                };
+                if !from_start.selects_transaction(&txn, n == 0, n == last) {
+                    continue;
+                }
+                if history
+                    .apply_transaction(log.data(), &txn, &selected)
+                    .map_err(|e| (n, e))?
+                {
+                    steps.push((n, txn.start, Arc::clone(history.current())));
+                }
+            }
+        }
+        let end = Arc::clone(history.current());
+        Ok(Versions { steps, end })
+    }
+
+    /// The schema at an offset of a file.
+    pub fn at(&self, file: usize, offset: u64) -> &Catalog {
+        let i = self
+            .steps
+            .partition_point(|(f, o, _)| (*f, *o) <= (file, offset));
+        &self.steps[i.saturating_sub(1)].2
     }
 }
