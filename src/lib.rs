@@ -31,7 +31,9 @@
 //! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
 //! - [`txn_stats`]: per-transaction statistics (bytes, rows per table, times) and ranking.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
-//! - [`sql`]: row changes as SQL, names from CREATE TABLE statements, statement kinds.
+//! - [`sql`]: row changes as SQL, statement kinds.
+//! - [`schema`]: tables' columns, types and keys from CREATE TABLE statements, followed
+//!   through the DDL of a binlog; TABLE_MAPs checked against them.
 //! - [`fetch`]: copying a live server's binlogs byte for byte (replication requests, the
 //!   dump stream's events, the archive directory).
 //! - [`snapshot`]: tables' contents as TABLE_MAP and WRITE_ROWS events (descriptions and
@@ -54,6 +56,7 @@ pub mod gtid_set;
 pub mod locate;
 pub mod reader;
 pub mod row;
+pub mod schema;
 pub mod snapshot;
 pub mod split;
 pub mod sql;

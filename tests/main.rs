@@ -11,6 +11,7 @@ mod fuzz_smoke;
 mod pitr;
 mod render;
 mod rows;
+mod schema;
 mod select;
 mod server;
 mod snapshot;

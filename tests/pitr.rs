@@ -4,7 +4,6 @@
 //! the source's state at the end, or at T.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::common::{root, tool};
 use crate::server::{Server, ROW_DEFAULTS};
@@ -16,38 +15,7 @@ fn sql_file(name: &str) -> String {
 /// `mariadb-dump --single-transaction --master-data=2` of `db`: the dump text and the
 /// binlog file and position it was taken at.
 fn dump(server: &Server, db: &str) -> (String, String, u64) {
-    let out = Command::new("mariadb-dump")
-        .args(server.client_args())
-        .args([
-            "--single-transaction",
-            "--master-data=2",
-            "--hex-blob",
-            "--databases",
-            db,
-        ])
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run mariadb-dump");
-    assert!(
-        out.status.success(),
-        "mariadb-dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.contains("CHANGE MASTER TO MASTER_LOG_FILE="))
-        .expect("dump has the binlog position");
-    let file = line.split('\'').nth(1).unwrap().to_string();
-    let pos: u64 = line
-        .split("MASTER_LOG_POS=")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(';')
-        .trim()
-        .parse()
-        .unwrap();
-    (text, file, pos)
+    server.dump(&["--hex-blob", "--databases", db])
 }
 
 fn load(server: &Server, sql: &str) {

@@ -350,6 +350,7 @@ impl Server {
             .lines()
             .map(|l| {
                 let (c, ty) = l.split_once('\t').unwrap_or((l, ""));
+                let c = c.replace('`', "``");
                 match ty {
                     "float" | "double" => format!("IFNULL(CAST(`{c}` AS DOUBLE),'NULL')"),
                     "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"
@@ -364,6 +365,38 @@ impl Server {
             "SELECT {} FROM `{db}`.`{table}` ORDER BY 1,2",
             exprs.join(",")
         ))
+    }
+
+    /// `mariadb-dump --single-transaction --master-data=2 ARGS`: the dump text and the
+    /// binlog file and position it was taken at.
+    pub fn dump(&self, args: &[&str]) -> (String, String, u64) {
+        let out = Command::new(which("mariadb-dump"))
+            .args(self.client_args())
+            .args(["--single-transaction", "--master-data=2"])
+            .args(args)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run mariadb-dump");
+        assert!(
+            out.status.success(),
+            "mariadb-dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains("CHANGE MASTER TO MASTER_LOG_FILE="))
+            .expect("dump has the binlog position");
+        let file = line.split('\'').nth(1).unwrap().to_string();
+        let pos: u64 = line
+            .split("MASTER_LOG_POS=")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(';')
+            .trim()
+            .parse()
+            .unwrap();
+        (text, file, pos)
     }
 
     /// CHECKSUM TABLE's value.

@@ -13,10 +13,13 @@ use binlog::{Binlog, BinlogFile};
 use super::args::{Inputs, Selection};
 use super::chain::{parse_all, tell_outcome, ChainArgs};
 use super::output::{
-    fail, json_str, line, local_time, open, read_schema, refuse_output_over_input, stdout,
-    CliResult, Failure, OutputFile,
+    fail, json_str, line, local_time, open, refuse_output_over_input, stdout, CliResult, Failure,
+    OutputFile,
 };
+use super::schema_source::SchemaArgs;
+use binlog::filter::Filter;
 use binlog::row::TableCtx;
+use binlog::schema::history::Versions;
 use binlog::sql::session::{Session, ROWS_SESSION};
 
 /// Write a binlog that undoes selected transactions (row format).
@@ -40,10 +43,12 @@ pub struct Args {
     pub selection: Selection,
     #[command(flatten)]
     pub chain: ChainArgs,
-    /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns, for
-    /// `--format sql` on binlogs whose TABLE_MAP events carry no names.
-    #[arg(long)]
-    pub schema: Option<PathBuf>,
+    /// For `--format sql` on binlogs whose TABLE_MAP events carry no names. With a
+    /// schema, the undo statements address the tables as they are at the end of the input:
+    /// a table or column renamed by later DDL gets its new name, and undoing rows of a table
+    /// or column dropped later is refused.
+    #[command(flatten)]
+    pub schema: SchemaArgs,
     /// Leave DDL in the selection out (noted on stderr) instead of refusing.
     #[arg(long)]
     pub skip_ddl: bool,
@@ -122,7 +127,7 @@ pub enum ReportFormat {
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let paths = args.inputs.nonempty_paths()?;
     if let Some(target) = args.output.as_deref().filter(|_| !args.dry_run) {
-        let schema = args.schema.as_deref();
+        let schema = args.schema.schema.as_deref();
         let index = args.inputs.index.as_deref();
         let read = paths.iter().map(|p| p.as_path()).chain(index).chain(schema);
         refuse_output_over_input(target, read)?;
@@ -172,7 +177,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut output = OutputFile::create(target)?;
     let stats = match args.format {
         ReportFormat::Sql => {
-            let schema = read_schema(args.schema.as_deref())?;
+            let schema = schema_versions(&args.schema, &logs, &paths, &opts.filter)?;
             let mut sink = SqlSink::new(&mut output, &paths, schema);
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
@@ -321,7 +326,9 @@ fn report(
 struct SqlSink<'w> {
     out: &'w mut OutputFile,
     files: &'w [PathBuf],
-    schema: Option<binlog::sql::schema::Schema>,
+    schema: Option<Versions>,
+    /// The file of the transaction being undone.
+    file: usize,
     tables: std::collections::HashMap<u64, TableCtx>,
     buf: String,
     session: Session,
@@ -329,11 +336,7 @@ struct SqlSink<'w> {
 }
 
 impl<'w> SqlSink<'w> {
-    fn new(
-        out: &'w mut OutputFile,
-        files: &'w [PathBuf],
-        schema: Option<binlog::sql::schema::Schema>,
-    ) -> SqlSink<'w> {
+    fn new(out: &'w mut OutputFile, files: &'w [PathBuf], schema: Option<Versions>) -> SqlSink<'w> {
         let mut buf = String::new();
         buf.push_str("-- binlog-tool flashback: the undo as SQL\n");
         buf.push_str(ROWS_SESSION);
@@ -341,6 +344,7 @@ impl<'w> SqlSink<'w> {
             out,
             files,
             schema,
+            file: 0,
             tables: Default::default(),
             buf,
             session: Session::new(),
@@ -372,6 +376,7 @@ impl UndoSink for SqlSink<'_> {
             b.txn.start, b.txn.end
         );
         self.stats.transactions += 1;
+        self.file = b.txn.file as usize;
         Ok(())
     }
 
@@ -380,17 +385,16 @@ impl UndoSink for SqlSink<'_> {
         ev: &binlog::Event,
         tm: &binlog::event::TableMap,
     ) -> binlog::Result<()> {
-        let ctx = TableCtx::new(tm, self.schema.as_ref())?;
-        if !ctx.is_named() {
-            return Err(binlog::Error::unsupported(
-                ev.offset(),
-                format!(
-                    "table {}.{} has no column names in the binlog (binlog_row_metadata=MINIMAL): \
-                     name them with --schema (CREATE TABLE statements) to write SQL",
-                    ctx.db, ctx.table
-                ),
-            ));
-        }
+        let at = ev.offset();
+        let ctx = match &self.schema {
+            None => TableCtx::new(tm, None, at)?,
+            Some(v) => {
+                let ctx = TableCtx::new(tm, Some(v.at(self.file, at)), at)?;
+                ctx.require_names(at)?;
+                ctx.as_of(&v.end, at)?
+            }
+        };
+        ctx.require_names(at)?;
         self.tables.insert(tm.table_id, ctx);
         Ok(())
     }
@@ -437,4 +441,19 @@ impl UndoSink for SqlSink<'_> {
         self.session.end(&mut self.buf);
         self.flush()
     }
+}
+
+/// The schema through the input, from the start of the selection to its end.
+fn schema_versions(
+    args: &SchemaArgs,
+    logs: &[Binlog],
+    paths: &[PathBuf],
+    filter: &Filter,
+) -> CliResult<Option<Versions>> {
+    let Some(history) = args.history(filter)? else {
+        return Ok(None);
+    };
+    Versions::walk(history, logs, filter)
+        .map(Some)
+        .map_err(|(n, e)| fail(&paths[n], e))
 }

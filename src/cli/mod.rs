@@ -15,6 +15,7 @@ pub mod index_file;
 pub mod info;
 pub mod locate;
 pub mod output;
+pub mod schema_source;
 pub mod signals;
 pub mod size;
 pub mod snapshot;

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use binlog::row::json;
-use binlog::sql::schema::Schema;
 use binlog::{BinlogFile, Error};
 
 /// Why a command stopped.
@@ -110,14 +109,6 @@ pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// Reads CREATE TABLE statements (`--schema`).
-pub fn read_schema(path: Option<&Path>) -> CliResult<Option<Schema>> {
-    let Some(p) = path else { return Ok(None) };
-    let text =
-        std::fs::read_to_string(p).map_err(|e| fail(p, format_args!("cannot read schema: {e}")))?;
-    Ok(Some(Schema::parse(&text)))
 }
 
 /// Standard output, buffered.

@@ -11,7 +11,6 @@
 //! (strings as binary, FLOATs as their exact double).
 
 pub mod charset;
-pub mod schema;
 pub mod session;
 mod single_byte;
 pub mod statement;

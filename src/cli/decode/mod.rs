@@ -12,17 +12,20 @@ use binlog::BinlogFile;
 
 use super::args::{Inputs, Selection};
 use super::chain::{parse_all, ChainArgs};
-use super::output::{
-    file_name, open, read_schema, refuse_output_over_input, CliResult, OutputFile,
-};
+use super::output::{file_name, open, refuse_output_over_input, CliResult, OutputFile};
+use super::schema_source::SchemaArgs;
 use pipeline::{render_in_order, Setup, Sources};
 
 /// Show each row change with names and values, as SQL or JSON lines.
 ///
 /// For each row change: its file, position, time, GTID, database, table, operation and
-/// values with column names (from TABLE_MAP metadata, else `--schema`, else `@1..@n` as
-/// mysqlbinlog -v does). `--format sql` writes statements that reproduce the changes on a
-/// copy of the data as it was at the start position.
+/// values with column names: from TABLE_MAP metadata (binlog_row_metadata=FULL), else from
+/// a schema (--schema FILE or --schema-from-server) followed through the DDL of the input,
+/// else `@1..@n` as mysqlbinlog -v does (JSON lines only: SQL is refused, since `@N` cannot
+/// run). `--format sql` writes statements that reproduce the changes on a copy of the data
+/// as it was at the start position. With a schema, every TABLE_MAP of a selected table is
+/// checked against the tables of its moment (column count and types), and DDL on a
+/// selected table that cannot be read stops the run, naming its position.
 ///
 /// With --database or --table, a statement (DDL, statement-format changes) is written
 /// only when the tables or database it names are selected, each unqualified name taken
@@ -51,10 +54,13 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DecodeFormat::Sql)]
     pub format: DecodeFormat,
-    /// CREATE TABLE statements (e.g. `mysqldump --no-data`) naming the columns of tables
-    /// whose TABLE_MAP events carry no names.
-    #[arg(long)]
-    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+    /// Write the schema as it is at the end of the input (the given one with the input's
+    /// DDL applied) to FILE as CREATE TABLE statements, for a later run's --schema.
+    /// Needs --schema or --schema-from-server.
+    #[arg(long, value_name = "FILE", alias = "schema-history")]
+    pub write_schema: Option<PathBuf>,
     /// Write here instead of standard output (written in full or not at all).
     #[arg(long, short = 'o', default_value = "-")]
     pub output: PathBuf,
@@ -94,17 +100,34 @@ pub enum DecodeFormat {
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let filter = args.selection.to_filter()?;
     let paths = args.inputs.nonempty_paths()?;
-    let read = paths.iter().map(|p| p.as_path());
     let index = args.inputs.index.as_deref();
-    refuse_output_over_input(
-        &args.output,
-        read.chain(index).chain(args.schema.as_deref()),
-    )?;
-    let schema = read_schema(args.schema.as_deref())?;
+    let schema_file = args.schema.schema.as_deref();
+    let read = || {
+        paths
+            .iter()
+            .map(|p| p.as_path())
+            .chain(index)
+            .chain(schema_file)
+    };
+    refuse_output_over_input(&args.output, read())?;
+    if let Some(w) = &args.write_schema {
+        refuse_output_over_input(w, read())?;
+    }
     let files: Vec<BinlogFile> = paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?;
     let logs = parse_all(&files, &paths)?;
     args.chain.check_selection(&paths, &logs, &filter)?;
     drop(logs);
+    let history = args.schema.history(&filter)?;
+    if args.write_schema.is_some() && history.is_none() {
+        return Err(super::output::Failure::Message(
+            "--write-schema needs a schema to start from: --schema FILE or --schema-from-server"
+                .into(),
+        ));
+    }
+    let mut schema_out = match &args.write_schema {
+        Some(p) => Some(OutputFile::create(p)?),
+        None => None,
+    };
     let mut out = OutputFile::create(&args.output)?;
     if args.format == DecodeFormat::Sql {
         out.write_all(b"-- binlog-tool decode\n")?;
@@ -118,11 +141,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     };
     let setup = Setup {
         format: args.format,
-        schema: schema.as_ref(),
         filter: &filter,
     };
-    let (out, damaged) = render_in_order(&sources, setup, out)?;
+    let (out, history, damaged) =
+        render_in_order(&sources, setup, history, schema_out.is_some(), out)?;
     out.commit()?;
+    if let (Some(mut f), Some(h)) = (schema_out.take(), history) {
+        f.write_all(binlog::schema::write_script(h.current()).as_bytes())?;
+        f.commit()?;
+    }
     Ok(if damaged {
         ExitCode::from(1)
     } else {

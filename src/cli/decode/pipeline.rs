@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use binlog::filter::Filter;
-use binlog::sql::schema::Schema;
+use binlog::schema::{Catalog, SchemaHistory, Start};
 use binlog::txn::Transaction;
 use binlog::BinlogFile;
 
@@ -43,14 +43,12 @@ pub struct Sources<'a> {
 pub struct Setup<'a> {
     /// SQL or JSON lines.
     pub format: DecodeFormat,
-    /// CREATE TABLE statements naming columns.
-    pub schema: Option<&'a Schema>,
     /// The selection.
     pub filter: &'a Filter,
 }
 
-/// A chunk to render: file index, sequence number, transactions.
-type Job = (usize, u64, Vec<Transaction>);
+/// A chunk to render: file index, sequence number, transactions, the schema they see.
+type Job = (usize, u64, Vec<Transaction>, Option<Arc<Catalog>>);
 /// A rendered piece, by sequence number; an error ends the run.
 type Done = (u64, Result<Rendered, Failure>);
 
@@ -72,52 +70,62 @@ impl Rendered {
 }
 
 /// Renders the selected transactions of `sources` on worker threads and writes them to
-/// `out` in their order. Returns the output, for the caller to commit, and whether a
+/// `out` in their order, each seeing the schema of its position when `history` is given.
+/// Returns the output, for the caller to commit, the history at the end, and whether a
 /// file is cut short inside the selection (its notes are on stderr).
 pub fn render_in_order(
     sources: &Sources,
     setup: Setup,
+    history: Option<SchemaHistory>,
+    to_the_end: bool,
     out: OutputFile,
-) -> CliResult<(OutputFile, bool)> {
+) -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
     let workers = rayon::current_num_threads().max(1);
     let (job_tx, job_rx) = sync_channel::<Job>(workers);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = channel::<Done>();
     // At most this many pieces between the walk and the writer.
     let (slot_tx, slot_rx) = sync_channel::<()>(workers * 4);
-    std::thread::scope(|scope| -> CliResult<(OutputFile, bool)> {
-        for _ in 0..workers {
-            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
-            scope.spawn(move || render_chunks(sources, setup, job_rx, done_tx));
-        }
-        let writer = scope.spawn(move || write_in_order(out, done_rx, slot_rx));
-        let walk = Walk {
-            sources,
-            setup,
-            jobs: job_tx,
-            slots: Slots {
-                slot_tx,
-                done_tx,
-                seq: 0,
-            },
-            streaming: Renderer::new(setup.format, setup.schema, setup.filter),
-        }
-        .run();
-        let written = writer.join().map_err(|_| Failure::Panicked)?;
-        // A write error first (a closed pipe ends quietly), then the walk's, then a
-        // renderer's (carried by the writer).
-        let out = written?;
-        let damaged = walk?;
-        Ok((out, damaged))
-    })
+    std::thread::scope(
+        |scope| -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
+            for _ in 0..workers {
+                let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+                scope.spawn(move || render_chunks(sources, setup, job_rx, done_tx));
+            }
+            let writer = scope.spawn(move || write_in_order(out, done_rx, slot_rx));
+            let walk = Walk {
+                sources,
+                setup,
+                jobs: job_tx,
+                slots: Slots {
+                    slot_tx,
+                    done_tx,
+                    seq: 0,
+                },
+                streaming: Renderer::new(setup.format, setup.filter),
+                history,
+                to_the_end,
+            }
+            .run();
+            let written = writer.join().map_err(|_| Failure::Panicked)?;
+            // A write error first (a closed pipe ends quietly), then the walk's, then a
+            // renderer's (carried by the writer).
+            let out = written?;
+            let (history, damaged) = walk?;
+            Ok((out, history, damaged))
+        },
+    )
 }
 
 /// A worker: renders chunks until there are no more.
 fn render_chunks(sources: &Sources, setup: Setup, jobs: &Mutex<Receiver<Job>>, done: Sender<Done>) {
-    let mut r = Renderer::new(setup.format, setup.schema, setup.filter);
+    let mut r = Renderer::new(setup.format, setup.filter);
     loop {
         let job = jobs.lock().map(|rx| rx.recv());
-        let Ok(Ok((fi, seq, txns))) = job else { return };
+        let Ok(Ok((fi, seq, txns, schema))) = job else {
+            return;
+        };
+        r.set_schema(schema.as_ref());
         let mut result = Ok(());
         for txn in &txns {
             let data = sources.files[fi].bytes();
@@ -198,24 +206,61 @@ struct Walk<'a> {
     slots: Slots,
     /// Renders the transactions too big for a chunk.
     streaming: Renderer<'a>,
+    /// The schema through the input, when one was given.
+    history: Option<SchemaHistory>,
+    /// Whether DDL after the selection is applied too (the schema at the end is wanted).
+    to_the_end: bool,
 }
 
 impl Walk<'_> {
-    /// Walks the files; returns whether one is cut short inside the selection.
-    fn run(mut self) -> CliResult<bool> {
+    /// Walks the files; returns the schema history at the end, and whether a file is cut
+    /// short inside the selection.
+    fn run(mut self) -> CliResult<(Option<SchemaHistory>, bool)> {
         let last = self.sources.files.len() - 1;
         let mut damaged = false;
+        let filter = self.setup.filter;
+        // The bounds of the window, to tell DDL before its start (the schema given
+        // describes the tables there) and past its end.
+        let from_start = binlog::schema::from_start(filter);
+        let window = Filter {
+            stop_position: filter.stop_position,
+            stop_time: filter.stop_time,
+            ..from_start.clone()
+        };
+        let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
         for (n, file) in self.sources.files.iter().enumerate() {
             let path = &self.sources.paths[n];
             let log = file.binlog().map_err(|e| fail_at(path, &e))?;
+            let (first, is_last) = (n == 0, n == last);
             let mut chunk: Vec<Transaction> = Vec::new();
             let mut chunk_bytes = 0u64;
-            let mut selected = self.setup.filter.selected(&log, n == 0, n == last);
-            for txn in selected.by_ref() {
-                let txn = txn.map_err(|e| fail_at(path, &e))?;
+            let mut walk = filter.walk(&log, first, is_last);
+            for walked in walk.by_ref() {
+                let walked = walked.map_err(|e| fail_at(path, &e))?;
+                let txn = walked.txn;
+                let before = self.schema();
+                if let Some(h) = &mut self.history {
+                    let after_start = from_start.selects_transaction(&txn, first, is_last);
+                    let wanted = after_start
+                        && (self.to_the_end
+                            || h.start() == Start::Now
+                            || window.selects_transaction(&txn, first, is_last));
+                    if wanted
+                        && h.apply_transaction(file.bytes(), &txn, &selected)
+                            .map_err(|e| fail_at(path, &e))?
+                        && !chunk.is_empty()
+                    {
+                        // Transactions before the change see the schema before it.
+                        self.send_chunk(n, std::mem::take(&mut chunk), before)?;
+                        chunk_bytes = 0;
+                    }
+                }
+                if !walked.selected {
+                    continue;
+                }
                 if txn.len() > BATCH_TXN_MAX {
                     if !chunk.is_empty() {
-                        self.send_chunk(n, std::mem::take(&mut chunk))?;
+                        self.send_chunk(n, std::mem::take(&mut chunk), self.schema())?;
                         chunk_bytes = 0;
                     }
                     self.stream(n, &txn)?;
@@ -224,25 +269,38 @@ impl Walk<'_> {
                 chunk_bytes += txn.len();
                 chunk.push(txn);
                 if chunk_bytes >= CHUNK_BYTES {
-                    self.send_chunk(n, std::mem::take(&mut chunk))?;
+                    self.send_chunk(n, std::mem::take(&mut chunk), self.schema())?;
                     chunk_bytes = 0;
                 }
             }
             if !chunk.is_empty() {
-                self.send_chunk(n, chunk)?;
+                self.send_chunk(n, chunk, self.schema())?;
             }
-            damaged |= tell_outcome(path, selected.outcome());
+            damaged |= tell_outcome(path, walk.outcome());
         }
-        Ok(damaged)
+        Ok((self.history, damaged))
     }
 
-    fn send_chunk(&mut self, file: usize, chunk: Vec<Transaction>) -> CliResult<()> {
+    fn schema(&self) -> Option<Arc<Catalog>> {
+        self.history.as_ref().map(|h| Arc::clone(h.current()))
+    }
+
+    fn send_chunk(
+        &mut self,
+        file: usize,
+        chunk: Vec<Transaction>,
+        schema: Option<Arc<Catalog>>,
+    ) -> CliResult<()> {
         let s = self.slots.take()?;
-        self.jobs.send((file, s, chunk)).map_err(|_| stopped())
+        self.jobs
+            .send((file, s, chunk, schema))
+            .map_err(|_| stopped())
     }
 
     /// Renders a big transaction here, in pieces that join the ordered stream.
     fn stream(&mut self, file: usize, txn: &Transaction) -> CliResult<()> {
+        let schema = self.schema();
+        self.streaming.set_schema(schema.as_ref());
         let slots = &mut self.slots;
         let mut piece = |b: &mut String| slots.send_piece(std::mem::take(b));
         let data = self.sources.files[file].bytes();

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use binlog::event::control::{xid_sql, Intvar, Rand, UserVar, XaPrepare};
 use binlog::event::fde::Flavor;
@@ -11,7 +12,7 @@ use binlog::event::rows::{RowsEvent, RowsKind};
 use binlog::event::{MariadbGtid, Query, TableMap};
 use binlog::filter::{Filter, StatementChoice};
 use binlog::row::{Rows, TableCtx, Value};
-use binlog::sql::schema::Schema;
+use binlog::schema::Catalog;
 use binlog::sql::session::Session;
 use binlog::sql::statement::excerpt;
 use binlog::sql::text::Charset;
@@ -74,7 +75,8 @@ impl Place {
 /// Renders transactions into its buffer, keeping the table contexts it built.
 pub struct Renderer<'s> {
     format: DecodeFormat,
-    schema: Option<&'s Schema>,
+    /// The schema of the transactions being rendered.
+    schema: Option<Arc<Catalog>>,
     filter: &'s Filter,
     /// What was rendered and not yet taken.
     pub buf: String,
@@ -90,20 +92,30 @@ pub struct Renderer<'s> {
 
 impl<'s> Renderer<'s> {
     /// A renderer with no table known yet.
-    pub fn new(
-        format: DecodeFormat,
-        schema: Option<&'s Schema>,
-        filter: &'s Filter,
-    ) -> Renderer<'s> {
+    pub fn new(format: DecodeFormat, filter: &'s Filter) -> Renderer<'s> {
         Renderer {
             format,
-            schema,
+            schema: None,
             filter,
             buf: String::with_capacity(1 << 16),
             notes: Vec::new(),
             context: String::new(),
             tables: HashMap::new(),
             session: Session::new(),
+        }
+    }
+
+    /// Sets the schema of the transactions to render next (the tables known so far are
+    /// forgotten when it changes).
+    pub fn set_schema(&mut self, schema: Option<&Arc<Catalog>>) {
+        let same = match (&self.schema, schema) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.schema = schema.cloned();
+            self.tables.clear();
         }
     }
 
@@ -210,7 +222,14 @@ impl<'s> Renderer<'s> {
             .get(&tm.table_id)
             .is_some_and(|t| t.map_body == ev.body());
         if !same {
-            let ctx = TableCtx::new(tm, self.schema)?;
+            // Only the selected tables are checked against the schema, and must have names
+            // for SQL.
+            let selected = self.filter.selects_table(tm.schema, tm.table);
+            let schema = self.schema.as_deref().filter(|_| selected);
+            let ctx = TableCtx::new(tm, schema, ev.offset())?;
+            if selected && self.sql() {
+                ctx.require_names(ev.offset())?;
+            }
             let json_names = (0..ctx.columns().len())
                 .map(|i| {
                     let mut s = String::new();
