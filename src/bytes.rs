@@ -263,16 +263,48 @@ pub fn be_uint(s: &[u8]) -> u64 {
     s.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
 }
 
-/// Appends the low `n` bytes of `v`, little-endian.
+/// Appends the low `n` bytes of `v`, little-endian (past 8 bytes, zeros). The caller
+/// knows that `v` fits; [`put_uint_checked`] refuses a value that does not.
 #[inline]
 pub fn put_uint(out: &mut Vec<u8>, v: u64, n: usize) {
-    out.extend_from_slice(&v.to_le_bytes()[..n]);
+    out.extend_from_slice(&v.to_le_bytes()[..n.min(8)]);
+    out.resize(out.len() + n.saturating_sub(8), 0);
 }
 
-/// Appends the low `n` bytes of `v`, big-endian.
+/// Appends the low `n` bytes of `v`, big-endian (past 8 bytes, zeros first).
 #[inline]
 pub fn put_uint_be(out: &mut Vec<u8>, v: u64, n: usize) {
-    out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+    out.resize(out.len() + n.saturating_sub(8), 0);
+    out.extend_from_slice(&v.to_be_bytes()[8 - n.min(8)..]);
+}
+
+/// The largest value an `n`-byte field holds.
+pub fn field_max(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
+}
+
+/// Appends `v` as an `n`-byte little-endian field, or refuses it ([`ErrorKind::TooLong`],
+/// naming `what`) when it does not fit: an encoder never truncates.
+#[inline]
+pub fn put_uint_checked(out: &mut Vec<u8>, v: u64, n: usize, what: &'static str) -> Result<()> {
+    let max = field_max(n);
+    if v > max {
+        return Err(Error::too_long(what, v, max));
+    }
+    put_uint(out, v, n);
+    Ok(())
+}
+
+/// Appends the length of `b` as an `n`-byte little-endian field, then `b`; refuses bytes
+/// longer than the field counts.
+pub fn put_len_bytes(out: &mut Vec<u8>, b: &[u8], n: usize, what: &'static str) -> Result<()> {
+    put_uint_checked(out, b.len() as u64, n, what)?;
+    out.extend_from_slice(b);
+    Ok(())
 }
 
 /// Appends a MySQL packed (length-encoded) integer, in its shortest form.

@@ -236,7 +236,8 @@ impl<'f, W: Write> Cutter<'f, W> {
             ..re.clone()
         };
         let mut head = Vec::new();
-        re.encode_head(&mut head);
+        re.encode_head(&mut head)
+            .map_err(|e| e.shifted(ev.offset()))?;
         self.w
             .write_parts(ev.event_type(), Stamp::of(ev.header()), &[&head, re.data])?;
         self.last_stamp = Stamp::of(ev.header());

@@ -165,3 +165,164 @@ fn value(v: &Value, offset: u64) -> crate::Result<()> {
     }
     Ok(())
 }
+
+/// Column type codes a value can be decoded as (and a few that cannot), for
+/// [`check_value_codecs`].
+const TYPE_CODES: [u8; 33] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 242, 245, 246, 247,
+    248, 249, 250, 251, 252, 253, 254, 255,
+];
+
+/// Runs the public value decoders on arbitrary bytes, and the encoders on what they
+/// decode: whatever an encoder accepts must decode back to the same value. Returns a
+/// description of the first value that did not; a panic is a bug of its own.
+///
+/// Layout of `data` (missing bytes read as zero): a type selector (below 128: an index
+/// into the known column types; from 128: the code itself), two metadata bytes, a flags
+/// byte (bit 0 unsigned, bit 1 a JSON diff list), then the value bytes. Besides the column
+/// decoder, the value bytes also go through every temporal decoder (with the first
+/// metadata byte as the fractional digits), the DECIMAL decoder (with the metadata bytes
+/// as precision and scale), and the binary JSON and JSON diff decoders and renderers.
+pub fn check_value_codecs(data: &[u8]) -> std::result::Result<(), String> {
+    use crate::row::column::{Column, ColumnType};
+    use crate::row::value::decode as decode_value;
+    use crate::row::{decimal, encode::encode_value, temporal};
+    let at = |i: usize| data.get(i).copied().unwrap_or(0);
+    let (selector, m0, m1, flags) = (at(0), at(1), at(2), at(3));
+    let rest = data.get(4..).unwrap_or(&[]);
+    let code = if selector < 128 {
+        TYPE_CODES[usize::from(selector) % TYPE_CODES.len()]
+    } else {
+        selector
+    };
+    let t = ColumnType(code);
+    let meta = [m0, m1];
+    let col = Column::new(t, &meta[..t.metadata_len().unwrap_or(2)], true);
+    let (unsigned, partial) = (flags & 1 != 0, flags & 2 != 0);
+    let mismatch = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        Err(format!("{what}: {a:?} encoded and decoded as {b:?}"))
+    };
+
+    // The column decoder, its length function, its renderings, and its encoder.
+    let len = col.value_len(rest);
+    if let Ok((v, n)) = decode_value(&col, unsigned, partial, rest, 0) {
+        if len != Some(n) {
+            return Err(format!("{t:?}: value_len {len:?}, decode took {n}"));
+        }
+        let _ = format!("{v:?}");
+        let _ = value(&v, 0);
+        let mut out = Vec::new();
+        if encode_value(&col, unsigned, &v, &mut out).is_ok() {
+            match decode_value(&col, unsigned, partial, &out, 0) {
+                Ok((back, m)) if m == out.len() && same_value(&back, &v) => {}
+                other => return mismatch("column value", &v, &other),
+            }
+        }
+    }
+
+    // The temporal decoders and encoders.
+    let mut out = Vec::new();
+    if let Ok(d) = temporal::decode_date(rest) {
+        if temporal::encode_date(d, &mut out).is_ok() && temporal::decode_date(&out) != Ok(d) {
+            return mismatch("DATE", &d, &temporal::decode_date(&out));
+        }
+    }
+    out.clear();
+    if let Ok(d) = temporal::decode_time_old(rest) {
+        if temporal::encode_time_old(d, &mut out).is_ok()
+            && temporal::decode_time_old(&out) != Ok(d)
+        {
+            return mismatch("TIME", &d, &temporal::decode_time_old(&out));
+        }
+    }
+    out.clear();
+    if let Ok(d) = temporal::decode_datetime_old(rest) {
+        if temporal::encode_datetime_old(d, &mut out).is_ok()
+            && temporal::decode_datetime_old(&out) != Ok(d)
+        {
+            return mismatch("DATETIME", &d, &temporal::decode_datetime_old(&out));
+        }
+    }
+    let fsp = m0;
+    out.clear();
+    if let Ok(d) = temporal::decode_time2(rest, fsp) {
+        let _ = temporal::WithFsp(d, fsp).to_string();
+        if temporal::encode_time2(d, fsp, &mut out).is_ok()
+            && temporal::decode_time2(&out, fsp) != Ok(d)
+        {
+            return mismatch("TIME2", &d, &temporal::decode_time2(&out, fsp));
+        }
+    }
+    out.clear();
+    if let Ok(d) = temporal::decode_datetime2(rest, fsp) {
+        let _ = temporal::WithFsp(d, fsp).to_string();
+        if temporal::encode_datetime2(d, fsp, &mut out).is_ok()
+            && temporal::decode_datetime2(&out, fsp) != Ok(d)
+        {
+            return mismatch("DATETIME2", &d, &temporal::decode_datetime2(&out, fsp));
+        }
+    }
+    out.clear();
+    if let Ok((secs, micros)) = temporal::decode_timestamp2(rest, fsp) {
+        if temporal::encode_timestamp2(secs, micros, fsp, &mut out).is_ok()
+            && temporal::decode_timestamp2(&out, fsp) != Ok((secs, micros))
+        {
+            return mismatch(
+                "TIMESTAMP2",
+                &(secs, micros),
+                &temporal::decode_timestamp2(&out, fsp),
+            );
+        }
+    }
+
+    // DECIMAL, on all the bytes and on exactly as many as the type takes.
+    let (precision, scale) = (m0, m1);
+    let exact = rest.get(..decimal::bin_size(precision, scale));
+    for bytes in [Some(rest), exact].into_iter().flatten() {
+        let mut text = String::new();
+        if decimal::decode(bytes, precision, scale, &mut text).is_ok() {
+            let mut out = Vec::new();
+            let mut back = String::new();
+            // A zero comes back without its sign.
+            let zero = text.bytes().all(|c| matches!(c, b'-' | b'0' | b'.'));
+            let want = if zero {
+                text.trim_start_matches('-')
+            } else {
+                &text
+            };
+            if decimal::encode(&text, precision, scale, &mut out).is_ok()
+                && (decimal::decode(&out, precision, scale, &mut back).is_err() || back != want)
+            {
+                return mismatch("DECIMAL", &text, &back);
+            }
+        }
+    }
+
+    // Binary JSON and JSON diff lists.
+    if let Ok(j) = json::decode(rest) {
+        let mut text = String::new();
+        json::to_text(&j, &mut text);
+        json::to_text_unquoted(&j, &mut String::new());
+        let mut out = Vec::new();
+        if json::encode(&j, &mut out).is_ok() {
+            // Compared as Debug text: a double may be a NaN.
+            match json::decode(&out) {
+                Ok(back) if format!("{back:?}") == format!("{j:?}") => {}
+                other => return mismatch("JSON", &j, &other),
+            }
+        }
+    }
+    if let Ok(diffs) = json_diff::parse_diffs(rest) {
+        json_diff::diffs_to_text(&diffs, "@1", &mut String::new());
+    }
+    Ok(())
+}
+
+/// Whether two decoded values are the same (floats by their bits: NaN is NaN).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}

@@ -64,8 +64,24 @@ pub enum ErrorKind {
         /// The inner error.
         inner: Box<ErrorKind>,
     },
-    /// An I/O error, with its message.
-    Io(String),
+    /// An I/O error (writing the output: reading is through a map), with its kind (a
+    /// closed pipe is [`std::io::ErrorKind::BrokenPipe`]) and message.
+    Io {
+        /// What kind of failure.
+        kind: std::io::ErrorKind,
+        /// The error's text.
+        message: String,
+    },
+    /// A value too long for the length field an encoder writes it with: writing it would
+    /// truncate it, so it is refused.
+    TooLong {
+        /// What was being encoded, as in "database name length".
+        what: &'static str,
+        /// The length (or value).
+        len: u64,
+        /// The most the field holds.
+        max: u64,
+    },
     /// A selection (positions, times, GTIDs, tables) that cannot be applied to this input
     /// as given: a start position inside a transaction, a schema change after the rows
     /// to undo.
@@ -106,7 +122,26 @@ impl Error {
 
     /// An I/O error at `offset`.
     pub fn io(offset: u64, err: &std::io::Error) -> Error {
-        Error::new(ErrorKind::Io(err.to_string()), offset)
+        Error::new(
+            ErrorKind::Io {
+                kind: err.kind(),
+                message: err.to_string(),
+            },
+            offset,
+        )
+    }
+
+    /// A [`ErrorKind::TooLong`] error: `what` of `len` where at most `max` fits.
+    pub fn too_long(what: &'static str, len: u64, max: u64) -> Error {
+        Error::new(ErrorKind::TooLong { what, len, max }, 0)
+    }
+
+    /// For an I/O error, its kind.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match &self.kind {
+            ErrorKind::Io { kind, .. } => Some(*kind),
+            _ => None,
+        }
     }
 
     /// What went wrong.
@@ -172,8 +207,11 @@ impl fmt::Display for ErrorKind {
                 f,
                 "in transaction payload at inner offset {inner_offset}: {inner}"
             ),
-            ErrorKind::Io(m) => write!(f, "I/O error: {m}"),
             ErrorKind::Selection(m) => f.write_str(m),
+            ErrorKind::Io { message, .. } => write!(f, "I/O error: {message}"),
+            ErrorKind::TooLong { what, len, max } => {
+                write!(f, "{what} {len} does not fit its field (at most {max})")
+            }
         }
     }
 }

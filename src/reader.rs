@@ -240,12 +240,7 @@ impl<'a> Events<'a> {
                     )
                 })?;
             self.pos += len;
-            return Ok(Some(Event::encrypted(
-                offset,
-                header,
-                raw,
-                header_len as u8,
-            )));
+            return Event::encrypted(offset, header, raw, header_len as u8).map(Some);
         }
         let header = EventHeader::parse(rest, header_len, offset)?;
         let len = header.event_len as usize;

@@ -108,7 +108,7 @@ impl<W: Write> BinlogWriter<W> {
             query_extra,
         };
         w.put(&MAGIC)?;
-        let body = w.format.to_fde(create_timestamp);
+        let body = w.format.to_fde(create_timestamp)?;
         let stamp = Stamp {
             flags: stamp.flags & !crate::event::header::FLAG_BINLOG_IN_USE,
             ..stamp
@@ -176,8 +176,9 @@ impl<W: Write> BinlogWriter<W> {
         (HEADER_LEN + body_len + crc) as u64
     }
 
-    /// Appends the body of a QUERY event running `s`, framed for this format.
-    pub fn statement_body(&self, s: &Statement, out: &mut Vec<u8>) {
+    /// Appends the body of a QUERY event running `s`, framed for this format. Refuses a
+    /// database name or status block too long for its length field.
+    pub fn statement_body(&self, s: &Statement, out: &mut Vec<u8>) -> Result<()> {
         Query {
             compressed: false,
             thread_id: s.thread_id,
@@ -188,15 +189,17 @@ impl<W: Write> BinlogWriter<W> {
             db: s.db,
             query: s.text,
         }
-        .encode(out);
+        .encode(out)
     }
 
     /// Writes a QUERY event running `s`. Returns its offset.
     pub fn write_statement(&mut self, stamp: Stamp, s: &Statement) -> Result<u64> {
         let mut body = std::mem::take(&mut self.scratch);
         body.clear();
-        self.statement_body(s, &mut body);
-        let r = self.write_parts(EventType::QUERY, stamp, &[&body]);
+        let r = match self.statement_body(s, &mut body) {
+            Ok(()) => self.write_parts(EventType::QUERY, stamp, &[&body]),
+            Err(e) => Err(e.shifted(self.pos)),
+        };
         self.scratch = body;
         r
     }
@@ -258,12 +261,15 @@ impl<W: Write> BinlogWriter<W> {
         self.write_parts(t, stamp, &[body])
     }
 
-    /// Encodes `data` and writes it as an event of type `t`.
+    /// Encodes `data` and writes it as an event of type `t`. A value that does not fit its
+    /// field is refused (the error's offset is where the event would have started).
     pub fn write_data(&mut self, t: EventType, stamp: Stamp, data: &EventData) -> Result<u64> {
         let mut body = std::mem::take(&mut self.scratch);
         body.clear();
-        data.encode(&mut body);
-        let r = self.write_parts(t, stamp, &[&body]);
+        let r = match data.encode(&mut body) {
+            Ok(()) => self.write_parts(t, stamp, &[&body]),
+            Err(e) => Err(e.shifted(self.pos)),
+        };
         self.scratch = body;
         r
     }

@@ -37,7 +37,7 @@ fn check_reencode(ev: &binlog::Event, data: &EventData, w: &mut Walk) {
     }
     w.typed += 1;
     let mut out = Vec::new();
-    data.encode(&mut out);
+    data.encode(&mut out).unwrap();
     if out != ev.body() {
         w.reencode_mismatches.push((ev.offset(), ev.event_type()));
     }

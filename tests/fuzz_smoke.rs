@@ -1,7 +1,10 @@
 //! A small, deterministic stand-in for the fuzz targets that runs on the stable toolchain:
 //! every binlog of `fixtures/` (and of `../shared/fixtures` when it is there) is cut short
 //! at many points and mutated in a few thousand seeded ways, and each copy goes through
-//! the deep walk (`deep_walk::deep_check`) and the transaction grouping.
+//! the deep walk (`deep_walk::deep_check`) and the transaction grouping; and, as the
+//! `values` target does, the public value decoders (row values of every column type,
+//! dates and times, DECIMAL, binary JSON, JSON diffs) get arbitrary bytes, and what they
+//! decode goes back through the encoders (`deep_walk::check_value_codecs`).
 //!
 //! Every case runs inside `catch_unwind`; failures are collected with a description of the
 //! case (file, cut point or mutations) so that one failing assertion lists them all. A cut
@@ -19,7 +22,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use binlog::deep_walk::deep_check;
+use binlog::deep_walk::{check_value_codecs, deep_check};
 use binlog::txn::Transactions;
 use binlog::Binlog;
 
@@ -462,4 +465,69 @@ fn truncated_and_mutated_shared_fixtures() {
     let mut failures = check_truncations(&files, SHARED_CUT_BYTES, false);
     failures.extend(check_mutations(&files, SHARED_MUTATIONS));
     assert_none("shared corpus", failures);
+}
+
+/// Inputs made for the value decoders.
+const VALUE_CASES: usize = 200_000;
+
+/// One input for [`check_value_codecs`]: a type selector, metadata that is usually
+/// plausible (small fractional digits, precision and scale, length widths) and sometimes
+/// anything, flags, and value bytes of a length near what such values take.
+fn value_case(rng: &mut Rng) -> Vec<u8> {
+    let selector = if rng.below(8) == 0 {
+        rng.byte()
+    } else {
+        rng.byte() & 0x7f
+    };
+    let (m0, m1) = match rng.below(4) {
+        0 => (rng.byte(), rng.byte()),
+        1 => (rng.below(8) as u8, rng.below(8) as u8),
+        2 => {
+            let precision = 1 + rng.below(65) as u8;
+            (
+                precision,
+                rng.below(usize::from(precision.min(30)) + 1) as u8,
+            )
+        }
+        _ => (1 + rng.below(4) as u8, rng.byte()),
+    };
+    let mut data = vec![selector, m0, m1, rng.byte() & 3];
+    let len = match rng.below(4) {
+        0 => rng.below(4),
+        1 => rng.below(16),
+        2 => rng.below(40),
+        _ => rng.below(300),
+    };
+    for _ in 0..len {
+        // Bytes near the edges of their ranges, often.
+        data.push(match rng.below(4) {
+            0 => 0,
+            1 => 0xff,
+            2 => 0x80,
+            _ => rng.byte(),
+        });
+    }
+    data
+}
+
+#[test]
+fn value_decoders_take_any_bytes() {
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    let mut failures = Vec::new();
+    let watchdog = Watchdog::start();
+    for i in 0..VALUE_CASES {
+        let data = value_case(&mut rng);
+        watchdog.case(|| format!("value case #{i}: {data:02x?}"));
+        let r = catch_unwind(AssertUnwindSafe(|| check_value_codecs(&data)));
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(m)) => failures.push(format!("value case #{i} {data:02x?}: {m}")),
+            Err(_) => failures.push(format!("value case #{i} {data:02x?}: panicked")),
+        }
+        if failures.len() >= 20 {
+            break;
+        }
+    }
+    eprintln!("fuzz_smoke: {VALUE_CASES} value decoder inputs");
+    assert_none("value decoders", failures);
 }

@@ -190,7 +190,8 @@ fn a_binlog_built_from_scratch_reads_back() {
             },
         ],
         &mut status,
-    );
+    )
+    .unwrap();
     let create = Query {
         compressed: false,
         thread_id: 1,

@@ -44,7 +44,7 @@ pub fn fail_at(path: &Path, e: &Error) -> Failure {
 /// A library error of a command that reads `input` and writes `output`: I/O errors are
 /// the output's (reading is through a map), the rest the input's.
 pub fn fail_reading_or_writing(input: &Path, output: &Path, e: &Error) -> Failure {
-    if matches!(e.kind(), binlog::ErrorKind::Io(_)) {
+    if e.io_kind().is_some() {
         fail(output, format_args!("writing: {}", e.kind()))
     } else {
         fail_at(input, e)

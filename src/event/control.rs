@@ -1,8 +1,8 @@
 //! Small fixed-layout events: ROTATE, XID, INTVAR, RAND, USER_VAR, INCIDENT, HEARTBEAT,
 //! ROWS_QUERY, XA_PREPARE, and MariaDB's ANNOTATE_ROWS, BINLOG_CHECKPOINT, START_ENCRYPTION.
 
-use crate::bytes::{put_uint, Cursor, Short};
-use crate::error::Result;
+use crate::bytes::{put_len_bytes, put_uint, Cursor, Short};
+use crate::error::{Error, Result};
 use crate::event::header::EventType;
 
 /// ROTATE_EVENT: where the next binlog file starts.
@@ -34,12 +34,13 @@ impl<'a> Rotate<'a> {
     }
 
     /// Appends the body (an 8-byte post-header when a position is set).
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         if let Some(p) = self.position {
             out.extend_from_slice(&p.to_le_bytes());
             out.extend_from_slice(self.post_header_extra);
         }
         out.extend_from_slice(self.next_file);
+        Ok(())
     }
 }
 
@@ -60,8 +61,9 @@ impl Xid {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.xid.to_le_bytes());
+        Ok(())
     }
 }
 
@@ -87,9 +89,10 @@ impl Intvar {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.push(self.kind);
         out.extend_from_slice(&self.value.to_le_bytes());
+        Ok(())
     }
 
     /// `LAST_INSERT_ID` or `INSERT_ID`.
@@ -124,9 +127,10 @@ impl Rand {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.seed1.to_le_bytes());
         out.extend_from_slice(&self.seed2.to_le_bytes());
+        Ok(())
     }
 }
 
@@ -188,23 +192,22 @@ impl<'a> UserVar<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.name.len() as u32).to_le_bytes());
-        out.extend_from_slice(self.name);
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        put_len_bytes(out, self.name, 4, "user variable name length")?;
         match &self.value {
             None => out.push(1),
             Some(v) => {
                 out.push(0);
                 out.push(v.kind);
                 out.extend_from_slice(&v.charset.to_le_bytes());
-                out.extend_from_slice(&(v.value.len() as u32).to_le_bytes());
-                out.extend_from_slice(v.value);
+                put_len_bytes(out, v.value, 4, "user variable value length")?;
                 if let Some(f) = v.flags {
                     out.push(f);
                 }
                 out.extend_from_slice(v.rest);
             }
         }
+        Ok(())
     }
 }
 
@@ -232,10 +235,10 @@ impl<'a> Incident<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.incident.to_le_bytes());
-        out.push(self.message.len().min(255) as u8);
-        out.extend_from_slice(&self.message[..self.message.len().min(255)]);
+        put_len_bytes(out, self.message, 1, "incident message length")?;
+        Ok(())
     }
 }
 
@@ -302,8 +305,9 @@ impl<'a> Heartbeat<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(self.body);
+        Ok(())
     }
 }
 
@@ -344,9 +348,10 @@ impl<'a> RowsQuery<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.push(self.length_byte);
         out.extend_from_slice(self.query);
+        Ok(())
     }
 }
 
@@ -372,8 +377,9 @@ impl<'a> AnnotateRows<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(self.query);
+        Ok(())
     }
 }
 
@@ -395,9 +401,9 @@ impl<'a> BinlogCheckpoint<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.file.len() as u32).to_le_bytes());
-        out.extend_from_slice(self.file);
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        put_len_bytes(out, self.file, 4, "checkpoint file name length")?;
+        Ok(())
     }
 }
 
@@ -427,10 +433,11 @@ impl<'a> StartEncryption<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.push(self.scheme);
         out.extend_from_slice(&self.key_version.to_le_bytes());
         out.extend_from_slice(self.nonce);
+        Ok(())
     }
 }
 
@@ -471,13 +478,20 @@ impl<'a> XaPrepare<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.push(u8::from(self.one_phase));
         out.extend_from_slice(&self.format_id.to_le_bytes());
+        // As parse: an XID part holds at most 64 bytes.
+        for part in [self.gtrid, self.bqual] {
+            if part.len() > 64 {
+                return Err(Error::too_long("XID part length", part.len() as u64, 64));
+            }
+        }
         put_uint(out, self.gtrid.len() as u64, 4);
         put_uint(out, self.bqual.len() as u64, 4);
         out.extend_from_slice(self.gtrid);
         out.extend_from_slice(self.bqual);
+        Ok(())
     }
 
     /// The XID as `XA COMMIT` takes it: `X'gtrid',X'bqual',format_id`.
@@ -509,7 +523,7 @@ mod tests {
             let body: &[u8] = $body;
             let v = $parse(body).unwrap();
             let mut out = Vec::new();
-            v.encode(&mut out);
+            v.encode(&mut out).unwrap();
             assert_eq!(out, body);
         }};
     }

@@ -2,7 +2,7 @@
 //! about the file it is walking (header length, post-header lengths, checksums, flavor).
 
 use crate::bytes::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::header::{EventType, HEADER_LEN, V1_HEADER_LEN};
 
 /// Length of the server version field of FDE and START_V3.
@@ -142,15 +142,16 @@ impl<'a> FormatDescription<'a> {
     }
 
     /// Appends the body (without a CRC trailer).
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.binlog_version.to_le_bytes());
-        put_version(out, self.server_version);
+        put_version(out, self.server_version)?;
         out.extend_from_slice(&self.create_timestamp.to_le_bytes());
         out.push(self.header_len);
         out.extend_from_slice(self.post_header_lens);
         if let Some(alg) = self.checksum_alg {
             out.push(alg);
         }
+        Ok(())
     }
 
     /// The server version with the NUL padding removed, lossily as UTF-8.
@@ -195,18 +196,27 @@ impl<'a> StartV3<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.binlog_version.to_le_bytes());
-        put_version(out, self.server_version);
+        put_version(out, self.server_version)?;
         out.extend_from_slice(&self.create_timestamp.to_le_bytes());
         out.extend_from_slice(self.rest);
+        Ok(())
     }
 }
 
-fn put_version(out: &mut Vec<u8>, v: &[u8]) {
-    let n = v.len().min(SERVER_VERSION_LEN);
-    out.extend_from_slice(&v[..n]);
-    out.resize(out.len() + SERVER_VERSION_LEN - n, 0);
+/// The server version in its fixed field, NUL-padded; a longer one is refused.
+fn put_version(out: &mut Vec<u8>, v: &[u8]) -> Result<()> {
+    if v.len() > SERVER_VERSION_LEN {
+        return Err(Error::too_long(
+            "server version length",
+            v.len() as u64,
+            SERVER_VERSION_LEN as u64,
+        ));
+    }
+    out.extend_from_slice(v);
+    out.resize(out.len() + SERVER_VERSION_LEN - v.len(), 0);
+    Ok(())
 }
 
 fn version_text(v: &[u8]) -> String {
@@ -302,8 +312,9 @@ impl Format {
         })
     }
 
-    /// The FDE body that describes this format, with the given creation time.
-    pub fn to_fde(&self, create_timestamp: u32) -> Vec<u8> {
+    /// The FDE body that describes this format, with the given creation time. Refuses a
+    /// server version longer than its 50-byte field.
+    pub fn to_fde(&self, create_timestamp: u32) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(64 + self.post_header_lens.len());
         FormatDescription {
             binlog_version: self.binlog_version,
@@ -313,8 +324,8 @@ impl Format {
             post_header_lens: &self.post_header_lens,
             checksum_alg: self.checksum_alg,
         }
-        .encode(&mut out);
-        out
+        .encode(&mut out)?;
+        Ok(out)
     }
 
     /// Whether every event (but the FDE, see [`Format::fde_has_checksum`]) ends with a CRC32.
@@ -403,7 +414,7 @@ mod tests {
         assert_eq!(d.post_header_len(EventType::MARIADB_GTID), 19);
         assert_eq!(d.post_header_len(EventType::MARIADB_QUERY_COMPRESSED), 13);
         assert_eq!(d.flavor, Flavor::MariaDb);
-        let body = d.to_fde(7);
+        let body = d.to_fde(7).unwrap();
         let fde = FormatDescription::parse(&body, 0).unwrap();
         assert_eq!(Format::from_fde(&fde), d);
     }

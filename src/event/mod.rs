@@ -87,16 +87,16 @@ impl<'a> Event<'a> {
     }
 
     /// Frames an encrypted event (MariaDB binlog encryption): only its length is known.
-    pub fn encrypted(offset: u64, header: EventHeader, raw: &'a [u8], header_len: u8) -> Event<'a> {
-        Event {
-            offset,
-            header,
-            raw,
-            header_len,
-            checksum: false,
-            verifiable: false,
-            encrypted: true,
-        }
+    /// As [`Event::new`], `raw` must hold the header and be as long as the header says.
+    pub fn encrypted(
+        offset: u64,
+        header: EventHeader,
+        raw: &'a [u8],
+        header_len: u8,
+    ) -> Result<Event<'a>> {
+        let mut ev = Event::new(offset, header, raw, header_len, false)?;
+        ev.encrypted = true;
+        Ok(ev)
     }
 
     /// Whether the event is encrypted: then only [`Event::raw`], [`Event::offset`] and the
@@ -142,8 +142,14 @@ impl<'a> Event<'a> {
 
     /// The body: the bytes between the header and the checksum.
     pub fn body(&self) -> &'a [u8] {
-        let end = self.raw.len() - if self.checksum { CHECKSUM_LEN } else { 0 };
-        &self.raw[usize::from(self.header_len)..end]
+        // The constructors checked that the header and trailer fit.
+        let end = self
+            .raw
+            .len()
+            .saturating_sub(if self.checksum { CHECKSUM_LEN } else { 0 });
+        self.raw
+            .get(usize::from(self.header_len)..end)
+            .unwrap_or(&[])
     }
 
     /// Absolute offset of the body.
@@ -156,8 +162,8 @@ impl<'a> Event<'a> {
         if !self.checksum {
             return None;
         }
-        let t = &self.raw[self.raw.len() - CHECKSUM_LEN..];
-        Some(u32::from_le_bytes([t[0], t[1], t[2], t[3]]))
+        let t = self.raw.get(self.raw.len().checked_sub(CHECKSUM_LEN)?..)?;
+        Some(u32::from_le_bytes(t.try_into().ok()?))
     }
 
     /// The CRC32 of the event's bytes before the trailer, computed as the server does: for
@@ -337,35 +343,37 @@ impl<'a> EventData<'a> {
     }
 
     /// Appends the body this value encodes to. For [`EventData::Other`] that is the kept
-    /// bytes; for [`EventData::Stop`] nothing.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    /// bytes; for [`EventData::Stop`] nothing. A value too long for its length field is
+    /// refused ([`ErrorKind::TooLong`]), never truncated.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         match self {
-            EventData::FormatDescription(e) => e.encode(out),
-            EventData::StartV3(e) => e.encode(out),
-            EventData::Query(e) => e.encode(out),
-            EventData::Rotate(e) => e.encode(out),
+            EventData::FormatDescription(e) => e.encode(out)?,
+            EventData::StartV3(e) => e.encode(out)?,
+            EventData::Query(e) => e.encode(out)?,
+            EventData::Rotate(e) => e.encode(out)?,
             EventData::Stop => {}
-            EventData::Xid(e) => e.encode(out),
-            EventData::Intvar(e) => e.encode(out),
-            EventData::Rand(e) => e.encode(out),
-            EventData::UserVar(e) => e.encode(out),
-            EventData::TableMap(e) => e.encode(out),
-            EventData::Rows(e) => e.encode(out),
-            EventData::RowsQuery(e) => e.encode(out),
-            EventData::Incident(e) => e.encode(out),
-            EventData::Heartbeat(e) => e.encode(out),
-            EventData::Gtid(e) => e.encode(out),
-            EventData::PreviousGtids(e) => e.encode(out),
-            EventData::XaPrepare(e) => e.encode(out),
-            EventData::TransactionPayload(e) => e.encode(out),
-            EventData::AnnotateRows(e) => e.encode(out),
-            EventData::BinlogCheckpoint(e) => e.encode(out),
-            EventData::MariadbGtid(e) => e.encode(out),
-            EventData::GtidList(e) => e.encode(out),
-            EventData::StartEncryption(e) => e.encode(out),
-            EventData::PartialRowData(e) => e.encode(out),
+            EventData::Xid(e) => e.encode(out)?,
+            EventData::Intvar(e) => e.encode(out)?,
+            EventData::Rand(e) => e.encode(out)?,
+            EventData::UserVar(e) => e.encode(out)?,
+            EventData::TableMap(e) => e.encode(out)?,
+            EventData::Rows(e) => e.encode(out)?,
+            EventData::RowsQuery(e) => e.encode(out)?,
+            EventData::Incident(e) => e.encode(out)?,
+            EventData::Heartbeat(e) => e.encode(out)?,
+            EventData::Gtid(e) => e.encode(out)?,
+            EventData::PreviousGtids(e) => e.encode(out)?,
+            EventData::XaPrepare(e) => e.encode(out)?,
+            EventData::TransactionPayload(e) => e.encode(out)?,
+            EventData::AnnotateRows(e) => e.encode(out)?,
+            EventData::BinlogCheckpoint(e) => e.encode(out)?,
+            EventData::MariadbGtid(e) => e.encode(out)?,
+            EventData::GtidList(e) => e.encode(out)?,
+            EventData::StartEncryption(e) => e.encode(out)?,
+            EventData::PartialRowData(e) => e.encode(out)?,
             EventData::Other(b) => out.extend_from_slice(b),
         }
+        Ok(())
     }
 
     /// Whether this is a typed form (anything but [`EventData::Other`]).

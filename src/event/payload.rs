@@ -106,7 +106,7 @@ impl<'a> TransactionPayload<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         let put_field = |out: &mut Vec<u8>, code: u64, value: &[u8]| {
             put_packed(out, code);
             put_packed(out, value.len() as u64);
@@ -130,6 +130,7 @@ impl<'a> TransactionPayload<'a> {
         }
         put_packed(out, FIELD_END);
         out.extend_from_slice(self.payload);
+        Ok(())
     }
 
     /// The events, decompressed.

@@ -2,9 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::bytes::{put_uint, Cursor, Short};
+use crate::bytes::{put_len_bytes, put_uint, put_uint_checked, Cursor, Short};
 use crate::compress;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::header::EventType;
 
 /// Length of the v4 QUERY post-header.
@@ -88,20 +88,22 @@ impl<'a> Query<'a> {
         })
     }
 
-    /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    /// Appends the body. Refuses a database name over 255 bytes or status variables over
+    /// 65535 (their length fields).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.thread_id.to_le_bytes());
         out.extend_from_slice(&self.exec_time.to_le_bytes());
-        out.push(self.db.len() as u8);
+        put_uint_checked(out, self.db.len() as u64, 1, "database name length")?;
         out.extend_from_slice(&self.error_code.to_le_bytes());
         if let Some(s) = self.status {
-            out.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            put_uint_checked(out, s.len() as u64, 2, "status variables length")?;
             out.extend_from_slice(self.post_header_extra);
             out.extend_from_slice(s);
         }
         out.extend_from_slice(self.db);
         out.push(0);
         out.extend_from_slice(self.query);
+        Ok(())
     }
 
     /// The statement text, decompressed when the event is compressed.
@@ -348,12 +350,9 @@ impl<'a> Iterator for StatusVars<'a> {
 }
 
 impl StatusVar<'_> {
-    /// Appends the code and value.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        let lp = |out: &mut Vec<u8>, b: &[u8]| {
-            out.push(b.len() as u8);
-            out.extend_from_slice(b);
-        };
+    /// Appends the code and value. Refuses a value its field cannot hold.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        let lp = |out: &mut Vec<u8>, b: &[u8]| put_len_bytes(out, b, 1, "status variable length");
         match self {
             StatusVar::Flags2(v) => {
                 out.push(0);
@@ -365,7 +364,7 @@ impl StatusVar<'_> {
             }
             StatusVar::Catalog(v) => {
                 out.push(2);
-                lp(out, v);
+                lp(out, v)?;
                 out.push(0);
             }
             StatusVar::AutoIncrement { increment, offset } => {
@@ -385,11 +384,11 @@ impl StatusVar<'_> {
             }
             StatusVar::TimeZone(v) => {
                 out.push(5);
-                lp(out, v);
+                lp(out, v)?;
             }
             StatusVar::CatalogNz(v) => {
                 out.push(6);
-                lp(out, v);
+                lp(out, v)?;
             }
             StatusVar::LcTimeNames(v) => {
                 out.push(7);
@@ -409,16 +408,30 @@ impl StatusVar<'_> {
             }
             StatusVar::Invoker { user, host } => {
                 out.push(11);
-                lp(out, user);
-                lp(out, host);
+                lp(out, user)?;
+                lp(out, host)?;
             }
             StatusVar::UpdatedDbNames(names) => {
                 out.push(12);
                 match names {
                     None => out.push(254),
                     Some(names) => {
+                        // 254 stands for "too many to list".
+                        if names.len() >= 254 {
+                            return Err(Error::too_long(
+                                "updated database names",
+                                names.len() as u64,
+                                253,
+                            ));
+                        }
                         out.push(names.len() as u8);
                         for n in names {
+                            if n.contains(&0) {
+                                return Err(Error::malformed(
+                                    0,
+                                    "a NUL in an updated database name",
+                                ));
+                            }
                             out.extend_from_slice(n);
                             out.push(0);
                         }
@@ -427,7 +440,7 @@ impl StatusVar<'_> {
             }
             StatusVar::Microseconds(v) => {
                 out.push(13);
-                put_uint(out, u64::from(*v), 3);
+                put_uint_checked(out, u64::from(*v), 3, "microseconds")?;
             }
             StatusVar::ExplicitDefaultsForTimestamp(v) => out.extend_from_slice(&[16, *v]),
             StatusVar::DdlLoggedWithXid(v) => {
@@ -442,7 +455,7 @@ impl StatusVar<'_> {
             StatusVar::DefaultTableEncryption(v) => out.extend_from_slice(&[20, *v]),
             StatusVar::HrNow(v) => {
                 out.push(128);
-                put_uint(out, u64::from(*v), 3);
+                put_uint_checked(out, u64::from(*v), 3, "microseconds")?;
             }
             StatusVar::Xid(v) => {
                 out.push(129);
@@ -452,6 +465,13 @@ impl StatusVar<'_> {
                 flags,
                 start_alter_seq_no,
             } => {
+                // The seq_no is there exactly when a COMMIT or ROLLBACK ALTER flag says so.
+                if (flags & 0x0c != 0) != start_alter_seq_no.is_some() {
+                    return Err(Error::malformed(
+                        0,
+                        format!("GTID flags {flags:#04x} and the START ALTER seq_no disagree"),
+                    ));
+                }
                 out.extend_from_slice(&[130, *flags]);
                 if let Some(s) = start_alter_seq_no {
                     put_uint(out, *s, 8);
@@ -459,7 +479,7 @@ impl StatusVar<'_> {
             }
             StatusVar::CharacterSetCollations(v) => {
                 out.push(131);
-                out.push(v.len() as u8);
+                put_uint_checked(out, v.len() as u64, 1, "character set collations")?;
                 for (a, b) in v {
                     put_uint(out, u64::from(*a), 2);
                     put_uint(out, u64::from(*b), 2);
@@ -470,14 +490,16 @@ impl StatusVar<'_> {
                 out.extend_from_slice(rest);
             }
         }
+        Ok(())
     }
 }
 
 /// Encodes a list of status variables into a status block.
-pub fn encode_status_vars(vars: &[StatusVar], out: &mut Vec<u8>) {
+pub fn encode_status_vars(vars: &[StatusVar], out: &mut Vec<u8>) -> Result<()> {
     for v in vars {
-        v.encode(out);
+        v.encode(out)?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -505,7 +527,7 @@ mod tests {
             StatusVar::Xid(99),
         ];
         let mut block = Vec::new();
-        encode_status_vars(&vars, &mut block);
+        encode_status_vars(&vars, &mut block).unwrap();
         let q = Query {
             compressed: false,
             thread_id: 1,
@@ -519,10 +541,57 @@ mod tests {
         let back: Vec<_> = q.status_vars().collect::<Result<_>>().unwrap();
         assert_eq!(back, vars);
         let mut body = Vec::new();
-        q.encode(&mut body);
+        q.encode(&mut body).unwrap();
         let q2 = Query::parse(EventType::QUERY, &body, 0, 13).unwrap();
         assert_eq!(q2, q);
         assert!(q2.is_begin());
+    }
+
+    /// A database name or a status block longer than its length field is refused, not
+    /// cut to the field's width (which would encode an event that does not parse).
+    #[test]
+    fn oversized_fields_are_refused() {
+        let db = vec![b'd'; 300];
+        let status = vec![0u8; 70_000];
+        let base = Query {
+            compressed: false,
+            thread_id: 1,
+            exec_time: 0,
+            error_code: 0,
+            post_header_extra: &[],
+            status: Some(&[]),
+            db: &db[..255],
+            query: b"BEGIN",
+        };
+        let mut out = Vec::new();
+        base.encode(&mut out).unwrap();
+        assert_eq!(Query::parse(EventType::QUERY, &out, 0, 13).unwrap(), base);
+        for q in [
+            Query {
+                db: &db,
+                ..base.clone()
+            },
+            Query {
+                status: Some(&status),
+                ..base.clone()
+            },
+        ] {
+            let e = q.encode(&mut Vec::new()).unwrap_err();
+            assert!(matches!(e.kind(), crate::ErrorKind::TooLong { .. }), "{e}");
+        }
+        let long = vec![b'z'; 256];
+        for v in [
+            StatusVar::TimeZone(&long),
+            StatusVar::Invoker {
+                user: b"u",
+                host: &long,
+            },
+            StatusVar::HrNow(1 << 24),
+            StatusVar::UpdatedDbNames(Some(vec![&b"a"[..]; 254])),
+            StatusVar::CharacterSetCollations(vec![(1, 2); 256]),
+        ] {
+            assert!(v.encode(&mut Vec::new()).is_err(), "{v:?}");
+        }
     }
 
     #[test]

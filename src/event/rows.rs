@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
-use crate::bytes::{put_packed, put_uint, Cursor, Short};
+use crate::bytes::{put_packed, put_uint_checked, Cursor, Short};
 use crate::compress;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::fde::Format;
 use crate::event::header::EventType;
 
@@ -190,18 +190,25 @@ impl<'a> RowsEvent<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        self.encode_head(out);
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        self.encode_head(out)?;
         out.extend_from_slice(self.data);
+        Ok(())
     }
 
     /// Appends everything but the row data (which the caller then appends itself: the way
     /// split and flashback re-encode an event with other rows).
-    pub fn encode_head(&self, out: &mut Vec<u8>) {
-        put_uint(out, self.table_id, usize::from(self.table_id_len));
+    pub fn encode_head(&self, out: &mut Vec<u8>) -> Result<()> {
+        put_table_id(out, self.table_id, self.table_id_len)?;
         out.extend_from_slice(&self.flags.to_le_bytes());
         if let Some(extra) = self.extra {
-            out.extend_from_slice(&((extra.len() + 2) as u16).to_le_bytes());
+            // The length counts itself.
+            put_uint_checked(
+                out,
+                extra.len() as u64 + 2,
+                2,
+                "rows event extra data length",
+            )?;
             out.extend_from_slice(extra);
         }
         put_packed(out, self.column_count);
@@ -209,6 +216,7 @@ impl<'a> RowsEvent<'a> {
         if let Some(a) = self.columns_after {
             out.extend_from_slice(a);
         }
+        Ok(())
     }
 
     /// The row images, decompressed if the event is compressed.
@@ -350,7 +358,7 @@ impl<'a> PartialRowData<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.total_fragments.to_le_bytes());
         out.extend_from_slice(&self.seq_no.to_le_bytes());
         out.push(self.flags);
@@ -358,7 +366,20 @@ impl<'a> PartialRowData<'a> {
             out.extend_from_slice(&n.to_le_bytes());
         }
         out.extend_from_slice(self.chunk);
+        Ok(())
     }
+}
+
+/// Appends a table id in its `len`-byte field (6, or 4 in old formats); an id the field
+/// cannot hold, or a width over 8 bytes, is refused.
+pub fn put_table_id(out: &mut Vec<u8>, table_id: u64, len: u8) -> Result<()> {
+    if len > 8 {
+        return Err(Error::malformed(
+            0,
+            format!("table id field of {len} bytes"),
+        ));
+    }
+    put_uint_checked(out, table_id, usize::from(len), "table id")
 }
 
 #[cfg(test)]
@@ -375,7 +396,7 @@ mod tests {
             chunk: &[1, 2, 3],
         };
         let mut b = Vec::new();
-        p.encode(&mut b);
+        p.encode(&mut b).unwrap();
         assert_eq!(PartialRowData::parse(&b, 0).unwrap(), p);
         let mut bad = b.clone();
         bad[4] = 4;
@@ -412,7 +433,7 @@ mod tests {
             data_offset: 0,
         };
         let mut b = Vec::new();
-        e.encode(&mut b);
+        e.encode(&mut b).unwrap();
         let mut back = RowsEvent::parse(EventType::UPDATE_ROWS_V2, &b, 0, &f).unwrap();
         back.data_offset = 0;
         assert_eq!(back, e);

@@ -1,7 +1,7 @@
 //! TABLE_MAP_EVENT: the table id ↔ table binding for the rows events that follow, with the
 //! column types and the optional metadata of `binlog_row_metadata`.
 
-use crate::bytes::{put_packed, put_packed_bytes, put_uint, Cursor, Short};
+use crate::bytes::{put_len_bytes, put_packed, put_packed_bytes, Cursor, Short};
 use crate::error::Result;
 use crate::event::fde::Flavor;
 use crate::row::column::{parse_columns, Column, ColumnType};
@@ -130,14 +130,12 @@ impl<'a> TableMap<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        put_uint(out, self.table_id, usize::from(self.table_id_len));
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        crate::event::rows::put_table_id(out, self.table_id, self.table_id_len)?;
         out.extend_from_slice(&self.flags.to_le_bytes());
-        out.push(self.schema.len() as u8);
-        out.extend_from_slice(self.schema);
+        put_len_bytes(out, self.schema, 1, "database name length")?;
         out.push(0);
-        out.push(self.table.len() as u8);
-        out.extend_from_slice(self.table);
+        put_len_bytes(out, self.table, 1, "table name length")?;
         out.push(0);
         put_packed_bytes(out, self.column_types);
         if self.has_metadata {
@@ -145,6 +143,7 @@ impl<'a> TableMap<'a> {
             out.extend_from_slice(self.null_bits);
             out.extend_from_slice(self.optional);
         }
+        Ok(())
     }
 
     /// Number of columns.

@@ -87,7 +87,8 @@ pub fn encode_gtid_set(set: &GtidSet) -> Vec<u8> {
         })
         .collect();
     let mut out = Vec::new();
-    PreviousGtids { tagged, entries }.encode(&mut out);
+    // A set of any size fits: counts are 8 bytes, tags carry varlen lengths.
+    let _ = PreviousGtids { tagged, entries }.encode(&mut out);
     out
 }
 

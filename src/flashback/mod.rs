@@ -143,6 +143,17 @@ impl FileError {
     pub fn output(error: Error) -> FileError {
         FileError { file: None, error }
     }
+
+    /// An error met while reading input `file` and writing: the output's when it is an
+    /// I/O error or a value too long for an output field, else at an offset of the input.
+    pub fn sorted(file: usize, error: Error) -> FileError {
+        match error.kind() {
+            crate::ErrorKind::Io { .. } | crate::ErrorKind::TooLong { .. } => {
+                FileError::output(error)
+            }
+            _ => FileError::input(file, error),
+        }
+    }
 }
 
 impl fmt::Display for FileError {

@@ -58,7 +58,9 @@ pub trait UndoSink {
 }
 
 /// Walks the plan's transactions, last first, into `sink`. Errors in the inputs name the
-/// file and offset; errors the sink returns are reported as output errors.
+/// file and offset. Of the errors the sink returns, I/O errors and values too long for
+/// the output's fields are the output's; the others are about the source's bytes (a row
+/// the sink could not decode) and name the input and offset.
 pub fn walk_undo(
     inputs: &[Binlog],
     plan: &Plan,
@@ -78,7 +80,13 @@ pub fn walk_undo(
         w.transaction(&bytes, *txn, opts, sink)
             .map_err(|e| match e {
                 Failure::Input(e) => FileError::input(fi, bytes.locate(e)),
-                Failure::Sink(e) => FileError::output(e),
+                Failure::Sink(e) => match FileError::sorted(fi, e) {
+                    FileError {
+                        file: Some(_),
+                        error,
+                    } => FileError::input(fi, bytes.locate(error)),
+                    output => output,
+                },
             })?;
         release.done(fi, txn.start, txn.end);
     }

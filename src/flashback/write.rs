@@ -53,7 +53,7 @@ pub fn write_binlog<W: Write>(
         .ok_or_else(|| FileError::input(0, Error::malformed(4, "no FORMAT_DESCRIPTION event")))?
         .map_err(|e| FileError::input(0, e))?;
     let writer =
-        BinlogWriter::with_fde(out, &fde, first.format()).map_err(|e| FileError::input(0, e))?;
+        BinlogWriter::with_fde(out, &fde, first.format()).map_err(|e| FileError::sorted(0, e))?;
     let mut sink = BinlogSink {
         writer,
         body: Vec::with_capacity(1 << 16),
@@ -86,7 +86,7 @@ impl<W: Write> UndoSink for BinlogSink<W> {
         let (thread_id, status) = match &b.context {
             Some(q) if q.status.is_some() => (q.thread_id, q.status.unwrap_or_default()),
             other => {
-                encode_status_vars(&[StatusVar::Flags2(0)], &mut minimal);
+                encode_status_vars(&[StatusVar::Flags2(0)], &mut minimal)?;
                 (other.as_ref().map_or(0, |q| q.thread_id), &minimal[..])
             }
         };

@@ -232,7 +232,7 @@ impl Column {
     #[inline]
     pub fn value_len(&self, data: &[u8]) -> Option<usize> {
         let fsp_bytes = |fsp: u8| usize::from(fsp.min(6)).div_ceil(2);
-        let prefixed = |n: usize| data.get(..n).map(|b| n + le_uint(b) as usize);
+        let prefixed = |n: usize| data.get(..n).map(|b| n.saturating_add(le_uint(b) as usize));
         Some(match self.real_type {
             ColumnType::TINY | ColumnType::YEAR => 1,
             ColumnType::SHORT => 2,

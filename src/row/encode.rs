@@ -5,7 +5,7 @@ use super::column::{Column, ColumnType};
 use super::temporal;
 use super::value::Value;
 use super::{bit, TableInfo, PARTIAL_JSON_UPDATES};
-use crate::bytes::{put_packed, put_uint, put_uint_be};
+use crate::bytes::{field_max, put_packed, put_uint, put_uint_be, put_uint_checked};
 use crate::error::{Error, Result};
 use crate::row::decimal;
 
@@ -17,12 +17,16 @@ fn mismatch(col: &Column, v: &Value) -> Error {
 }
 
 fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8], len_bytes: usize, col: &Column) -> Result<()> {
-    let max = if len_bytes >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * len_bytes)) - 1
-    };
-    if bytes.len() as u64 > max {
+    if !(1..=4).contains(&len_bytes) {
+        return Err(Error::unsupported(
+            0,
+            format!(
+                "a {:?} column with a {len_bytes}-byte length",
+                col.real_type
+            ),
+        ));
+    }
+    if bytes.len() as u64 > field_max(len_bytes) {
         return Err(Error::malformed(
             0,
             format!(
@@ -106,20 +110,23 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
             };
             out.push(b);
         }
-        (ColumnType::DATE | ColumnType::NEWDATE, Value::Date(d)) => temporal::encode_date(*d, out),
-        (ColumnType::TIME, Value::Time(t, _)) => temporal::encode_time_old(*t, out),
-        (ColumnType::TIME2, Value::Time(t, _)) => temporal::encode_time2(*t, fsp, out),
-        (ColumnType::DATETIME, Value::DateTime(t, _)) => temporal::encode_datetime_old(*t, out),
-        (ColumnType::DATETIME2, Value::DateTime(t, _)) => temporal::encode_datetime2(*t, fsp, out),
+        (ColumnType::DATE | ColumnType::NEWDATE, Value::Date(d)) => temporal::encode_date(*d, out)?,
+        (ColumnType::TIME, Value::Time(t, _)) => temporal::encode_time_old(*t, out)?,
+        (ColumnType::TIME2, Value::Time(t, _)) => temporal::encode_time2(*t, fsp, out)?,
+        (ColumnType::DATETIME, Value::DateTime(t, _)) => temporal::encode_datetime_old(*t, out)?,
+        (ColumnType::DATETIME2, Value::DateTime(t, _)) => temporal::encode_datetime2(*t, fsp, out)?,
         (ColumnType::TIMESTAMP, Value::Timestamp { secs, .. }) => {
             out.extend_from_slice(&secs.to_le_bytes())
         }
         (ColumnType::TIMESTAMP2, Value::Timestamp { secs, micros, .. }) => {
-            temporal::encode_timestamp2(*secs, *micros, fsp, out)
+            temporal::encode_timestamp2(*secs, *micros, fsp, out)?
         }
         (ColumnType::BIT, Value::Bit(b)) => {
             let (bytes, bits) = col.bit_len();
             let n = usize::from(bytes) + usize::from(bits > 0);
+            if n > 8 {
+                return Err(Error::unsupported(0, format!("BIT column of {n} bytes")));
+            }
             if n < 8 && b >> (8 * n) != 0 {
                 return Err(Error::malformed(
                     0,
@@ -128,10 +135,12 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
             }
             put_uint_be(out, *b, n);
         }
-        (ColumnType::ENUM, Value::Enum(e)) => {
-            put_uint(out, u64::from(*e), usize::from(col.meta[1]))
+        (ColumnType::ENUM, Value::Enum(e)) if col.meta[1] <= 2 => {
+            put_uint_checked(out, u64::from(*e), usize::from(col.meta[1]), "ENUM index")?
         }
-        (ColumnType::SET, Value::Set(s)) => put_uint(out, *s, usize::from(col.meta[1])),
+        (ColumnType::SET, Value::Set(s)) if col.meta[1] <= 8 => {
+            put_uint_checked(out, *s, usize::from(col.meta[1]), "SET bits")?
+        }
         (ColumnType::VARCHAR | ColumnType::VAR_STRING, Value::Bytes(b)) => {
             let max = usize::from(col.meta_le16());
             if b.len() > max {
@@ -196,8 +205,10 @@ pub fn encode_image(
         if opts & PARTIAL_JSON_UPDATES != 0 {
             let mut bits = vec![0u8; table.json_count.div_ceil(8)];
             for (i, v) in values.iter().enumerate() {
-                if let (Some(j), Value::JsonDiff(_)) = (table.json_index[i], v) {
-                    bits[j / 8] |= 1 << (j % 8);
+                if let (Some(j), Value::JsonDiff(_)) = (table.json_position(i), v) {
+                    if let Some(b) = bits.get_mut(j / 8) {
+                        *b |= 1 << (j % 8);
+                    }
                 }
             }
             out.extend_from_slice(&bits);
@@ -219,7 +230,7 @@ pub fn encode_image(
     out.extend_from_slice(&nulls);
     for &i in &present_cols {
         if !values[i].is_null() {
-            encode_value(&table.columns[i], table.unsigned[i], &values[i], out)?;
+            encode_value(&table.columns[i], table.is_unsigned(i), &values[i], out)?;
         }
     }
     Ok(())

@@ -56,6 +56,18 @@ impl TableInfo {
         Ok(TableInfo::new(columns, unsigned))
     }
 
+    /// Whether column `i` is unsigned (false for a column the list does not reach).
+    #[inline]
+    pub fn is_unsigned(&self, i: usize) -> bool {
+        self.unsigned.get(i).copied().unwrap_or(false)
+    }
+
+    /// Column `i`'s index among the JSON columns, if it is one.
+    #[inline]
+    pub fn json_position(&self, i: usize) -> Option<usize> {
+        self.json_index.get(i).copied().flatten()
+    }
+
     /// From columns and their signedness.
     pub fn new(columns: Vec<Column>, unsigned: Vec<bool>) -> TableInfo {
         let mut json_count = 0;
@@ -389,16 +401,17 @@ impl<'d> Iterator for ImageValues<'d, '_> {
                 return Some(Ok((i, Value::Null)));
             }
             let col = &self.table.columns[i];
-            let partial = match (self.partial_bits, self.table.json_index[i]) {
+            let partial = match (self.partial_bits, self.table.json_position(i)) {
                 (Some(bits), Some(j)) => bits.get(j / 8).is_some_and(|b| b & (1 << (j % 8)) != 0),
                 _ => false,
             };
             let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
             let at = self.offset + self.pos as u64;
-            let r = value::decode(col, self.table.unsigned[i], partial, rest, at).map(|(v, n)| {
-                self.pos += n;
-                (i, v)
-            });
+            let r =
+                value::decode(col, self.table.is_unsigned(i), partial, rest, at).map(|(v, n)| {
+                    self.pos += n;
+                    (i, v)
+                });
             if r.is_err() {
                 self.col = usize::MAX;
             }

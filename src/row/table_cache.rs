@@ -141,13 +141,13 @@ mod tests {
         let meta = [0x28u8, 0];
         let tm = TableMap::new(7, b"db", b"t", &types, &meta, &[2], &[]);
         let mut body = Vec::new();
-        tm.encode(&mut body);
+        tm.encode(&mut body).unwrap();
         let mut cache = TableCache::new();
         let a = Arc::clone(&cache.insert(&tm, &body).name);
         assert_eq!(a.to_string(), "db.t");
         let tm2 = TableMap::new(8, b"db", b"t", &types, &meta, &[2], &[]);
         let mut body2 = Vec::new();
-        tm2.encode(&mut body2);
+        tm2.encode(&mut body2).unwrap();
         let b = Arc::clone(&cache.insert(&tm2, &body2).name);
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::error::{Error, ErrorKind, Result};
+
 /// A calendar date; zero parts are allowed (`0000-00-00`, `2024-00-00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Date {
@@ -56,6 +58,21 @@ pub fn frac_bytes(fsp: u8) -> usize {
     usize::from(fsp.min(6)).div_ceil(2)
 }
 
+/// The first `n` bytes of `b`, or an error saying what needed them. Offsets in these
+/// errors are relative to `b` (the row decoder shifts them to the file's).
+fn field<'b>(b: &'b [u8], n: usize, what: &'static str) -> Result<&'b [u8]> {
+    b.get(..n).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UnexpectedEof {
+                what,
+                needed: n as u64,
+                available: b.len() as u64,
+            },
+            0,
+        )
+    })
+}
+
 fn be(b: &[u8]) -> i64 {
     crate::bytes::be_uint(b) as i64
 }
@@ -64,50 +81,88 @@ fn put_be(out: &mut Vec<u8>, v: i64, n: usize) {
     crate::bytes::put_uint_be(out, v as u64, n);
 }
 
-/// Reads the fractional part (already in microseconds) that follows an integer part.
-fn read_frac(b: &[u8], fsp: u8) -> u32 {
-    match frac_bytes(fsp) {
-        1 => u32::from(b[0]) * 10_000,
-        2 => (be(&b[..2]) as u32) * 100,
-        3 => be(&b[..3]) as u32,
-        _ => 0,
+/// A value that does not fit the field it is encoded in.
+fn out_of_field(what: &'static str, v: u64, max: u64) -> Error {
+    Error::too_long(what, v, max)
+}
+
+/// Checks that `v` is at most `max`.
+fn at_most(what: &'static str, v: u64, max: u64) -> Result<()> {
+    if v > max {
+        Err(out_of_field(what, v, max))
+    } else {
+        Ok(())
     }
 }
 
-fn write_frac(out: &mut Vec<u8>, micros: u32, fsp: u8) {
+/// Checks a fraction: under one second.
+fn check_micros(micros: u32) -> Result<()> {
+    if micros >= 1_000_000 {
+        Err(Error::malformed(
+            0,
+            format!("fraction of {micros} µs in a temporal value"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads the fractional part (in microseconds) of `fsp` digits at the start of `b`.
+fn read_frac(b: &[u8], fsp: u8) -> Result<u32> {
+    let n = frac_bytes(fsp);
+    let f = be(field(b, n, "fractional seconds")?) as u32;
+    let micros = match n {
+        1 => f * 10_000,
+        2 => f * 100,
+        _ => f,
+    };
+    check_micros(micros)?;
+    Ok(micros)
+}
+
+fn write_frac(out: &mut Vec<u8>, micros: u32, fsp: u8) -> Result<()> {
+    check_micros(micros)?;
     match frac_bytes(fsp) {
         1 => out.push((micros / 10_000) as u8),
         2 => put_be(out, i64::from(micros / 100), 2),
         3 => put_be(out, i64::from(micros), 3),
         _ => {}
     }
+    Ok(())
 }
 
 /// DATE (3 bytes little-endian: day | month << 5 | year << 9).
-pub fn decode_date(b: &[u8]) -> Date {
-    let v = crate::bytes::le_uint(&b[..3]) as u32;
-    Date {
+pub fn decode_date(b: &[u8]) -> Result<Date> {
+    let v = crate::bytes::le_uint(field(b, 3, "DATE")?) as u32;
+    Ok(Date {
         year: v >> 9,
         month: ((v >> 5) & 15) as u8,
         day: (v & 31) as u8,
-    }
+    })
 }
 
-/// Encodes a DATE.
-pub fn encode_date(d: Date, out: &mut Vec<u8>) {
-    let v = (d.year << 9) | (u32::from(d.month & 15) << 5) | u32::from(d.day & 31);
+/// Encodes a DATE; refuses parts wider than their bit fields.
+pub fn encode_date(d: Date, out: &mut Vec<u8>) -> Result<()> {
+    at_most("DATE year", u64::from(d.year), (1 << 15) - 1)?;
+    at_most("DATE month", u64::from(d.month), 15)?;
+    at_most("DATE day", u64::from(d.day), 31)?;
+    let v = (d.year << 9) | (u32::from(d.month) << 5) | u32::from(d.day);
     crate::bytes::put_uint(out, u64::from(v), 3);
+    Ok(())
 }
 
 /// DATETIME2: 5 bytes big-endian (offset 2^39) holding year·13+month, day, h, m, s in bit
-/// fields, then the fraction. `b` must hold `5 + frac_bytes(fsp)` bytes.
-pub fn decode_datetime2(b: &[u8], fsp: u8) -> DateTime {
-    let int = be(&b[..5]) - DATETIMEF_INT_OFS;
-    let micros = read_frac(&b[5..], fsp);
+/// fields, then the fraction: `5 + frac_bytes(fsp)` bytes.
+pub fn decode_datetime2(b: &[u8], fsp: u8) -> Result<DateTime> {
+    let int = be(field(b, 5, "DATETIME2")?) - DATETIMEF_INT_OFS;
+    if int < 0 {
+        return Err(Error::malformed(0, "negative DATETIME2 value"));
+    }
+    let micros = read_frac(&b[5..], fsp)?;
     let ymd = int >> 17;
     let ym = ymd >> 5;
     let hms = int & ((1 << 17) - 1);
-    DateTime {
+    Ok(DateTime {
         date: Date {
             year: (ym / 13) as u32,
             month: (ym % 13) as u8,
@@ -117,34 +172,44 @@ pub fn decode_datetime2(b: &[u8], fsp: u8) -> DateTime {
         minute: ((hms >> 6) & 63) as u8,
         second: (hms & 63) as u8,
         micros,
-    }
+    })
 }
 
-/// Encodes a DATETIME2.
-pub fn encode_datetime2(t: DateTime, fsp: u8, out: &mut Vec<u8>) {
-    let ym = i64::from(t.date.year) * 13 + i64::from(t.date.month);
-    let ymd = (ym << 5) | i64::from(t.date.day);
+/// Encodes a DATETIME2; refuses parts wider than their bit fields.
+pub fn encode_datetime2(t: DateTime, fsp: u8, out: &mut Vec<u8>) -> Result<()> {
+    let ym = u64::from(t.date.year) * 13 + u64::from(t.date.month);
+    at_most("DATETIME2 year and month", ym, (1 << 17) - 1)?;
+    at_most("DATETIME2 day", u64::from(t.date.day), 31)?;
+    at_most("DATETIME2 hour", u64::from(t.hour), 31)?;
+    at_most("DATETIME2 minute", u64::from(t.minute), 63)?;
+    at_most("DATETIME2 second", u64::from(t.second), 63)?;
+    check_micros(t.micros)?;
+    let ymd = ((ym as i64) << 5) | i64::from(t.date.day);
     let hms = (i64::from(t.hour) << 12) | (i64::from(t.minute) << 6) | i64::from(t.second);
     put_be(out, ((ymd << 17) | hms) + DATETIMEF_INT_OFS, 5);
-    write_frac(out, t.micros, fsp);
+    write_frac(out, t.micros, fsp)
 }
 
 /// TIMESTAMP2: 4 bytes big-endian seconds, then the fraction.
-pub fn decode_timestamp2(b: &[u8], fsp: u8) -> (u32, u32) {
-    (be(&b[..4]) as u32, read_frac(&b[4..], fsp))
+pub fn decode_timestamp2(b: &[u8], fsp: u8) -> Result<(u32, u32)> {
+    let secs = be(field(b, 4, "TIMESTAMP2")?) as u32;
+    Ok((secs, read_frac(&b[4..], fsp)?))
 }
 
 /// Encodes a TIMESTAMP2.
-pub fn encode_timestamp2(secs: u32, micros: u32, fsp: u8, out: &mut Vec<u8>) {
+pub fn encode_timestamp2(secs: u32, micros: u32, fsp: u8, out: &mut Vec<u8>) -> Result<()> {
+    check_micros(micros)?;
     put_be(out, i64::from(secs), 4);
-    write_frac(out, micros, fsp);
+    write_frac(out, micros, fsp)
 }
 
 /// TIME2: a signed "packed time" — (hms bit fields << 24) + microseconds — stored
 /// big-endian with an offset. The fraction of a negative value with 1–4 digits is stored
 /// apart, borrowing from the integer part as the server does.
-pub fn decode_time2(b: &[u8], fsp: u8) -> Time {
-    let packed: i64 = match frac_bytes(fsp) {
+pub fn decode_time2(b: &[u8], fsp: u8) -> Result<Time> {
+    let n = 3 + frac_bytes(fsp);
+    let b = field(b, n, "TIME2")?;
+    let packed: i64 = match n - 3 {
         0 => (be(&b[..3]) - TIMEF_INT_OFS) << 24,
         1 => {
             let mut int = be(&b[..3]) - TIMEF_INT_OFS;
@@ -169,17 +234,27 @@ pub fn decode_time2(b: &[u8], fsp: u8) -> Time {
     let negative = packed < 0;
     let v = packed.unsigned_abs();
     let hms = v >> 24;
-    Time {
+    if hms >> 22 != 0 {
+        // Past the 10 bits of hours: no server writes it.
+        return Err(Error::malformed(0, "TIME2 value beyond 1023 hours"));
+    }
+    let micros = (v & 0xff_ffff) as u32;
+    check_micros(micros)?;
+    Ok(Time {
         negative,
-        hours: ((hms >> 12) & 0x3ff) as u32,
+        hours: (hms >> 12) as u32,
         minutes: ((hms >> 6) & 63) as u8,
         seconds: (hms & 63) as u8,
-        micros: (v & 0xff_ffff) as u32,
-    }
+        micros,
+    })
 }
 
-/// Encodes a TIME2.
-pub fn encode_time2(t: Time, fsp: u8, out: &mut Vec<u8>) {
+/// Encodes a TIME2; refuses parts wider than their bit fields.
+pub fn encode_time2(t: Time, fsp: u8, out: &mut Vec<u8>) -> Result<()> {
+    at_most("TIME2 hours", u64::from(t.hours), 0x3ff)?;
+    at_most("TIME2 minutes", u64::from(t.minutes), 63)?;
+    at_most("TIME2 seconds", u64::from(t.seconds), 63)?;
+    check_micros(t.micros)?;
     let hms = (i64::from(t.hours) << 12) | (i64::from(t.minutes) << 6) | i64::from(t.seconds);
     let mut packed = (hms << 24) + i64::from(t.micros);
     if t.negative {
@@ -199,34 +274,45 @@ pub fn encode_time2(t: Time, fsp: u8, out: &mut Vec<u8>) {
         }
         _ => put_be(out, packed + TIMEF_OFS, 6),
     }
+    Ok(())
 }
 
 /// Old TIME: 3 bytes little-endian signed, `±HHMMSS` as a decimal number.
-pub fn decode_time_old(b: &[u8]) -> Time {
-    let raw = crate::bytes::le_uint(&b[..3]) as u32;
+pub fn decode_time_old(b: &[u8]) -> Result<Time> {
+    let raw = crate::bytes::le_uint(field(b, 3, "TIME")?) as u32;
     let v = ((raw << 8) as i32) >> 8;
     let a = v.unsigned_abs();
-    Time {
+    Ok(Time {
         negative: v < 0,
         hours: a / 10_000,
         minutes: ((a / 100) % 100) as u8,
         seconds: (a % 100) as u8,
         micros: 0,
-    }
+    })
 }
 
-/// Encodes an old TIME.
-pub fn encode_time_old(t: Time, out: &mut Vec<u8>) {
-    let a = t.hours as i64 * 10_000 + i64::from(t.minutes) * 100 + i64::from(t.seconds);
-    let v = if t.negative { -a } else { a };
+/// Encodes an old TIME; refuses a fraction (the old form has none), two-digit parts over
+/// 99 and values beyond its 24 bits.
+pub fn encode_time_old(t: Time, out: &mut Vec<u8>) -> Result<()> {
+    at_most("TIME microseconds", u64::from(t.micros), 0)?;
+    at_most("TIME minutes", u64::from(t.minutes), 99)?;
+    at_most("TIME seconds", u64::from(t.seconds), 99)?;
+    let a = u64::from(t.hours) * 10_000 + u64::from(t.minutes) * 100 + u64::from(t.seconds);
+    at_most(
+        "TIME value",
+        a,
+        if t.negative { 0x80_0000 } else { 0x7f_ffff },
+    )?;
+    let v = if t.negative { -(a as i64) } else { a as i64 };
     crate::bytes::put_uint(out, (v as u64) & 0xff_ffff, 3);
+    Ok(())
 }
 
 /// Old DATETIME: 8 bytes little-endian, `YYYYMMDDhhmmss` as a decimal number.
-pub fn decode_datetime_old(b: &[u8]) -> DateTime {
-    let v = crate::bytes::le_uint(&b[..8]);
+pub fn decode_datetime_old(b: &[u8]) -> Result<DateTime> {
+    let v = crate::bytes::le_uint(field(b, 8, "DATETIME")?);
     let (d, t) = (v / 1_000_000, v % 1_000_000);
-    DateTime {
+    Ok(DateTime {
         date: Date {
             year: (d / 10_000) as u32,
             month: ((d / 100) % 100) as u8,
@@ -236,14 +322,36 @@ pub fn decode_datetime_old(b: &[u8]) -> DateTime {
         minute: ((t / 100) % 100) as u8,
         second: (t % 100) as u8,
         micros: 0,
-    }
+    })
 }
 
-/// Encodes an old DATETIME.
-pub fn encode_datetime_old(t: DateTime, out: &mut Vec<u8>) {
+/// Encodes an old DATETIME; refuses a fraction, two-digit parts over 99 and values beyond
+/// its 64 bits.
+pub fn encode_datetime_old(t: DateTime, out: &mut Vec<u8>) -> Result<()> {
+    at_most("DATETIME microseconds", u64::from(t.micros), 0)?;
+    for (what, v) in [
+        ("DATETIME month", t.date.month),
+        ("DATETIME day", t.date.day),
+        ("DATETIME hour", t.hour),
+        ("DATETIME minute", t.minute),
+        ("DATETIME second", t.second),
+    ] {
+        at_most(what, u64::from(v), 99)?;
+    }
     let d = u64::from(t.date.year) * 10_000 + u64::from(t.date.month) * 100 + u64::from(t.date.day);
     let tm = u64::from(t.hour) * 10_000 + u64::from(t.minute) * 100 + u64::from(t.second);
-    out.extend_from_slice(&(d * 1_000_000 + tm).to_le_bytes());
+    let v = d
+        .checked_mul(1_000_000)
+        .and_then(|v| v.checked_add(tm))
+        .ok_or_else(|| {
+            out_of_field(
+                "DATETIME year",
+                u64::from(t.date.year),
+                u64::MAX / 10_000_000_000,
+            )
+        })?;
+    out.extend_from_slice(&v.to_le_bytes());
+    Ok(())
 }
 
 /// Appends `v` in decimal with at least `width` digits (zero-padded): the temporal
@@ -410,25 +518,42 @@ mod tests {
                     continue;
                 }
                 let mut b = Vec::new();
-                encode_time2(t, fsp, &mut b);
+                encode_time2(t, fsp, &mut b).unwrap();
                 assert_eq!(b.len(), 3 + frac_bytes(fsp));
-                assert_eq!(decode_time2(&b, fsp), t, "fsp {fsp} {t:?} {b:02x?}");
+                assert_eq!(
+                    decode_time2(&b, fsp).unwrap(),
+                    t,
+                    "fsp {fsp} {t:?} {b:02x?}"
+                );
             }
         }
     }
 
     #[test]
     fn time2_bytes_round_trip() {
-        // Every stored fraction byte of a negative TIME(1|2) comes back identical.
+        // Every stored fraction byte of a TIME(1|2) that holds hundredths (0..99, or
+        // their borrowed complement for a negative value) comes back identical; the
+        // others are refused.
         for int in [0x7f_ffffi64, 0x80_0000, 0x7f_fffe] {
             for frac in 0..=255u8 {
                 let mut b = Vec::new();
                 put_be(&mut b, int, 3);
                 b.push(frac);
-                let t = decode_time2(&b, 2);
-                let mut back = Vec::new();
-                encode_time2(t, 2, &mut back);
-                assert_eq!(back, b, "{b:02x?}");
+                let negative = int < TIMEF_INT_OFS;
+                let valid = if negative {
+                    frac == 0 || frac > 156
+                } else {
+                    frac < 100
+                };
+                match decode_time2(&b, 2) {
+                    Ok(t) => {
+                        assert!(valid, "{b:02x?} read as {t:?}");
+                        let mut back = Vec::new();
+                        encode_time2(t, 2, &mut back).unwrap();
+                        assert_eq!(back, b, "{b:02x?}");
+                    }
+                    Err(e) => assert!(!valid, "{b:02x?}: {e}"),
+                }
             }
         }
     }
@@ -465,8 +590,8 @@ mod tests {
                 micros: t.micros / keep * keep,
                 ..t
             };
-            encode_datetime2(t2, fsp, &mut b);
-            assert_eq!(decode_datetime2(&b, fsp), t2);
+            encode_datetime2(t2, fsp, &mut b).unwrap();
+            assert_eq!(decode_datetime2(&b, fsp).unwrap(), t2);
         }
         assert_eq!(WithFsp(t, 6).to_string(), "2024-02-29 23:59:59.123456");
         assert_eq!(WithFsp(t, 2).to_string(), "2024-02-29 23:59:59.12");
@@ -479,7 +604,70 @@ mod tests {
         };
         assert_eq!(WithFsp(tm, 2).to_string(), "-838:59:59.99");
         let mut b = Vec::new();
-        encode_time_old(tm, &mut b);
-        assert_eq!(decode_time_old(&b), Time { micros: 0, ..tm });
+        let whole = Time { micros: 0, ..tm };
+        encode_time_old(whole, &mut b).unwrap();
+        assert_eq!(decode_time_old(&b).unwrap(), whole);
+        assert!(encode_time_old(tm, &mut Vec::new()).is_err());
+    }
+
+    /// Short input is an error, never a panic, for every decoder and every length.
+    #[test]
+    fn short_input_is_an_error() {
+        let b = [0x80u8, 0, 0, 0, 0, 0, 0, 0, 0];
+        for fsp in 0..=7u8 {
+            for n in 0..=8usize {
+                let b = &b[..n];
+                assert_eq!(decode_date(b).is_ok(), n >= 3);
+                assert_eq!(decode_time_old(b).is_ok(), n >= 3);
+                assert_eq!(decode_datetime_old(b).is_ok(), n >= 8);
+                let f = frac_bytes(fsp);
+                assert_eq!(decode_time2(b, fsp).is_ok(), n >= 3 + f, "{fsp} {n}");
+                assert_eq!(decode_timestamp2(b, fsp).is_ok(), n >= 4 + f, "{fsp} {n}");
+                assert_eq!(decode_datetime2(b, fsp).is_ok(), n >= 5 + f, "{fsp} {n}");
+            }
+        }
+        assert!(decode_date(&[]).is_err());
+        assert!(decode_time2(&[1], 3).is_err());
+    }
+
+    /// Parts wider than their fields are refused, not cut to their bits.
+    #[test]
+    fn encoders_refuse_what_does_not_fit() {
+        let d = |year, month, day| Date { year, month, day };
+        let dt = |date, hour, minute, second, micros| DateTime {
+            date,
+            hour,
+            minute,
+            second,
+            micros,
+        };
+        let out = &mut Vec::new();
+        assert!(encode_date(d(32_767, 15, 31), out).is_ok());
+        for bad in [d(32_768, 1, 1), d(2024, 16, 1), d(2024, 1, 32)] {
+            assert!(encode_date(bad, out).is_err(), "{bad:?}");
+        }
+        let ok = dt(d(2024, 2, 29), 23, 59, 59, 999_999);
+        assert!(encode_datetime2(ok, 6, out).is_ok());
+        for bad in [
+            dt(d(10_083, 0, 1), 0, 0, 0, 0),
+            dt(d(2024, 1, 1), 32, 0, 0, 0),
+            dt(d(2024, 1, 1), 0, 64, 0, 0),
+            dt(d(2024, 1, 1), 0, 0, 0, 1_000_000),
+        ] {
+            assert!(encode_datetime2(bad, 6, out).is_err(), "{bad:?}");
+        }
+        assert!(encode_datetime_old(dt(d(u32::MAX, 1, 1), 0, 0, 0, 0), out).is_err());
+        assert!(encode_datetime_old(dt(d(2024, 100, 1), 0, 0, 0, 0), out).is_err());
+        assert!(encode_timestamp2(1, 1_000_000, 6, out).is_err());
+        let t = |hours, minutes, seconds| Time {
+            negative: false,
+            hours,
+            minutes,
+            seconds,
+            micros: 0,
+        };
+        assert!(encode_time2(t(1024, 0, 0), 0, out).is_err());
+        assert!(encode_time_old(t(839, 0, 0), out).is_err());
+        assert!(encode_time_old(t(838, 59, 59), out).is_ok());
     }
 }

@@ -144,7 +144,12 @@ pub fn decode<'a>(
             ),
         )
     })?;
-    let prefixed = |len_bytes: usize| &b[len_bytes..];
+    // What follows a length prefix of `len_bytes` (the length itself was read by
+    // value_len_at).
+    let prefixed = |len_bytes: usize| {
+        b.get(len_bytes..)
+            .ok_or_else(|| Error::malformed(offset, "value shorter than its length prefix"))
+    };
     let int = |signed_bits: u32| -> Value<'a> {
         let raw = le_uint(b);
         if unsigned {
@@ -154,91 +159,102 @@ pub fn decode<'a>(
             Value::Int(((raw << shift) as i64) >> shift)
         }
     };
-    let fsp = col.meta1().min(6);
-    let too_fine = |micros: u32| -> Result<()> {
-        if micros >= 1_000_000 {
-            Err(Error::malformed(
+    // An integer of more than 8 bytes (a column's metadata can claim one) is not read:
+    // its high bytes would be lost.
+    let narrow = |what: &str| -> Result<()> {
+        if n > 8 {
+            Err(Error::unsupported(
                 offset,
-                format!("fraction of {micros} µs in a temporal value"),
+                format!("{what} value of {n} bytes"),
             ))
         } else {
             Ok(())
         }
     };
+    let fsp = col.meta1().min(6);
+    let at = |e: Error| e.shifted(offset);
     let v = match col.real_type {
         ColumnType::TINY => int(8),
         ColumnType::SHORT => int(16),
         ColumnType::INT24 => int(24),
         ColumnType::LONG => int(32),
         ColumnType::LONGLONG => int(64),
-        ColumnType::FLOAT => Value::Float(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        ColumnType::DOUBLE => {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(b);
-            Value::Double(f64::from_le_bytes(a))
-        }
+        ColumnType::FLOAT => Value::Float(f32::from_le_bytes(array(b, offset)?)),
+        ColumnType::DOUBLE => Value::Double(f64::from_le_bytes(array(b, offset)?)),
         ColumnType::NEWDECIMAL => {
             let (p, s) = col.decimal_precision();
             let mut text = String::with_capacity(usize::from(p) + 2);
-            decimal::decode(b, p, s, &mut text).map_err(|e| e.shifted(offset))?;
+            decimal::decode(b, p, s, &mut text).map_err(at)?;
             Value::Decimal(Cow::Owned(text))
         }
-        ColumnType::YEAR => Value::Year(if b[0] == 0 { 0 } else { 1900 + u16::from(b[0]) }),
-        ColumnType::DATE | ColumnType::NEWDATE => Value::Date(temporal::decode_date(b)),
-        ColumnType::TIME => Value::Time(temporal::decode_time_old(b), 0),
-        ColumnType::TIME2 => {
-            let t = temporal::decode_time2(b, fsp);
-            too_fine(t.micros)?;
-            Value::Time(t, fsp)
+        ColumnType::YEAR => {
+            let [y] = array(b, offset)?;
+            Value::Year(if y == 0 { 0 } else { 1900 + u16::from(y) })
         }
-        ColumnType::DATETIME => Value::DateTime(temporal::decode_datetime_old(b), 0),
+        ColumnType::DATE | ColumnType::NEWDATE => {
+            Value::Date(temporal::decode_date(b).map_err(at)?)
+        }
+        ColumnType::TIME => Value::Time(temporal::decode_time_old(b).map_err(at)?, 0),
+        ColumnType::TIME2 => Value::Time(temporal::decode_time2(b, fsp).map_err(at)?, fsp),
+        ColumnType::DATETIME => Value::DateTime(temporal::decode_datetime_old(b).map_err(at)?, 0),
         ColumnType::DATETIME2 => {
-            let t = temporal::decode_datetime2(b, fsp);
-            too_fine(t.micros)?;
-            Value::DateTime(t, fsp)
+            Value::DateTime(temporal::decode_datetime2(b, fsp).map_err(at)?, fsp)
         }
         ColumnType::TIMESTAMP => Value::Timestamp {
-            secs: le_uint(b) as u32,
+            secs: u32::from_le_bytes(array(b, offset)?),
             micros: 0,
             fsp: 0,
         },
         ColumnType::TIMESTAMP2 => {
-            let (secs, micros) = temporal::decode_timestamp2(b, fsp);
-            too_fine(micros)?;
+            let (secs, micros) = temporal::decode_timestamp2(b, fsp).map_err(at)?;
             Value::Timestamp { secs, micros, fsp }
         }
-        ColumnType::BIT => Value::Bit(be_uint(b)),
-        ColumnType::ENUM => Value::Enum(le_uint(b) as u16),
-        ColumnType::SET => Value::Set(le_uint(b)),
+        ColumnType::BIT => {
+            narrow("BIT")?;
+            Value::Bit(be_uint(b))
+        }
+        ColumnType::ENUM => {
+            if n > 2 {
+                return Err(Error::unsupported(
+                    offset,
+                    format!("ENUM value of {n} bytes"),
+                ));
+            }
+            Value::Enum(le_uint(b) as u16)
+        }
+        ColumnType::SET => {
+            narrow("SET")?;
+            Value::Set(le_uint(b))
+        }
         ColumnType::NULL => Value::Null,
         ColumnType::VARCHAR | ColumnType::VAR_STRING => {
             Value::Bytes(Cow::Borrowed(prefixed(if col.meta_le16() > 255 {
                 2
             } else {
                 1
-            })))
+            })?))
         }
         ColumnType::STRING => {
             Value::Bytes(Cow::Borrowed(prefixed(if col.string_max_len() > 255 {
                 2
             } else {
                 1
-            })))
+            })?))
         }
         ColumnType::BLOB
         | ColumnType::TINY_BLOB
         | ColumnType::MEDIUM_BLOB
-        | ColumnType::LONG_BLOB => Value::Bytes(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
+        | ColumnType::LONG_BLOB => Value::Bytes(Cow::Borrowed(prefixed(usize::from(col.meta1()))?)),
         ColumnType::JSON => {
-            let body = Cow::Borrowed(prefixed(usize::from(col.meta1())));
+            let body = Cow::Borrowed(prefixed(usize::from(col.meta1()))?);
             if partial {
                 Value::JsonDiff(body)
             } else {
                 Value::Json(body)
             }
         }
-        ColumnType::GEOMETRY => Value::Geometry(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
-        ColumnType::VECTOR => Value::Vector(Cow::Borrowed(prefixed(usize::from(col.meta1())))),
+        ColumnType::GEOMETRY => Value::Geometry(Cow::Borrowed(prefixed(usize::from(col.meta1()))?)),
+        ColumnType::VECTOR => Value::Vector(Cow::Borrowed(prefixed(usize::from(col.meta1()))?)),
         t => {
             return Err(Error::unsupported(
                 offset,
@@ -247,6 +263,12 @@ pub fn decode<'a>(
         }
     };
     Ok((v, n))
+}
+
+/// The bytes of a fixed-size value as an array; a value of another size is an error.
+fn array<const N: usize>(b: &[u8], offset: u64) -> Result<[u8; N]> {
+    b.try_into()
+        .map_err(|_| Error::malformed(offset, format!("a {N}-byte value takes {} bytes", b.len())))
 }
 
 /// Collation number of the `binary` character set.

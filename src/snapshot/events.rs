@@ -13,7 +13,7 @@
 use std::io::Write;
 
 use super::table::TableLayout;
-use crate::bytes::{packed_size, put_packed, put_uint};
+use crate::bytes::{packed_size, put_packed};
 use crate::error::{Error, Result};
 use crate::event::control::Xid;
 use crate::event::fde::{Flavor, Format, FormatDescription};
@@ -181,7 +181,7 @@ impl<W: Write> SnapshotWriter<W> {
                 },
             ],
             &mut status,
-        );
+        )?;
         let rows_type = match source.flavor {
             Flavor::MySql => EventType::WRITE_ROWS_V2,
             Flavor::MariaDb => EventType::WRITE_ROWS_V1,
@@ -210,17 +210,13 @@ impl<W: Write> SnapshotWriter<W> {
     /// The body of a QUERY event running `sql` in database `db`, with the snapshot's
     /// session variables.
     fn query_body(&self, db: &str, sql: &str, out: &mut Vec<u8>) -> Result<()> {
-        if db.len() > 255 {
-            return Err(Error::unsupported(0, "database name longer than 255 bytes"));
-        }
         let s = Statement {
             thread_id: 0,
             status: &self.status,
             db: db.as_bytes(),
             text: sql.as_bytes(),
         };
-        self.w.statement_body(&s, out);
-        Ok(())
+        self.w.statement_body(&s, out)
     }
 
     fn event_len(&self, body: usize) -> u64 {
@@ -247,7 +243,7 @@ impl<W: Write> SnapshotWriter<W> {
         };
         // The length counts the GTID event itself, whose size depends on the length.
         let mut body = Vec::new();
-        make(0).encode(&mut body);
+        make(0).encode(&mut body)?;
         let mut total = rest + self.event_len(body.len());
         loop {
             let next = rest + self.event_len(body.len() - 1 + packed_size(total));
@@ -257,7 +253,7 @@ impl<W: Write> SnapshotWriter<W> {
             total = next;
         }
         body.clear();
-        make(total).encode(&mut body);
+        make(total).encode(&mut body)?;
         self.w
             .write_parts(EventType::ANONYMOUS_GTID, self.stamp, &[&body])?;
         Ok(())
@@ -285,10 +281,10 @@ impl<W: Write> SnapshotWriter<W> {
             return Err(Error::unsupported(0, "a table is already open"));
         }
         let mut map = Vec::new();
-        layout.table_map_body(table_id, &mut map);
+        layout.table_map_body(table_id, &mut map)?;
         let n = layout.columns.len();
         let mut head = Vec::new();
-        put_uint(&mut head, table_id, 6);
+        crate::event::rows::put_table_id(&mut head, table_id, 6)?;
         head.extend_from_slice(&NO_FOREIGN_KEY_CHECKS_F.to_le_bytes());
         if self.rows_type == EventType::WRITE_ROWS_V2 {
             head.extend_from_slice(&2u16.to_le_bytes());

@@ -212,8 +212,9 @@ impl TableLayout {
         format!(" ORDER BY {}", cols.join(", "))
     }
 
-    /// The TABLE_MAP body for `table_id`.
-    pub fn table_map_body(&self, table_id: u64, out: &mut Vec<u8>) {
+    /// The TABLE_MAP body for `table_id`; a database or table name over 255 bytes is
+    /// refused.
+    pub fn table_map_body(&self, table_id: u64, out: &mut Vec<u8>) -> Result<()> {
         TableMap::new(
             table_id,
             self.schema.as_bytes(),
@@ -223,7 +224,7 @@ impl TableLayout {
             &self.null_bits,
             &self.optional,
         )
-        .encode(out);
+        .encode(out)
     }
 }
 
@@ -428,7 +429,7 @@ mod tests {
         };
         let l = TableLayout::new(&def, Flavor::MariaDb, (10, 11, 19)).unwrap();
         let mut body = Vec::new();
-        l.table_map_body(0x20, &mut body);
+        l.table_map_body(0x20, &mut body).unwrap();
         let tm = TableMap::parse(&body, 0, 6).unwrap();
         assert_eq!(tm.column_types, hex("03 ff fe"));
         assert_eq!(tm.metadata, hex("04 fe 01"));
@@ -471,7 +472,7 @@ mod tests {
         };
         let l = TableLayout::new(&def, Flavor::MariaDb, (10, 11, 19)).unwrap();
         let mut body = Vec::new();
-        l.table_map_body(0x20, &mut body);
+        l.table_map_body(0x20, &mut body).unwrap();
         let tm = TableMap::parse(&body, 0, 6).unwrap();
         assert_eq!(tm.column_types, hex("fe 0f fe fe fe fe f6 08"));
         assert_eq!(
@@ -516,7 +517,7 @@ mod tests {
         let l = TableLayout::new(&def, Flavor::MySql, (8, 0, 40)).unwrap();
         assert!(!l.unused_null_bits_set);
         let mut body = Vec::new();
-        l.table_map_body(1, &mut body);
+        l.table_map_body(1, &mut body).unwrap();
         let tm = TableMap::parse(&body, 0, 6).unwrap();
         assert_eq!(tm.column_types, hex("0d 03 f5 ff"));
         assert_eq!(tm.metadata, hex("04 04"));

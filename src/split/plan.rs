@@ -231,7 +231,7 @@ pub(super) fn synthesized_begin<'b, W: Write>(
     w: &BinlogWriter<W>,
     data: &[u8],
     txn: &Transaction,
-) -> Begin<'b> {
+) -> Result<Begin<'b>> {
     let stamp = txn
         .events(data)
         .verify_checksums(false)
@@ -244,15 +244,15 @@ pub(super) fn synthesized_begin<'b, W: Write>(
             flags: 0,
         });
     let mut body = Vec::new();
-    w.statement_body(&Statement::begin(0, &[]), &mut body);
-    Begin {
+    w.statement_body(&Statement::begin(0, &[]), &mut body)?;
+    Ok(Begin {
         stamp: Stamp {
             flags: FLAG_SUPPRESS_USE,
             ..stamp
         },
         t: EventType::QUERY,
         body: Cow::Owned(body),
-    }
+    })
 }
 
 pub(super) fn no_map(re: &RowsEvent, at: u64) -> Error {

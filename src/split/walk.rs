@@ -169,7 +169,7 @@ impl<W: Write> Splitter<W> {
         };
         let begin = match survey.begin {
             Some(b) => b,
-            None => synthesized_begin(&self.w, data, txn),
+            None => synthesized_begin(&self.w, data, txn)?,
         };
         let pieces = PiecesWriter::new(self, begin, end, &format);
         let events = walk();

@@ -307,7 +307,8 @@ impl<'s, 'b, W: Write> PiecesWriter<'s, 'b, W> {
                         flags: re.flags | STMT_END_F,
                         ..re
                     };
-                    re.encode_head(&mut head);
+                    re.encode_head(&mut head)
+                        .map_err(|e| e.shifted(ev.offset()))?;
                     self.s.w.write_parts(
                         ev.event_type(),
                         Stamp::of(ev.header()),
@@ -329,7 +330,8 @@ impl<'s, 'b, W: Write> PiecesWriter<'s, 'b, W> {
                     },
                     ..re
                 };
-                re.encode_head(&mut head);
+                re.encode_head(&mut head)
+                    .map_err(|e| e.shifted(re.data_offset))?;
                 self.s
                     .w
                     .write_parts(re.event_type, stamp, &[&head, &data[range]])?;
@@ -399,7 +401,8 @@ impl<'s, 'b, W: Write> PiecesWriter<'s, 'b, W> {
             ..head.clone()
         };
         let mut scratch = Vec::new();
-        head.encode_head(&mut scratch);
+        head.encode_head(&mut scratch)
+            .map_err(|e| e.shifted(ev.offset()))?;
         let head_len = scratch.len();
         let frame = self.s.w.framed_len(head_len);
         let part_len = |n: usize| frame + n as u64;

@@ -2,7 +2,7 @@
 //! and GTID_LIST_EVENT (the binlog state at the start of a file).
 
 use crate::bytes::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// MariaDB GTID flag: a standalone event group (no BEGIN; a DDL or non-transactional
 /// statement follows alone).
@@ -137,7 +137,7 @@ impl<'a> MariadbGtid<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&self.seq_no.to_le_bytes());
         out.extend_from_slice(&self.domain_id.to_le_bytes());
         out.push(self.flags);
@@ -146,8 +146,13 @@ impl<'a> MariadbGtid<'a> {
         }
         if let Some(x) = &self.xid {
             out.extend_from_slice(&x.format_id.to_le_bytes());
-            out.push(x.gtrid.len() as u8);
-            out.push(x.bqual.len() as u8);
+            // As parse: an XID part holds at most 64 bytes.
+            for part in [x.gtrid, x.bqual] {
+                if part.len() > 64 {
+                    return Err(Error::too_long("XID part length", part.len() as u64, 64));
+                }
+                out.push(part.len() as u8);
+            }
             out.extend_from_slice(x.gtrid);
             out.extend_from_slice(x.bqual);
         }
@@ -164,6 +169,7 @@ impl<'a> MariadbGtid<'a> {
             }
         }
         out.extend_from_slice(self.rest);
+        Ok(())
     }
 
     /// Whether the group is standalone (no BEGIN follows).
@@ -234,8 +240,23 @@ impl<'a> GtidList<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        let word = (self.list.len() as u32 & 0x0fff_ffff) | (u32::from(self.flags) << 28);
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        // A 28-bit count and 4 bits of flags share one word.
+        if self.list.len() > 0x0fff_ffff {
+            return Err(Error::too_long(
+                "GTID list length",
+                self.list.len() as u64,
+                0x0fff_ffff,
+            ));
+        }
+        if self.flags > 15 {
+            return Err(Error::too_long(
+                "GTID list flags",
+                u64::from(self.flags),
+                15,
+            ));
+        }
+        let word = self.list.len() as u32 | (u32::from(self.flags) << 28);
         out.extend_from_slice(&word.to_le_bytes());
         for g in &self.list {
             out.extend_from_slice(&g.domain_id.to_le_bytes());
@@ -243,6 +264,7 @@ impl<'a> GtidList<'a> {
             out.extend_from_slice(&g.seq_no.to_le_bytes());
         }
         out.extend_from_slice(self.rest);
+        Ok(())
     }
 
     /// The list as text: `0-1-100,5-1-3`.
@@ -263,7 +285,7 @@ mod tests {
     fn mariadb_gtid_padding_and_extras() {
         let g = MariadbGtid::new(0, 42, FL_STANDALONE);
         let mut b = Vec::new();
-        g.encode(&mut b);
+        g.encode(&mut b).unwrap();
         assert_eq!(b.len(), 19);
         assert_eq!(MariadbGtid::parse(&b, 0, 19).unwrap(), g);
         let mut g2 = MariadbGtid::new(3, 7, FL_TRANSACTIONAL | FL_GROUP_COMMIT_ID);
@@ -272,7 +294,7 @@ mod tests {
         g2.extra_engines = Some(1);
         g2.rest = &[];
         let mut b = Vec::new();
-        g2.encode(&mut b);
+        g2.encode(&mut b).unwrap();
         assert_eq!(MariadbGtid::parse(&b, 0, 19).unwrap(), g2);
     }
 }

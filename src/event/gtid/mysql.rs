@@ -5,8 +5,8 @@
 use super::varlen::{
     put_varlen_uint, varlen_nonneg, varlen_u32, varlen_u8, varlen_uint, varlen_uint_size, zigzag,
 };
-use crate::bytes::{put_packed, put_uint, Cursor};
-use crate::error::Result;
+use crate::bytes::{put_packed, put_uint, put_uint_checked, Cursor};
+use crate::error::{Error, Result};
 use crate::event::header::EventType;
 use crate::gtid_set::Uuid;
 
@@ -278,10 +278,9 @@ impl<'a> Gtid<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         if self.kind == GtidKind::Tagged {
-            self.encode_tagged(out);
-            return;
+            return self.encode_tagged(out);
         }
         out.push(self.flags);
         out.extend_from_slice(&self.sid.0);
@@ -296,9 +295,17 @@ impl<'a> Gtid<'a> {
                 } else {
                     0
                 };
+                // 55 bits of microseconds; the 56th is the flag.
+                if ts >= COMMIT_TS_ORIGINAL_DIFFERS {
+                    return Err(Error::too_long(
+                        "commit timestamp",
+                        ts,
+                        COMMIT_TS_ORIGINAL_DIFFERS - 1,
+                    ));
+                }
                 put_uint(out, ts | flag, 7);
                 if let Some(o) = self.original_commit_ts {
-                    put_uint(out, o, 7);
+                    put_uint_checked(out, o, 7, "original commit timestamp")?;
                 }
             }
             if let Some(n) = self.transaction_length {
@@ -310,6 +317,13 @@ impl<'a> Gtid<'a> {
                 } else {
                     0
                 };
+                if v & SERVER_VERSION_ORIGINAL_DIFFERS != 0 {
+                    return Err(Error::too_long(
+                        "server version number",
+                        u64::from(v),
+                        u64::from(SERVER_VERSION_ORIGINAL_DIFFERS - 1),
+                    ));
+                }
                 out.extend_from_slice(&(v | flag).to_le_bytes());
                 if let Some(o) = self.original_server_version {
                     out.extend_from_slice(&o.to_le_bytes());
@@ -320,9 +334,10 @@ impl<'a> Gtid<'a> {
             }
         }
         out.extend_from_slice(self.rest);
+        Ok(())
     }
 
-    fn encode_tagged(&self, out: &mut Vec<u8>) {
+    fn encode_tagged(&self, out: &mut Vec<u8>) -> Result<()> {
         const DEFAULT_ORDER: [u64; 10] = [0, 1, 2, 3, 4, 5, 6, 8, 9, 11];
         let (order, lnif): (&[u64], u64) = match &self.tagged_layout {
             Some(l) => (&l.field_order, l.last_non_ignorable),
@@ -379,6 +394,7 @@ impl<'a> Gtid<'a> {
         put_varlen_uint(out, lnif);
         out.extend_from_slice(&fields);
         out.extend_from_slice(self.rest);
+        Ok(())
     }
 }
 
@@ -401,13 +417,13 @@ mod tests {
         // Field 20 (ignorable: the last non-ignorable field is 9) holding 7.
         g.tagged_unknown = &[0x28, 0x0e];
         let mut b = Vec::new();
-        g.encode(&mut b);
+        g.encode(&mut b).unwrap();
         let back = Gtid::parse(EventType::GTID_TAGGED, &b, 0).unwrap();
         assert_eq!(back.tagged_unknown, &[0x28, 0x0e]);
         assert_eq!(back.gno, 42);
         assert_eq!(back.tag, Some(&b"mytag"[..]));
         let mut again = Vec::new();
-        back.encode(&mut again);
+        back.encode(&mut again).unwrap();
         assert_eq!(again, b);
     }
 
@@ -424,7 +440,7 @@ mod tests {
         );
         g.original_commit_ts = Some(1);
         let mut b = Vec::new();
-        g.encode(&mut b);
+        g.encode(&mut b).unwrap();
         assert_eq!(Gtid::parse(EventType::GTID, &b, 0).unwrap(), g);
     }
 }

@@ -81,7 +81,7 @@ impl<'a> PreviousGtids<'a> {
     }
 
     /// Appends the body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         let n = self.entries.len() as u64;
         let head = if self.tagged {
             (1 << 56) | (n << 8) | 1
@@ -102,6 +102,7 @@ impl<'a> PreviousGtids<'a> {
                 out.extend_from_slice(&b.to_le_bytes());
             }
         }
+        Ok(())
     }
 
     /// The set as text, `uuid:1-5:7,uuid2:1-3` (intervals shown closed, as MySQL prints).
