@@ -25,13 +25,26 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     // Unwinding drops what the command holds: a half-written output file is removed.
     let outcome = std::panic::catch_unwind(|| cli::run(args));
-    match outcome.unwrap_or(Err(cli::Failure::Panicked)) {
+    let outcome = match (
+        outcome.unwrap_or(Err(cli::Failure::Panicked)),
+        cli::signals::caught(),
+    ) {
+        // Whatever a signal made fail (a write refused, a connection killed), the run
+        // ended because of the signal.
+        (Err(_), Some(sig)) => Err(cli::Failure::Interrupted(sig)),
+        (other, _) => other,
+    };
+    match outcome {
         Ok(code) => code,
         Err(cli::Failure::Panicked) => ExitCode::from(2),
         Err(cli::Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(cli::Failure::Message(m)) => {
             eprintln!("binlog-tool: error: {}", one_line(&m));
             ExitCode::from(2)
+        }
+        Err(cli::Failure::Interrupted(sig)) => {
+            eprintln!("binlog-tool: interrupted by {}", cli::signals::name(sig));
+            ExitCode::from(u8::try_from(128 + sig).unwrap_or(2))
         }
     }
 }

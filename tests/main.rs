@@ -8,6 +8,7 @@ mod decode;
 mod fetch;
 mod flashback;
 mod fuzz_smoke;
+mod hardening;
 mod pitr;
 mod render;
 mod rows;

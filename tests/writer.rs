@@ -140,6 +140,17 @@ fn sample_table() -> SampleTable {
     (types, meta, nulls, columns, values)
 }
 
+/// A writer of a MariaDB 10.11 binlog into memory, and the stamp of its events.
+fn mariadb_writer() -> (Stamp, BinlogWriter<Vec<u8>>) {
+    let stamp = Stamp {
+        timestamp: 1_700_000_000,
+        server_id: 9,
+        flags: 0,
+    };
+    let w = BinlogWriter::new(Vec::new(), Format::mariadb_1011(), stamp, stamp.timestamp).unwrap();
+    (stamp, w)
+}
+
 #[test]
 fn a_binlog_built_from_scratch_reads_back() {
     let (types, meta, nulls, columns, values) = sample_table();
@@ -171,13 +182,7 @@ fn a_binlog_built_from_scratch_reads_back() {
         data_offset: 0,
     };
 
-    let stamp = Stamp {
-        timestamp: 1_700_000_000,
-        server_id: 9,
-        flags: 0,
-    };
-    let mut w =
-        BinlogWriter::new(Vec::new(), Format::mariadb_1011(), stamp, stamp.timestamp).unwrap();
+    let (stamp, mut w) = mariadb_writer();
     let mut status = Vec::new();
     encode_status_vars(
         &[
@@ -261,4 +266,51 @@ fn a_binlog_built_from_scratch_reads_back() {
     assert!(text.contains("@1=-7"), "{text}");
     assert!(text.contains("@8=2155"), "{text}");
     assert!(text.contains("CREATE TABLE t (c0 INT)"), "{text}");
+}
+
+/// A statement whose database name does not fit its one-byte length is refused, at the
+/// offset where its event would have started, and nothing of it is written: the file
+/// stays one that every reader walks to its end.
+#[test]
+fn a_value_too_long_for_its_field_is_refused_not_truncated() {
+    use binlog::writer::Statement;
+    let (stamp, mut w) = mariadb_writer();
+    let before = w.position();
+    let long = vec![b'd'; 300];
+    let s = Statement {
+        thread_id: 1,
+        status: &[],
+        db: &long,
+        text: b"BEGIN",
+    };
+    let e = w.write_statement(stamp, &s).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            binlog::ErrorKind::TooLong {
+                len: 300,
+                max: 255,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.offset(), before);
+    assert_eq!(w.position(), before);
+    // 255 bytes fit, and read back.
+    let s = Statement {
+        db: &long[..255],
+        ..s
+    };
+    w.write_statement(stamp, &s).unwrap();
+    let bytes = w.finish().unwrap();
+    let log = Binlog::parse(&bytes).unwrap();
+    let mut events = log.events();
+    let mut dbs = Vec::new();
+    while let Some(ev) = events.next() {
+        if let EventData::Query(q) = ev.unwrap().decode(events.format()).unwrap() {
+            dbs.push(q.db.len());
+        }
+    }
+    assert_eq!(dbs, [255]);
 }

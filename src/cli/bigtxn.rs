@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::Inputs;
 use super::chain::refuse_same_file_twice;
-use super::output::{fail_at, line, local_time, open, stdout, CliResult, Failure};
+use super::output::{fail_at, line, local_time, open, CliResult, Failure, OutputFile};
 use super::size::parse_size;
 
 /// Rank transactions by size, rows or duration and show the top N, for incident triage.
@@ -182,7 +182,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         top.merge(scan.top);
     }
     let ranked = top.into_sorted();
-    let mut w = stdout();
+    let mut w = OutputFile::stdout();
     match args.format {
         OutFormat::Table => {
             let shown = if args.top == 0 {

@@ -8,9 +8,7 @@ use binlog::cut::Cutter;
 
 use super::args::{Inputs, Selection};
 use super::chain::{parse_all, tell_outcome, ChainArgs};
-use super::output::{
-    fail, fail_at, fail_reading_or_writing, open, refuse_output_over_input, CliResult, OutputFile,
-};
+use super::output::{fail_at, open, refuse_output_over_input, CliResult, OutputFile};
 
 /// Write the selected whole transactions of consecutive binlogs as one binlog.
 ///
@@ -38,7 +36,8 @@ use super::output::{
 ///
 /// Exit status: 0 success; 1 the output is written, but a file is cut short inside the
 /// selection (its complete transactions are in the output; stderr says where the cut
-/// is); 2 an error (one line on stderr, nothing left at -o).
+/// is); 2 an error (one line on stderr, nothing left at -o); 130, 143, 129 stopped by
+/// SIGINT, SIGTERM, SIGHUP (nothing left at -o).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -81,22 +80,22 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     for (n, (log, path)) in logs.iter().zip(&paths).enumerate() {
         let cut = cutter
             .file(log, n == 0, n == last)
-            .map_err(|e| fail_reading_or_writing(path, &args.output, &e))?;
+            .map_err(|e| fail_at(path, &e))?;
         for note in &cut.notes {
-            eprintln!("binlog-tool: note: {}: {}", path.display(), note.message);
+            crate::say!("binlog-tool: note: {}: {}", path.display(), note.message);
         }
         damaged |= tell_outcome(path, &cut.outcome);
         written += cut.written;
         emptied += cut.emptied;
     }
-    cutter.finish().map_err(|e| fail(&args.output, e))?;
+    cutter.finish().map_err(|e| fail_at(&args.output, &e))?;
     out.commit()?;
     let left_out = if emptied > 0 {
         format!(" ({emptied} selected transactions left out: none of their rows or statements is selected)")
     } else {
         String::new()
     };
-    eprintln!(
+    crate::say!(
         "binlog-tool: cut: {written} transactions written to {}{left_out}",
         args.output.display()
     );

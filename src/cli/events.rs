@@ -8,7 +8,7 @@ use binlog::{Event, EventData, Format};
 
 use super::args::{Inputs, Positions};
 use super::event_info::event_info;
-use super::output::{fail_at, json_str, open, stdout, CliResult};
+use super::output::{fail_at, json_str, open, CliResult, OutputFile};
 
 /// List events as SHOW BINLOG EVENTS does.
 ///
@@ -118,7 +118,7 @@ impl Printer<'_> {
 
 /// Runs `events`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let mut out = stdout();
+    let mut out = OutputFile::stdout();
     let mut p = Printer {
         w: &mut out,
         format: args.format,
@@ -179,7 +179,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(if crc_problems > 0 {
         ExitCode::from(1)
     } else {

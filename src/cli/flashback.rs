@@ -13,7 +13,7 @@ use binlog::{Binlog, BinlogFile};
 use super::args::{Inputs, Selection};
 use super::chain::{parse_all, tell_outcome, ChainArgs};
 use super::output::{
-    fail, json_str, line, local_time, open, refuse_output_over_input, stdout, CliResult, Failure,
+    fail, fail_at, json_str, line, local_time, open, refuse_output_over_input, CliResult, Failure,
     OutputFile,
 };
 use super::schema_source::SchemaArgs;
@@ -103,7 +103,8 @@ Not undone, because row events do not hold them: rows that foreign keys cascaded
 sequence values, anything done by statements.
 
 Exit status: 0 success (also when nothing is selected); 1 the undo is written, but an
-input is cut short inside the selection (stderr says where); 2 an error or a refusal.
+input is cut short inside the selection (stderr says where); 2 an error or a refusal;
+130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (nothing left at -o).
 
 Example:
   binlog-tool flashback mysql-bin.000042 --start-datetime '2026-11-21 10:00:00' \\
@@ -145,10 +146,22 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     };
     let logs: Vec<Binlog> = parse_all(&files, &paths)?;
     args.chain.check(&paths, &logs)?;
+    // The output is opened before the plan, so that a signal while planning stops the
+    // run (and removes the file) as one while writing does.
+    let output = match (args.dry_run, args.output.as_deref(), args.format) {
+        (true, _, _) => None,
+        (false, None, _) => return Err(Failure::Message("--output (-o) is required".into())),
+        (false, Some(_), ReportFormat::Table | ReportFormat::Json) => {
+            return Err(Failure::Message(
+                "--format table and json are for --dry-run; write the undo as binlog or sql".into(),
+            ))
+        }
+        (false, Some(target), _) => Some((target, OutputFile::create(target)?)),
+    };
     let located = |e: FileError| located(&paths, args.output.as_deref(), e);
     let plan = flashback::plan(&logs, &opts).map_err(located)?;
     for n in &plan.notes {
-        eprintln!(
+        crate::say!(
             "binlog-tool: note: {}: at offset {}: {}",
             paths[n.at.file].display(),
             n.at.offset,
@@ -164,17 +177,13 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         ExitCode::SUCCESS
     };
-    if args.dry_run {
+    let Some((target, mut output)) = output else {
         let summary = flashback::summarize(&logs, &plan, &opts).map_err(located)?;
-        let mut out = stdout();
+        let mut out = OutputFile::stdout();
         report(&mut out, args.format, &paths, &plan, &summary)?;
-        out.flush()?;
+        out.commit()?;
         return Ok(status);
-    }
-    let Some(target) = args.output.as_deref() else {
-        return Err(Failure::Message("--output (-o) is required".into()));
     };
-    let mut output = OutputFile::create(target)?;
     let stats = match args.format {
         ReportFormat::Sql => {
             let schema = schema_versions(&args.schema, &logs, &paths, &opts.filter)?;
@@ -182,22 +191,17 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             flashback::walk_undo(&logs, &plan, &opts, &mut sink).map_err(located)?;
             sink.stats
         }
-        ReportFormat::Binlog => {
-            flashback::write_binlog(&logs, &plan, &opts, output.writer())
+        ReportFormat::Binlog | ReportFormat::Table | ReportFormat::Json => {
+            flashback::write_binlog(&logs, &plan, &opts, &mut output)
                 .map_err(located)?
                 .1
-        }
-        ReportFormat::Table | ReportFormat::Json => {
-            return Err(Failure::Message(
-                "--format table and json are for --dry-run; write the undo as binlog or sql".into(),
-            ))
         }
     };
     output.commit()?;
     if plan.txns.is_empty() {
-        eprintln!("binlog-tool: nothing selected to undo; the output holds no transaction");
+        crate::say!("binlog-tool: nothing selected to undo; the output holds no transaction");
     } else if target != Path::new("-") {
-        eprintln!(
+        crate::say!(
             "binlog-tool: wrote {} undo transactions ({} rows events, {} rows, {} bytes) to {}",
             stats.transactions,
             stats.rows_events,
@@ -209,12 +213,14 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     Ok(status)
 }
 
-/// A library error, with the input's path (or the output's) in front.
+/// A library error, with the input's path (or the output's) in front; an I/O error names
+/// the output alone.
 fn located(files: &[PathBuf], output: Option<&Path>, e: FileError) -> Failure {
-    match e.file {
-        Some(i) => fail(&files[i], e.error),
-        None => fail(output.unwrap_or(Path::new("output")), e.error),
-    }
+    let path = match e.file {
+        Some(i) => files.get(i).map(PathBuf::as_path),
+        None => output,
+    };
+    fail_at(path.unwrap_or(Path::new("output")), &e.error)
 }
 
 fn position_text(files: &[PathBuf], p: Option<Position>) -> String {

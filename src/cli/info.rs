@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use binlog::summary::{summarize, Checksum, Ending, Summary};
 
 use super::args::Inputs;
-use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult};
+use super::output::{fail_at, json_str, line, local_time, open, CliResult, OutputFile};
 
 /// Summarize binlog files: version, checksums, size, events, times, GTIDs, ending.
 ///
@@ -234,7 +234,7 @@ fn json(out: &mut String, f: &FileInfo) {
 /// Runs `info`.
 pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
     let files = args.inputs.paths()?;
-    let mut w = stdout();
+    let mut w = OutputFile::stdout();
     let mut json_out = String::from("[");
     let mut truncated = false;
     for (n, path) in files.iter().enumerate() {

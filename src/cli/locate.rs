@@ -9,7 +9,7 @@ use binlog::locate::{Found, GtidSearch, TimeSearch};
 use binlog::Binlog;
 
 use super::args::{parse_datetime, Inputs};
-use super::output::{fail_at, json_str, line, local_time, open, stdout, CliResult, Failure};
+use super::output::{fail_at, json_str, line, local_time, open, CliResult, Failure, OutputFile};
 
 /// Find the transactions around a time, or the one with a GTID.
 ///
@@ -114,7 +114,7 @@ fn search(
 /// Runs `locate`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let files = args.inputs.nonempty_paths()?;
-    let mut w = stdout();
+    let mut w = OutputFile::stdout();
     let found_any;
     if let Some(dt) = &args.datetime {
         let t = parse_datetime(dt)?;

@@ -34,8 +34,10 @@ pub use output::Failure;
 /// in info or bigtxn, CRC errors while listing, locate found nothing, a file cut short
 /// inside the selection of flashback, cut, decode or split, whose output is written up to
 /// the cut); 2 an error stopped it (bad input, unreadable file, refused input, bad
-/// arguments), with one line on stderr naming the file and byte offset, and nothing left
-/// at -o.
+/// arguments, a failed write), with one line on stderr naming the file and byte offset
+/// (or the output), and nothing left at -o; 130, 143, 129 a command writing -o FILE
+/// stopped by SIGINT, SIGTERM, SIGHUP (its file removed). Output closed early (`| head`)
+/// ends quietly with 0.
 #[derive(Debug, Parser)]
 #[command(name = "binlog-tool", version, propagate_version = true)]
 pub struct Cli {

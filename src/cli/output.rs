@@ -1,11 +1,16 @@
-//! Errors and output plumbing shared by the subcommands.
+//! Errors and output plumbing shared by the subcommands: every command writes through an
+//! [`OutputFile`] (standard output, a device, or a file that appears only once complete),
+//! whose write errors name it; a closed reader stops the run quietly, any other write
+//! error stops it with one line naming the output.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use binlog::row::json;
 use binlog::{BinlogFile, Error};
+
+use super::signals;
 
 /// Why a command stopped.
 #[derive(Debug)]
@@ -16,19 +21,65 @@ pub enum Failure {
     Message(String),
     /// A bug: the panic hook has printed its line.
     Panicked,
+    /// SIGINT, SIGTERM or SIGHUP (its number) stopped the run.
+    Interrupted(i32),
 }
 
 /// Result of a command.
 pub type CliResult<T> = Result<T, Failure>;
 
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Failure {
-        if e.kind() == io::ErrorKind::BrokenPipe {
+impl Failure {
+    /// An I/O error of the output of `kind`, with its message (which names the output):
+    /// a closed pipe ends quietly.
+    fn output(kind: io::ErrorKind, message: impl Display) -> Failure {
+        if let Some(sig) = signals::caught() {
+            Failure::Interrupted(sig)
+        } else if kind == io::ErrorKind::BrokenPipe {
             Failure::BrokenPipe
         } else {
-            Failure::Message(format!("writing the output: {e}"))
+            Failure::Message(message.to_string())
         }
     }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<WriteError>())
+        {
+            Some(w) => Failure::output(w.kind, w),
+            None => Failure::output(e.kind(), format_args!("writing the output: {e}")),
+        }
+    }
+}
+
+/// A write to an output that failed: the output's name and the error. [`OutputFile`]
+/// returns its errors wrapped in one, with the same kind, so that whichever way an error
+/// travels (a `?`, a library error) it names the output.
+#[derive(Debug)]
+pub struct WriteError {
+    name: String,
+    kind: io::ErrorKind,
+    message: String,
+}
+
+impl Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: writing: {}", self.name, self.message)
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// Writes a line to standard error, ignoring a failure to (`eprintln!` panics when stderr
+/// is a pipe whose reader is gone, and a panic there would abort the process).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
 }
 
 /// A failure about `path`.
@@ -36,18 +87,14 @@ pub fn fail(path: &Path, what: impl Display) -> Failure {
     Failure::Message(format!("{}: {what}", path.display()))
 }
 
-/// A library error about `path` (its message carries the offset).
-pub fn fail_at(path: &Path, e: &Error) -> Failure {
-    fail(path, e)
-}
-
-/// A library error of a command that reads `input` and writes `output`: I/O errors are
-/// the output's (reading is through a map), the rest the input's.
-pub fn fail_reading_or_writing(input: &Path, output: &Path, e: &Error) -> Failure {
-    if e.io_kind().is_some() {
-        fail(output, format_args!("writing: {}", e.kind()))
-    } else {
-        fail_at(input, e)
+/// A library error of a command that reads `input` (through a map) and writes an
+/// [`OutputFile`]: an I/O error is the output's (its message names it, and the offset is
+/// the output's, so neither the input's name nor the offset is shown), anything else the
+/// input's, with the offset.
+pub fn fail_at(input: &Path, e: &Error) -> Failure {
+    match e.kind() {
+        binlog::ErrorKind::Io { kind, message } => Failure::output(*kind, message),
+        _ => fail(input, e),
     }
 }
 
@@ -111,11 +158,6 @@ pub fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Standard output, buffered.
-pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::with_capacity(1 << 16, io::stdout().lock())
-}
-
 /// Appends `s` as a JSON string literal.
 pub fn json_str(out: &mut String, s: &str) {
     json::push_string(out, s.as_bytes(), json::Controls::Numbered);
@@ -151,25 +193,47 @@ pub fn local_time_iso(ts: u32) -> String {
     }
 }
 
-/// Where a command writes a binlog: a file that appears only once complete (written to a
-/// temporary name in the same directory, renamed on success, removed on failure), or
-/// standard output for `-`, or an existing device or pipe, written directly.
+/// Where a command writes: standard output (`-`), an existing device or pipe (written
+/// directly), or a file that appears only once complete (written to a temporary name in
+/// the same directory, renamed on success, removed on failure or a signal). Its write
+/// errors carry its name ([`WriteError`]); once a signal has arrived, its writes fail
+/// (those of [`OutputFile::stdout`], which prints reports, excepted).
 pub struct OutputFile {
-    target: Option<std::path::PathBuf>,
-    temp: Option<std::path::PathBuf>,
+    /// What messages call it.
+    name: String,
+    target: Option<PathBuf>,
+    temp: Option<PathBuf>,
     writer: Box<dyn Write + Send>,
+    /// Whether a signal stops the writes (not for a report printed after one).
+    stop_on_signal: bool,
 }
 
 impl OutputFile {
-    /// Opens `-` (stdout) or a temporary file next to `path`.
+    /// Standard output, for what a command prints.
+    pub fn stdout() -> OutputFile {
+        OutputFile {
+            name: "standard output".into(),
+            target: None,
+            temp: None,
+            writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+            stop_on_signal: false,
+        }
+    }
+
+    /// Opens `-` (stdout), a device or pipe, or a temporary file next to `path` (then
+    /// signals are watched, so that it is removed on SIGINT, SIGTERM or SIGHUP). When
+    /// signals are watched, a signal fails the next write.
     pub fn create(path: &Path) -> CliResult<OutputFile> {
         if path == Path::new("-") {
             return Ok(OutputFile {
+                name: "standard output".into(),
                 target: None,
                 temp: None,
                 writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+                stop_on_signal: true,
             });
         }
+        let name = path.display().to_string();
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
             // A device or a pipe (`/dev/null`, a FIFO): renaming a file over it would
             // replace it, so write to it directly.
@@ -178,50 +242,84 @@ impl OutputFile {
                 .open(path)
                 .map_err(|e| fail(path, format_args!("cannot open output: {e}")))?;
             return Ok(OutputFile {
+                name,
                 target: None,
                 temp: None,
                 writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+                stop_on_signal: true,
             });
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
+            _ => PathBuf::from("."),
         };
-        let name = path
+        let file_name = path
             .file_name()
             .ok_or_else(|| fail(path, "output must name a file"))?
             .to_string_lossy()
             .into_owned();
-        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        signals::watch();
+        if let Some(sig) = signals::caught() {
+            return Err(Failure::Interrupted(sig));
+        }
+        let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
         let f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
             .map_err(|e| fail(path, format_args!("cannot create output: {e}")))?;
         Ok(OutputFile {
+            name,
             target: Some(path.to_path_buf()),
             temp: Some(temp),
             writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+            stop_on_signal: true,
         })
     }
 
-    /// The writer.
-    pub fn writer(&mut self) -> &mut (dyn Write + Send) {
-        &mut self.writer
+    /// The error `e` of this output, named.
+    fn named(&self, e: io::Error) -> io::Error {
+        if e.get_ref().is_some_and(|inner| inner.is::<WriteError>()) {
+            return e;
+        }
+        io::Error::new(
+            e.kind(),
+            WriteError {
+                name: self.name.clone(),
+                kind: e.kind(),
+                message: e.to_string(),
+            },
+        )
     }
 
-    /// Flushes and moves the file into place.
+    /// An error once a signal has arrived: the run stops at its next write (and a file
+    /// written under a temporary name is removed).
+    fn check_signal(&self) -> io::Result<()> {
+        if !self.stop_on_signal {
+            return Ok(());
+        }
+        match signals::caught() {
+            Some(sig) => Err(self.named(io::Error::other(format!(
+                "interrupted by {}",
+                signals::name(sig)
+            )))),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes and moves the file into place (synced first, so that a full disk shows
+    /// now and not after the rename).
     pub fn commit(mut self) -> CliResult<()> {
-        self.writer.flush()?;
-        if let (Some(temp), Some(target)) = (self.temp.take(), &self.target) {
+        self.flush()?;
+        if let (Some(temp), Some(target)) = (&self.temp, &self.target) {
             // Reopen to sync: the BufWriter owns the handle.
-            if let Ok(f) = std::fs::File::open(&temp) {
-                let _ = f.sync_all();
-            }
-            std::fs::rename(&temp, target).map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
-                fail(target, format_args!("cannot move output into place: {e}"))
-            })?;
+            std::fs::File::open(temp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| self.named(e))?;
+            self.check_signal()?;
+            std::fs::rename(temp, target)
+                .map_err(|e| fail(target, format_args!("cannot move output into place: {e}")))?;
+            self.temp = None;
         }
         Ok(())
     }
@@ -229,13 +327,16 @@ impl OutputFile {
 
 impl Write for OutputFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
+        self.check_signal()?;
+        self.writer.write(buf).map_err(|e| self.named(e))
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.writer.write_all(buf)
+        self.check_signal()?;
+        self.writer.write_all(buf).map_err(|e| self.named(e))
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        self.check_signal()?;
+        self.writer.flush().map_err(|e| self.named(e))
     }
 }
 

@@ -8,8 +8,7 @@ use binlog::split::{split, Limit, Piece, SplitOptions, SplitReport};
 
 use super::chain::tell_outcome;
 use super::output::{
-    fail_at, fail_reading_or_writing, line, open, refuse_output_over_input, stdout, CliResult,
-    Failure, OutputFile,
+    fail_at, line, open, refuse_output_over_input, CliResult, Failure, OutputFile,
 };
 use super::size::parse_size;
 
@@ -47,7 +46,8 @@ use super::size::parse_size;
 ///
 /// Exit status: 0 success; 1 the output is written, but the input is cut short (stderr
 /// says where); 2 an error or a refusal (one line on stderr naming the file and position;
-/// nothing left at -o).
+/// nothing left at -o); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (nothing left
+/// at -o).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("limit").required(true).args(["max_rows", "max_bytes"])))]
 pub struct Args {
@@ -96,9 +96,9 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let log = file.binlog().map_err(|e| fail_at(path, &e))?;
     if args.dry_run {
         let (_, report) = split(&log, options, std::io::sink()).map_err(|e| fail_at(path, &e))?;
-        let mut w = stdout();
+        let mut w = OutputFile::stdout();
         print_plan(&mut w, &report, limit)?;
-        w.flush()?;
+        w.commit()?;
         return Ok(tell_damage(path, &report));
     }
     let target = args
@@ -106,11 +106,10 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         .as_ref()
         .expect("clap requires -o without --dry-run");
     let mut out = OutputFile::create(target)?;
-    let (_, report) =
-        split(&log, options, &mut out).map_err(|e| fail_reading_or_writing(path, target, &e))?;
+    let (_, report) = split(&log, options, &mut out).map_err(|e| fail_at(path, &e))?;
     out.commit()?;
     let pieces: usize = report.split.iter().map(|t| t.pieces.len()).sum();
-    eprintln!(
+    crate::say!(
         "binlog-tool: {}: {} transactions: {} copied, {} over {limit} split into {pieces}",
         path.display(),
         report.transactions,
@@ -143,7 +142,7 @@ fn note_dropped(report: &SplitReport) {
             .iter()
             .map(u64::to_string)
             .collect();
-        eprintln!(
+        crate::say!(
             "binlog-tool: statement annotations left out (too big for a piece) at: {}",
             at.join(", ")
         );

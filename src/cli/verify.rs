@@ -8,7 +8,7 @@ use binlog::verify::{check, check_link, check_list, Ends, ListProblem, Listed, R
 
 use super::args::Inputs;
 use super::index_file::read_index;
-use super::output::{file_name, line, open, stdout, CliResult};
+use super::output::{file_name, line, open, CliResult, OutputFile};
 
 /// Check lengths, positions and CRC32s of every event, and an index file.
 ///
@@ -51,7 +51,7 @@ fn report(w: &mut dyn Write, path: &Path, r: &Report, quiet: bool) -> std::io::R
 
 /// Runs `verify`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
-    let mut w = stdout();
+    let mut w = OutputFile::stdout();
     let mut bad = false;
     let mut files = args.inputs.files.clone();
     let mut index_order: Vec<PathBuf> = Vec::new();

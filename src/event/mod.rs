@@ -381,3 +381,28 @@ impl<'a> EventData<'a> {
         !matches!(self, EventData::Other(_))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An encrypted event is framed only when its bytes hold the header and are as long
+    /// as the header says: its body can then be read without a panic.
+    #[test]
+    fn encrypted_events_are_checked_like_any_other() {
+        let header = EventHeader {
+            timestamp: 0,
+            event_type: EventType::QUERY,
+            server_id: 1,
+            event_len: 19,
+            log_pos: 0,
+            flags: 0,
+        };
+        let raw = [0u8; 19];
+        assert!(Event::encrypted(4, header, &raw[..5], 19).is_err());
+        assert!(Event::encrypted(4, header, &raw, 40).is_err());
+        let ev = Event::encrypted(4, header, &raw, 19).unwrap();
+        assert!(ev.is_encrypted());
+        assert_eq!(ev.body(), &[] as &[u8]);
+    }
+}

@@ -552,4 +552,21 @@ mod tests {
             assert!(matches!(ends[&end], EventType::XID | EventType::QUERY));
         }
     }
+
+    /// A database name over the QUERY event's 255-byte field is refused by the encoder
+    /// (no guard of its own here), before anything of the event is written.
+    #[test]
+    fn a_statement_in_a_database_named_too_long_is_refused() {
+        let source = Source {
+            flavor: Flavor::MariaDb,
+            version: "10.11.19-MariaDB-log".into(),
+            server_id: 5,
+        };
+        let mut w = SnapshotWriter::new(Vec::new(), &source, 1, Limits::default()).unwrap();
+        let at = w.position();
+        let e = w.statement(&"d".repeat(256), "SELECT 1").unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::TooLong { .. }), "{e}");
+        assert_eq!(w.position(), at);
+        w.statement(&"d".repeat(255), "SELECT 1").unwrap();
+    }
 }

@@ -41,7 +41,7 @@ use pipeline::{render_in_order, Setup, Sources};
 ///
 /// Exit status: 0 success; 1 the output is written, but a file is cut short inside the
 /// selection (stderr says where); 2 an error (one line on stderr, nothing left at -o
-/// FILE).
+/// FILE); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (nothing left at -o).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = DETAILS)]
 pub struct Args {

@@ -1,32 +1,38 @@
 //! Rendering in parallel, written in order.
 //!
-//! The main thread walks the files and gathers selected transactions into chunks of about
-//! a megabyte of binlog; worker threads render chunks (each keeping its table contexts
-//! from one chunk to the next); a writer thread writes the rendered chunks in their order.
-//! At most a few chunks are in flight, so memory stays bounded. A transaction too big for
-//! a chunk is rendered by the main thread, in pieces that join the same ordered stream.
+//! The walk gathers selected transactions into chunks of a quarter megabyte of binlog
+//! (each with the schema its transactions see), and chunks into batches. Each batch is
+//! rendered on rayon's pool (an ordered parallel iterator, each pool thread keeping its
+//! renderer, and so its table contexts, from one batch to the next) while the batch before
+//! it is written and the next one gathered: `rayon::join` of the two sides, in a loop.
+//! There are no channels: when the writing fails (a closed pipe, a full disk) the loop
+//! ends once the batch being rendered is done, and nothing can wait for a peer that
+//! stopped. At most two batches are in memory, and the text buffers of one are rendered
+//! into again two batches later. A transaction too big for a chunk is rendered between
+//! batches, its pieces written as they fill.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use binlog::filter::Filter;
+use binlog::filter::{self, Filter};
 use binlog::schema::{Catalog, SchemaHistory, Start};
 use binlog::txn::Transaction;
-use binlog::BinlogFile;
+use binlog::{Binlog, BinlogFile};
+use rayon::prelude::*;
 
 use super::render::Renderer;
 use super::DecodeFormat;
 use crate::cli::chain::tell_outcome;
 use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
 
-/// Transactions up to this size are rendered by the workers; bigger ones are rendered in
-/// pieces as they go, so memory stays bounded.
+/// Transactions up to this size are rendered in chunks on the pool; bigger ones are
+/// rendered in pieces as they go, so memory stays bounded.
 const BATCH_TXN_MAX: u64 = 4 << 20;
-/// A chunk for a worker ends when it holds this many bytes of binlog.
-const CHUNK_BYTES: u64 = 1 << 20;
+/// A chunk ends when it holds this many bytes of binlog.
+const CHUNK_BYTES: u64 = 256 << 10;
+/// Chunks in a batch, per pool thread.
+const CHUNKS_PER_THREAD: usize = 8;
 
 /// The inputs: mapped files, the names rendered for them, their paths for messages.
 pub struct Sources<'a> {
@@ -47,30 +53,42 @@ pub struct Setup<'a> {
     pub filter: &'a Filter,
 }
 
-/// A chunk to render: file index, sequence number, transactions, the schema they see.
-type Job = (usize, u64, Vec<Transaction>, Option<Arc<Catalog>>);
-/// A rendered piece, by sequence number; an error ends the run.
-type Done = (u64, Result<Rendered, Failure>);
+/// Transactions of one file, rendered together, and the schema they see.
+struct Chunk {
+    file: usize,
+    txns: Vec<Transaction>,
+    schema: Option<Arc<Catalog>>,
+}
 
-/// A rendered piece: its text, and the notes (statements left out) for stderr, told
-/// when the piece is written.
-#[derive(Default)]
+/// A rendered chunk: its text, and the notes (statements left out) for stderr, told when
+/// it is written.
 struct Rendered {
     text: String,
     notes: Vec<String>,
 }
 
-impl Rendered {
-    fn take(r: &mut Renderer) -> Rendered {
-        Rendered {
-            text: std::mem::take(&mut r.buf),
-            notes: std::mem::take(&mut r.notes),
-        }
-    }
+/// What the walk gathered: whole chunks, and then what stopped the gathering.
+struct Batch {
+    chunks: Vec<Chunk>,
+    then: Then,
 }
 
-/// Renders the selected transactions of `sources` on worker threads and writes them to
-/// `out` in their order, each seeing the schema of its position when `history` is given.
+/// What comes after a batch's chunks.
+enum Then {
+    /// More batches.
+    More,
+    /// A transaction too big for a chunk, to render here (file index, transaction, the
+    /// schema it sees).
+    Big(usize, Transaction, Option<Arc<Catalog>>),
+    /// The end of the inputs.
+    End,
+    /// An error of the walk (the transactions gathered into a chunk not yet whole are
+    /// dropped with it).
+    Failed(Failure),
+}
+
+/// Renders the selected transactions of `sources` on the pool and writes them to `out`
+/// in their order, each seeing the schema of its position when `history` is given.
 /// Returns the output, for the caller to commit, the history at the end, and whether a
 /// file is cut short inside the selection (its notes are on stderr).
 pub fn render_in_order(
@@ -78,243 +96,314 @@ pub fn render_in_order(
     setup: Setup,
     history: Option<SchemaHistory>,
     to_the_end: bool,
-    out: OutputFile,
-) -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
-    let workers = rayon::current_num_threads().max(1);
-    let (job_tx, job_rx) = sync_channel::<Job>(workers);
-    let job_rx = Mutex::new(job_rx);
-    let (done_tx, done_rx) = channel::<Done>();
-    // At most this many pieces between the walk and the writer.
-    let (slot_tx, slot_rx) = sync_channel::<()>(workers * 4);
-    std::thread::scope(
-        |scope| -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
-            for _ in 0..workers {
-                let (job_rx, done_tx) = (&job_rx, done_tx.clone());
-                scope.spawn(move || render_chunks(sources, setup, job_rx, done_tx));
-            }
-            let writer = scope.spawn(move || write_in_order(out, done_rx, slot_rx));
-            let walk = Walk {
-                sources,
-                setup,
-                jobs: job_tx,
-                slots: Slots {
-                    slot_tx,
-                    done_tx,
-                    seq: 0,
-                },
-                streaming: Renderer::new(setup.format, setup.filter),
-                history,
-                to_the_end,
-            }
-            .run();
-            let written = writer.join().map_err(|_| Failure::Panicked)?;
-            // A write error first (a closed pipe ends quietly), then the walk's, then a
-            // renderer's (carried by the writer).
-            let out = written?;
-            let (history, damaged) = walk?;
-            Ok((out, history, damaged))
-        },
-    )
-}
-
-/// A worker: renders chunks until there are no more.
-fn render_chunks(sources: &Sources, setup: Setup, jobs: &Mutex<Receiver<Job>>, done: Sender<Done>) {
-    let mut r = Renderer::new(setup.format, setup.filter);
-    loop {
-        let job = jobs.lock().map(|rx| rx.recv());
-        let Ok(Ok((fi, seq, txns, schema))) = job else {
-            return;
-        };
-        r.set_schema(schema.as_ref());
-        let mut result = Ok(());
-        for txn in &txns {
-            let data = sources.files[fi].bytes();
-            result = r.render(data, txn, &sources.names[fi], &mut |_| Ok(()));
-            if result.is_err() {
-                break;
-            }
-        }
-        let text = result
-            .map(|()| Rendered::take(&mut r))
-            .map_err(|e| fail_at(&sources.paths[fi], &e));
-        if done.send((seq, text)).is_err() {
-            return;
-        }
-    }
-}
-
-/// The writer: writes pieces in sequence order, freeing a slot for each.
-fn write_in_order(
     mut out: OutputFile,
-    done: Receiver<Done>,
-    slots: Receiver<()>,
-) -> CliResult<OutputFile> {
-    let mut pending: BTreeMap<u64, Result<Rendered, Failure>> = BTreeMap::new();
-    let mut next = 0u64;
-    for (seq, text) in done {
-        pending.insert(seq, text);
-        while let Some(piece) = pending.remove(&next) {
-            let piece = piece?;
-            for n in &piece.notes {
-                eprintln!("binlog-tool: note: {n}");
+) -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
+    let threads = rayon::current_num_threads().max(1);
+    let renderers: Vec<Mutex<Renderer>> = (0..threads)
+        .map(|_| Mutex::new(Renderer::new(setup.format, setup.filter)))
+        .collect();
+    let mut streaming = Renderer::new(setup.format, setup.filter);
+    let mut walk = Walk::new(sources, setup.filter, history, to_the_end);
+    let batch_chunks = threads * CHUNKS_PER_THREAD;
+    let mut batch = walk.next_batch(batch_chunks);
+    let mut ready: Vec<Result<Rendered, Failure>> = Vec::new();
+    // Buffers of written chunks, rendered into again: fresh ones would each be faulted
+    // in page by page.
+    let mut spare: Vec<String> = Vec::new();
+    loop {
+        let Batch { chunks, then } = batch;
+        let more = matches!(then, Then::More | Then::Big(..));
+        let buffers = std::mem::take(&mut spare);
+        // The pool renders this batch while this side writes the one before and gathers
+        // the next.
+        let ((written, next), rendered) = rayon::join(
+            || {
+                let written = write_all(&mut out, std::mem::take(&mut ready));
+                let next = (more && written.is_ok()).then(|| walk.next_batch(batch_chunks));
+                (written, next)
+            },
+            || render_batch(sources, &renderers, chunks, buffers),
+        );
+        spare = written?;
+        ready = rendered;
+        match then {
+            Then::More => {}
+            Then::Big(file, txn, schema) => {
+                spare.extend(write_all(&mut out, std::mem::take(&mut ready))?);
+                streaming.set_schema(schema.as_ref());
+                stream(sources, &mut streaming, file, &txn, &mut out)?;
             }
-            out.write_all(piece.text.as_bytes())?;
-            next += 1;
-            let _ = slots.recv();
+            Then::End => {
+                write_all(&mut out, ready)?;
+                return Ok((out, walk.history, walk.damaged));
+            }
+            Then::Failed(e) => {
+                write_all(&mut out, ready)?;
+                return Err(e);
+            }
         }
-    }
-    Ok(out)
-}
-
-/// Sequence numbers for pieces, each issued when there is room in the window.
-struct Slots {
-    slot_tx: SyncSender<()>,
-    done_tx: Sender<Done>,
-    seq: u64,
-}
-
-impl Slots {
-    /// Waits for room in the window, and numbers the next piece.
-    fn take(&mut self) -> CliResult<u64> {
-        self.slot_tx
-            .send(())
-            .map_err(|_| Failure::Message("the output writer stopped".into()))?;
-        self.seq += 1;
-        Ok(self.seq - 1)
-    }
-
-    /// Hands a piece rendered on this thread to the writer.
-    fn send_piece(&mut self, text: String) -> std::io::Result<()> {
-        let s = self
-            .take()
-            .map_err(|_| std::io::Error::other("writer stopped"))?;
-        let piece = Rendered {
-            text,
-            notes: Vec::new(),
-        };
-        self.done_tx
-            .send((s, Ok(piece)))
-            .map_err(|_| std::io::Error::other("writer stopped"))
+        // Gathered above, since there was more.
+        batch = next.unwrap_or(Batch {
+            chunks: Vec::new(),
+            then: Then::More,
+        });
     }
 }
 
-/// The main thread's walk over the files.
+/// Writes rendered chunks in order (their notes on stderr first), up to the first that
+/// failed (whose error it returns). Returns their text buffers, emptied.
+fn write_all(
+    out: &mut OutputFile,
+    rendered: Vec<Result<Rendered, Failure>>,
+) -> CliResult<Vec<String>> {
+    let mut buffers = Vec::with_capacity(rendered.len());
+    for piece in rendered {
+        let mut piece = piece?;
+        for n in &piece.notes {
+            crate::say!("binlog-tool: note: {n}");
+        }
+        out.write_all(piece.text.as_bytes())?;
+        piece.text.clear();
+        buffers.push(piece.text);
+    }
+    Ok(buffers)
+}
+
+/// Renders the chunks on the pool, in their order, each with the renderer of the pool
+/// thread that takes it, into the empty `buffers` (then into new ones).
+fn render_batch(
+    sources: &Sources,
+    renderers: &[Mutex<Renderer>],
+    chunks: Vec<Chunk>,
+    buffers: Vec<String>,
+) -> Vec<Result<Rendered, Failure>> {
+    let buffers = buffers
+        .into_iter()
+        .chain(std::iter::repeat_with(String::new));
+    let work: Vec<(Chunk, String)> = chunks.into_iter().zip(buffers).collect();
+    work.into_par_iter()
+        .map(|(chunk, mut text)| {
+            let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
+            // Each pool thread has its own: the lock is never contended (a renderer that
+            // panicked is poisoned, and the panic ends the run anyway).
+            let mut r = renderers[i].lock().map_err(|_| Failure::Panicked)?;
+            r.set_schema(chunk.schema.as_ref());
+            std::mem::swap(&mut r.buf, &mut text);
+            let data = sources.files[chunk.file].bytes();
+            let name = &sources.names[chunk.file];
+            for txn in &chunk.txns {
+                if let Err(e) = r.render(data, txn, name, &mut |_| Ok(())) {
+                    r.buf.clear();
+                    r.notes.clear();
+                    return Err(fail_at(&sources.paths[chunk.file], &e));
+                }
+            }
+            Ok(Rendered {
+                text: std::mem::replace(&mut r.buf, text),
+                notes: std::mem::take(&mut r.notes),
+            })
+        })
+        .collect()
+}
+
+/// Renders a big transaction here, its pieces written as they fill (its notes on stderr
+/// at its end).
+fn stream(
+    sources: &Sources,
+    r: &mut Renderer,
+    file: usize,
+    txn: &Transaction,
+    out: &mut OutputFile,
+) -> CliResult<()> {
+    let mut spill = |b: &mut String| {
+        let r = out.write_all(b.as_bytes());
+        b.clear();
+        r
+    };
+    let data = sources.files[file].bytes();
+    let rendered = r.render(data, txn, &sources.names[file], &mut spill);
+    if let Err(e) = rendered {
+        r.buf.clear();
+        r.notes.clear();
+        return Err(fail_at(&sources.paths[file], &e));
+    }
+    for n in std::mem::take(&mut r.notes) {
+        crate::say!("binlog-tool: note: {n}");
+    }
+    let written = out.write_all(r.buf.as_bytes());
+    r.buf.clear();
+    written.map_err(Failure::from)
+}
+
+/// The walk over the files, gathering batches and keeping the schema history.
 struct Walk<'a> {
     sources: &'a Sources<'a>,
-    setup: Setup<'a>,
-    jobs: SyncSender<Job>,
-    slots: Slots,
-    /// Renders the transactions too big for a chunk.
-    streaming: Renderer<'a>,
+    filter: &'a Filter,
     /// The schema through the input, when one was given.
     history: Option<SchemaHistory>,
     /// Whether DDL after the selection is applied too (the schema at the end is wanted).
     to_the_end: bool,
+    /// The selection from its start on, without its end: DDL before the window's start
+    /// is already in the schema given.
+    from_start: Filter,
+    /// The window: DDL past its end is not applied unless `to_the_end`.
+    window: Filter,
+    /// The file being walked (its index) and its walk.
+    current: Option<(usize, filter::Walk<'a>)>,
+    /// The next file to open.
+    next_file: usize,
+    /// Whether a file is cut short inside the selection.
+    damaged: bool,
 }
 
-impl Walk<'_> {
-    /// Walks the files; returns the schema history at the end, and whether a file is cut
-    /// short inside the selection.
-    fn run(mut self) -> CliResult<(Option<SchemaHistory>, bool)> {
-        let last = self.sources.files.len() - 1;
-        let mut damaged = false;
-        let filter = self.setup.filter;
-        // The bounds of the window, to tell DDL before its start (the schema given
-        // describes the tables there) and past its end.
+impl<'a> Walk<'a> {
+    fn new(
+        sources: &'a Sources<'a>,
+        filter: &'a Filter,
+        history: Option<SchemaHistory>,
+        to_the_end: bool,
+    ) -> Walk<'a> {
         let from_start = binlog::schema::from_start(filter);
         let window = Filter {
             stop_position: filter.stop_position,
             stop_time: filter.stop_time,
             ..from_start.clone()
         };
-        let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
-        for (n, file) in self.sources.files.iter().enumerate() {
-            let path = &self.sources.paths[n];
-            let log = file.binlog().map_err(|e| fail_at(path, &e))?;
-            let (first, is_last) = (n == 0, n == last);
-            let mut chunk: Vec<Transaction> = Vec::new();
-            let mut chunk_bytes = 0u64;
-            let mut walk = filter.walk(&log, first, is_last);
-            for walked in walk.by_ref() {
-                let walked = walked.map_err(|e| fail_at(path, &e))?;
-                let txn = walked.txn;
-                let before = self.schema();
-                if let Some(h) = &mut self.history {
-                    let after_start = from_start.selects_transaction(&txn, first, is_last);
-                    let wanted = after_start
-                        && (self.to_the_end
-                            || h.start() == Start::Now
-                            || window.selects_transaction(&txn, first, is_last));
-                    if wanted
-                        && h.apply_transaction(file.bytes(), &txn, &selected)
-                            .map_err(|e| fail_at(path, &e))?
-                        && !chunk.is_empty()
-                    {
-                        // Transactions before the change see the schema before it.
-                        self.send_chunk(n, std::mem::take(&mut chunk), before)?;
-                        chunk_bytes = 0;
-                    }
-                }
-                if !walked.selected {
-                    continue;
-                }
-                if txn.len() > BATCH_TXN_MAX {
-                    if !chunk.is_empty() {
-                        self.send_chunk(n, std::mem::take(&mut chunk), self.schema())?;
-                        chunk_bytes = 0;
-                    }
-                    self.stream(n, &txn)?;
-                    continue;
-                }
-                chunk_bytes += txn.len();
-                chunk.push(txn);
-                if chunk_bytes >= CHUNK_BYTES {
-                    self.send_chunk(n, std::mem::take(&mut chunk), self.schema())?;
-                    chunk_bytes = 0;
-                }
-            }
-            if !chunk.is_empty() {
-                self.send_chunk(n, chunk, self.schema())?;
-            }
-            damaged |= tell_outcome(path, walk.outcome());
+        Walk {
+            sources,
+            filter,
+            history,
+            to_the_end,
+            from_start,
+            window,
+            current: None,
+            next_file: 0,
+            damaged: false,
         }
-        Ok((self.history, damaged))
     }
 
     fn schema(&self) -> Option<Arc<Catalog>> {
         self.history.as_ref().map(|h| Arc::clone(h.current()))
     }
 
-    fn send_chunk(
-        &mut self,
-        file: usize,
-        chunk: Vec<Transaction>,
-        schema: Option<Arc<Catalog>>,
-    ) -> CliResult<()> {
-        let s = self.slots.take()?;
-        self.jobs
-            .send((file, s, chunk, schema))
-            .map_err(|_| stopped())
+    /// The walk of the next file, or `None` at the end.
+    fn open_next(&mut self) -> CliResult<Option<(usize, filter::Walk<'a>)>> {
+        let n = self.next_file;
+        let Some(file) = self.sources.files.get(n) else {
+            return Ok(None);
+        };
+        self.next_file += 1;
+        let log: Binlog<'a> = file
+            .binlog()
+            .map_err(|e| fail_at(&self.sources.paths[n], &e))?;
+        let last = n + 1 == self.sources.files.len();
+        Ok(Some((n, self.filter.walk(&log, n == 0, last))))
     }
 
-    /// Renders a big transaction here, in pieces that join the ordered stream.
-    fn stream(&mut self, file: usize, txn: &Transaction) -> CliResult<()> {
-        let schema = self.schema();
-        self.streaming.set_schema(schema.as_ref());
-        let slots = &mut self.slots;
-        let mut piece = |b: &mut String| slots.send_piece(std::mem::take(b));
-        let data = self.sources.files[file].bytes();
-        self.streaming
-            .render(data, txn, &self.sources.names[file], &mut piece)
-            .map_err(|e| fail_at(&self.sources.paths[file], &e))?;
-        let s = self.slots.take()?;
-        self.slots
-            .done_tx
-            .send((s, Ok(Rendered::take(&mut self.streaming))))
-            .map_err(|_| stopped())
+    /// Applies the DDL of `txn` to the history (when it is wanted there); true when the
+    /// schema changed.
+    fn apply(&mut self, file: usize, txn: &Transaction) -> CliResult<bool> {
+        let Some(h) = &mut self.history else {
+            return Ok(false);
+        };
+        let first = file == 0;
+        let last = file + 1 == self.sources.files.len();
+        let after_start = self.from_start.selects_transaction(txn, first, last);
+        let wanted = after_start
+            && (self.to_the_end
+                || h.start() == Start::Now
+                || self.window.selects_transaction(txn, first, last));
+        if !wanted {
+            return Ok(false);
+        }
+        let filter = self.filter;
+        let selected = |db: &str, t: &str| filter.selects_table(db.as_bytes(), t.as_bytes());
+        h.apply_transaction(self.sources.files[file].bytes(), txn, &selected)
+            .map_err(|e| fail_at(&self.sources.paths[file], &e))
     }
-}
 
-fn stopped() -> Failure {
-    Failure::Message("the decoding threads stopped".into())
+    /// Gathers up to `max_chunks` chunks; stops early before a big transaction, at the
+    /// end, or at an error.
+    fn next_batch(&mut self, max_chunks: usize) -> Batch {
+        let mut chunks = Vec::new();
+        let mut chunk: Vec<Transaction> = Vec::new();
+        let mut bytes = 0u64;
+        let then = loop {
+            let (file, walk) = match &mut self.current {
+                Some((file, walk)) => (*file, walk),
+                None => match self.open_next() {
+                    Ok(Some(c)) => {
+                        let (file, walk) = self.current.insert(c);
+                        (*file, walk)
+                    }
+                    Ok(None) => break Then::End,
+                    Err(e) => break Then::Failed(e),
+                },
+            };
+            let Some(walked) = walk.next() else {
+                // A chunk holds the transactions of one file.
+                self.damaged |= tell_outcome(&self.sources.paths[file], walk.outcome());
+                self.current = None;
+                if !chunk.is_empty() {
+                    let schema = self.schema();
+                    chunks.push(Chunk {
+                        file,
+                        txns: std::mem::take(&mut chunk),
+                        schema,
+                    });
+                    bytes = 0;
+                }
+                if chunks.len() >= max_chunks {
+                    break Then::More;
+                }
+                continue;
+            };
+            let walked = match walked {
+                Ok(w) => w,
+                Err(e) => break Then::Failed(fail_at(&self.sources.paths[file], &e)),
+            };
+            let txn = walked.txn;
+            let before = self.schema();
+            match self.apply(file, &txn) {
+                // Transactions before the change see the schema before it.
+                Ok(true) if !chunk.is_empty() => {
+                    chunks.push(Chunk {
+                        file,
+                        txns: std::mem::take(&mut chunk),
+                        schema: before,
+                    });
+                    bytes = 0;
+                }
+                Ok(_) => {}
+                Err(e) => break Then::Failed(e),
+            }
+            if !walked.selected {
+                continue;
+            }
+            if txn.len() > BATCH_TXN_MAX {
+                if !chunk.is_empty() {
+                    chunks.push(Chunk {
+                        file,
+                        txns: std::mem::take(&mut chunk),
+                        schema: self.schema(),
+                    });
+                }
+                break Then::Big(file, txn, self.schema());
+            }
+            bytes += txn.len();
+            chunk.push(txn);
+            if bytes >= CHUNK_BYTES {
+                chunks.push(Chunk {
+                    file,
+                    txns: std::mem::take(&mut chunk),
+                    schema: self.schema(),
+                });
+                bytes = 0;
+                if chunks.len() >= max_chunks {
+                    break Then::More;
+                }
+            }
+        };
+        Batch { chunks, then }
+    }
 }

@@ -28,7 +28,7 @@ use binlog::fetch::Archive;
 use binlog::gtid_set::GtidSet;
 
 use super::output::{CliResult, Failure};
-use super::signals::watch_signals;
+use super::signals;
 use crate::cli::connection::{ConnSpec, ConnectionArgs, Endpoint};
 use report::Stats;
 use session::Start;
@@ -221,7 +221,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let _lock = lock::lock_dir(&args.dir)?;
     let mut archive = Archive::open(&args.dir).map_err(|e| msg(e.to_string()))?;
     for n in archive.notes() {
-        eprintln!("binlog-tool: note: {n}");
+        crate::say!("binlog-tool: note: {n}");
     }
     let run = Run {
         args: &args,
@@ -230,7 +230,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .unwrap_or_else(|| replica::default_server_id(&args.dir)),
         spec,
         tls,
-        stop: watch_signals(),
+        stop: signals::watch(),
     };
     let mut stats = Stats::new();
     let outcome = follow(&run, &mut archive, &mut stats, start);
@@ -309,7 +309,7 @@ fn follow(
             format!(" of {retries}")
         };
         stats.clear_line();
-        eprintln!(
+        crate::say!(
             "binlog-tool: {lost}; reconnecting in {} s (attempt {failures}{of})",
             wait.as_secs()
         );

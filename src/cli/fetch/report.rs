@@ -9,7 +9,7 @@ use binlog::fetch::{Archive, ArchiveEnd, Fed};
 use serde_json::json;
 
 use super::{msg, Ended, ReportFormat, Run};
-use crate::cli::output::CliResult;
+use crate::cli::output::{CliResult, OutputFile};
 use crate::cli::size::human;
 
 /// Counters for the progress line and the summary.
@@ -146,7 +146,7 @@ pub fn summary(run: &Run, archive: &mut Archive, stats: &Stats, outcome: &Ended)
         Ended::End => "end",
         Ended::Signal => "signal",
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = OutputFile::stdout();
     match args.format {
         ReportFormat::Json => {
             let v = json!({
@@ -188,5 +188,5 @@ pub fn summary(run: &Run, archive: &mut Archive, stats: &Stats, outcome: &Ended)
             )?;
         }
     }
-    Ok(())
+    out.commit()
 }

@@ -29,7 +29,7 @@ use mysql::Conn;
 
 use super::connection::{describe, first, number, text, ConnSpec, ConnectionArgs};
 use super::output::{CliResult, Failure};
-use super::signals::watch_signals;
+use super::signals;
 use super::size::parse_size;
 use catalog::{schema_statements, Chosen, Selection};
 use coordinates::{coordinates_statement, open_snapshots};
@@ -161,7 +161,8 @@ Connections are unencrypted (Unix socket or plain TCP).
 Memory: rows are streamed; pieces read ahead of the writer wait in memory up to 8 MiB
 each, then in an unlinked temporary file (TMPDIR).
 
-Exit status: 0 success; 2 an error (one line on stderr).
+Exit status: 0 success; 2 an error (one line on stderr); 130, 143, 129 stopped by
+SIGINT, SIGTERM, SIGHUP.
 
 Example:
   binlog-tool snapshot --db shop --with-schema -o shop.bin
@@ -182,7 +183,9 @@ fn check(interrupted: &AtomicBool) -> CliResult<()> {
 /// Runs `snapshot`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let started = Instant::now();
-    let interrupted = watch_signals();
+    // SIGINT, SIGTERM and SIGHUP: the run stops at its next check and cleans up as after
+    // any failure, then exits 128 + the signal (a second signal ends it at once).
+    let interrupted = signals::watch();
     if args.max_event_size == 0 || args.max_event_size > (1 << 30) {
         return Err(msg("--max-event-size must be between 1 byte and 1G"));
     }

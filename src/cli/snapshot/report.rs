@@ -10,7 +10,7 @@ use super::coordinates::Coordinates;
 use super::replica::Channel;
 use super::server::Server;
 use super::{Args, ReportFormat};
-use crate::cli::output::{line, CliResult};
+use crate::cli::output::{line, CliResult, OutputFile};
 
 /// What the run produced, for the report.
 pub struct Report {
@@ -36,14 +36,14 @@ pub struct Report {
 
 /// Prints the report (on stderr when the binlog went to stdout).
 pub fn print_report(args: &Args, server: &Server, r: &Report, to_stderr: bool) -> CliResult<()> {
-    let mut stdout_lock;
+    let mut stdout;
     let mut stderr_lock;
     let w: &mut dyn Write = if to_stderr {
         stderr_lock = std::io::stderr().lock();
         &mut stderr_lock
     } else {
-        stdout_lock = std::io::stdout().lock();
-        &mut stdout_lock
+        stdout = OutputFile::stdout();
+        &mut stdout
     };
     for n in &r.notes {
         eprintln!("binlog-tool: note: {n}");

@@ -2,6 +2,7 @@
 //! as the workers read them; a failure stops the workers and leaves nothing at -o.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use mysql::Conn;
 use super::read::{kill, worker, Item, Shared};
 use super::spool::{Popped, Spool};
 use super::{msg, progress, Run};
-use crate::cli::output::{CliResult, OutputFile};
+use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
 
 /// Each table written (database, table, what was written), and the output's size.
 type Written = (Vec<(String, String, TableStats)>, u64);
@@ -40,7 +41,7 @@ pub fn write_snapshot(
         ..Limits::default()
     };
     let mut out = OutputFile::create(&args.output)?;
-    let werr = |e: binlog::Error| msg(format!("{}: {}", args.output.display(), e.kind()));
+    let werr = |e: binlog::Error| write_error(&args.output, &e);
     let mut w = SnapshotWriter::new(&mut out, &source, time, limits).map_err(werr)?;
     for (db, sql) in statements {
         w.statement(db, sql).map_err(werr)?;
@@ -80,6 +81,15 @@ pub fn write_snapshot(
     Ok((tables, bytes))
 }
 
+/// An error of the writer: an I/O error names the output (and a closed pipe ends
+/// quietly); anything else is said of the output, without an offset.
+fn write_error(output: &Path, e: &binlog::Error) -> Failure {
+    match e.io_kind() {
+        Some(_) => fail_at(output, e),
+        None => msg(format!("{}: {}", output.display(), e.kind())),
+    }
+}
+
 /// Writes the rows of every piece, in order, as the workers hand them over.
 fn write_tables(
     w: &mut SnapshotWriter<&mut OutputFile>,
@@ -87,7 +97,7 @@ fn write_tables(
     run: &Run,
     written: &AtomicU64,
 ) -> CliResult<Vec<(String, String, TableStats)>> {
-    let werr = |e: binlog::Error| msg(format!("{}: {}", run.args.output.display(), e.kind()));
+    let werr = |e: binlog::Error| write_error(&run.args.output, &e);
     let mut tables = Vec::with_capacity(run.chosen.len());
     for (k, item) in shared.items.iter().enumerate() {
         let layout = &shared.layouts[item.table];
