@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("binlog-tool: internal error{at}: {}", one_line(&what));
+        crate::say!("binlog-tool: internal error{at}: {}", one_line(&what));
     }));
     let args = cli::Cli::parse();
     // Unwinding drops what the command holds: a half-written output file is removed.
@@ -39,11 +39,11 @@ fn main() -> ExitCode {
         Err(cli::Failure::Panicked) => ExitCode::from(2),
         Err(cli::Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(cli::Failure::Message(m)) => {
-            eprintln!("binlog-tool: error: {}", one_line(&m));
+            crate::say!("binlog-tool: error: {}", one_line(&m));
             ExitCode::from(2)
         }
         Err(cli::Failure::Interrupted(sig)) => {
-            eprintln!("binlog-tool: interrupted by {}", cli::signals::name(sig));
+            crate::say!("binlog-tool: interrupted by {}", cli::signals::name(sig));
             ExitCode::from(u8::try_from(128 + sig).unwrap_or(2))
         }
     }

@@ -367,3 +367,29 @@ fn a_signal_stops_every_writer_and_removes_its_file() {
         }
     }
 }
+
+/// A pipe whose reader has already gone.
+fn pipe_without_reader() -> Stdio {
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let end = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    Stdio::from(end)
+}
+
+/// Notes and errors on a standard error whose reader went away (`2>&1 | head`) are lost,
+/// not a panic and an abort: the exit status is the command's.
+#[test]
+fn a_stderr_that_goes_away_changes_no_exit_status() {
+    let fixture = crate::common::fixture("row_compressed/mariadb-bin.000001");
+    let mut cmd = tool();
+    cmd.args(["flashback", "--skip-ddl", "-o", "/dev/null"])
+        .arg(&fixture)
+        .stdout(Stdio::null())
+        .stderr(pipe_without_reader());
+    assert_eq!(cmd.status().unwrap().code(), Some(0));
+    let mut cmd = tool();
+    cmd.args(["info", "/nonexistent/binlog.000001"])
+        .stdout(Stdio::null())
+        .stderr(pipe_without_reader());
+    assert_eq!(cmd.status().unwrap().code(), Some(2));
+}

@@ -155,7 +155,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         total += scan.end.transactions;
         if let Some(e) = &scan.end.error {
             stopped = true;
-            eprintln!(
+            crate::say!(
                 "binlog-tool: {}: stopped at offset {}: {}; a transaction it cuts short is reported as incomplete",
                 path.display(),
                 e.offset(),
@@ -163,7 +163,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             );
         }
         if let Some(at) = scan.end.encrypted_from {
-            eprintln!(
+            crate::say!(
                 "binlog-tool: {}: encrypted from offset {at} on; those transactions are not seen",
                 path.display()
             );
@@ -173,7 +173,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 .row_error
                 .map(|e| format!(" (first: {e})"))
                 .unwrap_or_default();
-            eprintln!(
+            crate::say!(
                 "binlog-tool: {}: the rows of {} rows events could not be counted{why}",
                 path.display(),
                 scan.uncounted

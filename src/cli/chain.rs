@@ -123,10 +123,10 @@ pub fn tell_outcome(path: &Path, o: &Outcome) -> bool {
         } else {
             "the selection stops before the damage"
         };
-        eprintln!("binlog-tool: note: {}: {t}; {what}", path.display());
+        crate::say!("binlog-tool: note: {}: {t}; {what}", path.display());
     }
     if let Some((start, end)) = o.stop_inside {
-        eprintln!(
+        crate::say!(
             "binlog-tool: note: {}: --stop-position falls inside the transaction at {start}..{end}: \
              it is left out (a transaction is never cut, and mysqlbinlog rolls a cut one back); \
              use {end} to include it",
@@ -134,7 +134,7 @@ pub fn tell_outcome(path: &Path, o: &Outcome) -> bool {
         );
     }
     for start in &o.abandoned {
-        eprintln!(
+        crate::say!(
             "binlog-tool: note: {}: the transaction at {start} is cut off by the next one (no COMMIT or XID): left out",
             path.display()
         );

@@ -161,7 +161,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             }
             if let Err(e) = ev.verify_checksum() {
                 crc_problems += 1;
-                eprintln!("binlog-tool: warning: {}: {e}", path.display());
+                crate::say!("binlog-tool: warning: {}: {e}", path.display());
             }
             let format = events.shared_format();
             p.event(&log_name, &ev, &format, None)?;

@@ -241,7 +241,7 @@ pub fn run(args: Args) -> CliResult<std::process::ExitCode> {
         let i = file_info(path)?;
         if let Ending::Truncated(e) = &i.summary.ending {
             truncated = true;
-            eprintln!(
+            crate::say!(
                 "binlog-tool: {}: truncated at offset {}: {}",
                 path.display(),
                 e.offset(),

@@ -293,9 +293,9 @@ impl Follower {
         let n = ev.len().saturating_sub(CHECKSUM_LEN);
         let stored = ev
             .get(n..)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0);
-        let computed = crc32fast::hash(&ev[..n]);
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_le_bytes);
+        let computed = crc32fast::hash(ev.get(..n).unwrap_or_default());
         if ev.len() < HEADER_LEN + CHECKSUM_LEN || stored != computed {
             return Err(self.err(FetchErrorKind::Corrupt(crate::Error::new(
                 crate::ErrorKind::BadChecksum { stored, computed },
@@ -306,10 +306,12 @@ impl Follower {
     }
 
     fn artificial_rotate(&mut self, ev: &[u8], sink: &mut dyn Sink) -> Result<Fed, FetchError> {
-        let mut body = &ev[HEADER_LEN..];
+        let mut body = ev.get(HEADER_LEN..).unwrap_or_default();
         if self.checksum {
             self.check_artificial_crc(ev)?;
-            body = &body[..body.len() - CHECKSUM_LEN];
+            body = body
+                .get(..body.len().saturating_sub(CHECKSUM_LEN))
+                .unwrap_or_default();
         }
         if body.len() < 8 {
             return Err(self.err(FetchErrorKind::Protocol(

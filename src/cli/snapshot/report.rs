@@ -46,7 +46,7 @@ pub fn print_report(args: &Args, server: &Server, r: &Report, to_stderr: bool) -
         &mut stdout
     };
     for n in &r.notes {
-        eprintln!("binlog-tool: note: {n}");
+        crate::say!("binlog-tool: note: {n}");
     }
     match args.format {
         ReportFormat::Json => json_report(w, args, server, r)?,
