@@ -111,24 +111,24 @@ fn writers(file: &Path) -> Vec<(Vec<String>, bool)> {
 }
 
 /// What a run gave.
-struct Outcome {
-    code: Option<i32>,
-    stderr: String,
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stderr: String,
 }
 
-fn tool() -> Command {
+pub fn tool() -> Command {
     Command::new(env!("CARGO_BIN_EXE_binlog-tool"))
 }
 
 /// A running command, its stderr read on a thread so that it never blocks on it.
-struct Running {
+pub struct Running {
     child: Child,
     stderr: std::thread::JoinHandle<String>,
     started: Instant,
 }
 
 /// Starts `cmd` with its standard output as the caller set it.
-fn start(mut cmd: Command) -> Running {
+pub fn start(mut cmd: Command) -> Running {
     let started = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -150,7 +150,7 @@ fn start(mut cmd: Command) -> Running {
 
 impl Running {
     /// Waits for the end under the watchdog.
-    fn finish(mut self, what: &str) -> Outcome {
+    pub fn finish(mut self, what: &str) -> Outcome {
         let code = wait_or_fail(&mut self.child, self.started, what);
         Outcome {
             code,
@@ -174,17 +174,16 @@ fn wait_or_fail(child: &mut Child, started: Instant, what: &str) -> Option<i32> 
     }
 }
 
-/// Runs `args`, reads 4 KB of its output, closes the pipe and waits.
-fn closed_after_4k(args: &[String]) -> Outcome {
-    let mut cmd = tool();
-    cmd.args(args).stdout(Stdio::piped());
+/// Runs `cmd`, reads 4 KB of its output, closes the pipe and waits.
+pub fn closed_after_4k(mut cmd: Command, what: &str) -> Outcome {
+    cmd.stdout(Stdio::piped());
     let mut run = start(cmd);
     let mut out = run.child.stdout.take().unwrap();
     let mut buf = vec![0u8; 4096];
     out.read_exact(&mut buf)
-        .unwrap_or_else(|e| panic!("{args:?}: fewer than 4 KB of output: {e}"));
+        .unwrap_or_else(|e| panic!("{what}: fewer than 4 KB of output: {e}"));
     drop(out);
-    run.finish(&format!("{args:?} | head -c 4096"))
+    run.finish(&format!("{what} | head -c 4096"))
 }
 
 #[test]
@@ -195,7 +194,9 @@ fn a_reader_that_goes_away_ends_every_writer_quietly() {
             args.extend(["-o".into(), "-".into()]);
         }
         for run in 0..CLOSED_PIPE_RUNS {
-            let o = closed_after_4k(&args);
+            let mut cmd = tool();
+            cmd.args(&args);
+            let o = closed_after_4k(cmd, &format!("{args:?}"));
             assert_eq!(o.code, Some(0), "{args:?} run {run}: {}", o.stderr);
             assert_eq!(o.stderr, "", "{args:?} run {run}");
         }
@@ -204,13 +205,13 @@ fn a_reader_that_goes_away_ends_every_writer_quietly() {
 
 /// A directory where writes fail after a few megabytes: a 4 MB tmpfs, or (when mounting
 /// is not allowed) a plain directory with the runs held to a file size limit.
-struct SmallDisk {
-    dir: tempfile::TempDir,
+pub struct SmallDisk {
+    pub dir: tempfile::TempDir,
     mounted: bool,
 }
 
 impl SmallDisk {
-    fn new() -> SmallDisk {
+    pub fn new() -> SmallDisk {
         let dir = tempfile::Builder::new()
             .prefix("binlog-tool-small-")
             .tempdir()
@@ -230,8 +231,9 @@ impl SmallDisk {
         SmallDisk { dir, mounted }
     }
 
-    /// The command running `args`, held to the file size limit when there is no tmpfs.
-    fn command(&self, args: &[String]) -> Command {
+    /// The command running the tool with `args`, held to the file size limit when there
+    /// is no tmpfs.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         if self.mounted {
             let mut c = tool();
             c.args(args);
@@ -246,7 +248,7 @@ impl SmallDisk {
         }
     }
 
-    fn listing(&self) -> Vec<String> {
+    pub fn listing(&self) -> Vec<String> {
         std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -263,7 +265,7 @@ impl Drop for SmallDisk {
 }
 
 /// Exit 2 and exactly one line on stderr, naming `name` and saying that writing failed.
-fn one_line_naming(o: &Outcome, name: &str, what: &str) {
+pub fn one_line_naming(o: &Outcome, name: &str, what: &str) {
     assert_eq!(o.code, Some(2), "{what}: {}", o.stderr);
     assert_eq!(o.stderr.lines().count(), 1, "{what}: {}", o.stderr);
     assert!(

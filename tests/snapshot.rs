@@ -415,6 +415,7 @@ fn failures_are_one_line_and_leave_nothing() {
         snap(&s).args(["--db", "mysql", "-o"]).arg(&out).run(),
         "system schema",
     );
+    closed_pipes_and_full_disks(&s);
     // A user without RELOAD cannot take the lock that several connections need; one
     // connection needs none on MariaDB.
     let lo = |threads: &str| {
@@ -564,6 +565,48 @@ fn failures_are_one_line_and_leave_nothing() {
     assert!(started.elapsed() < Duration::from_secs(15));
     drop(stdin);
     let _ = locker.wait();
+}
+
+/// A snapshot of 20 MB into a pipe closed after 4 KB ends quietly with 0; into a 4 MB
+/// tmpfs or /dev/full, with 2 and one line naming the output, nothing left.
+fn closed_pipes_and_full_disks(s: &Server) {
+    use crate::hardening::{closed_after_4k, one_line_naming, start, SmallDisk};
+    s.sql(
+        "CREATE DATABASE big; USE big; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200));
+         INSERT INTO t SELECT seq, REPEAT('x', 200) FROM seq_1_to_100000;",
+    );
+    let socket = s.socket.display().to_string();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "snapshot", "--user", "root", "--socket", &socket, "--db", "big", "-o", out,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    for run in 0..5 {
+        let mut cmd = crate::hardening::tool();
+        cmd.args(args("-")).env("HOME", "/nonexistent");
+        let o = closed_after_4k(cmd, "snapshot -o -");
+        assert_eq!(o.code, Some(0), "run {run}: {}", o.stderr);
+        assert_eq!(o.stderr, "", "run {run}");
+    }
+    let disk = SmallDisk::new();
+    let out = disk.dir.path().join("s.bin").display().to_string();
+    let mut cmd = disk.command(&args(&out));
+    cmd.env("HOME", "/nonexistent").stdout(Stdio::null());
+    let o = start(cmd).finish("snapshot on a small disk");
+    one_line_naming(&o, &out, "snapshot on a small disk");
+    assert!(disk.listing().is_empty(), "{:?}", disk.listing());
+    let mut cmd = crate::hardening::tool();
+    cmd.args(args("-")).env("HOME", "/nonexistent").stdout(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    let o = start(cmd).finish("snapshot > /dev/full");
+    one_line_naming(&o, "standard output", "snapshot > /dev/full");
+    s.sql("DROP DATABASE big");
 }
 
 fn sql_thread_running(s: &Server) -> (String, String) {
