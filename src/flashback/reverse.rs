@@ -3,11 +3,11 @@
 //! source's (decompressed) rows data; the undo event is written from those spans, so no
 //! value is ever decoded.
 
-use crate::bytes::{put_packed, put_uint, Cursor};
+use crate::bytes::{put_packed, put_uint_checked, Cursor};
 use crate::error::{Error, Result};
 use crate::event::header::EventType;
 use crate::event::rows::{
-    rows_event_type, ExtraInfo, RowsEvent, RowsKind, RowsVersion, STMT_END_F,
+    put_table_id, rows_event_type, ExtraInfo, RowsEvent, RowsKind, RowsVersion, STMT_END_F,
 };
 use crate::event::table_map::TableMap;
 use crate::row::{bit, Rows, TableInfo, PARTIAL_JSON_UPDATES};
@@ -197,16 +197,21 @@ impl<'d, 't> UndoRows<'d, 't> {
     }
 
     /// Appends the undo event's body.
-    pub fn encode_body(&self, out: &mut Vec<u8>) {
+    pub fn encode_body(&self, out: &mut Vec<u8>) -> Result<()> {
         let src = self.source;
-        put_uint(out, src.table_id, usize::from(src.table_id_len));
+        put_table_id(out, src.table_id, src.table_id_len)?;
         out.extend_from_slice(&self.flags.to_le_bytes());
         if src.version == RowsVersion::V2 {
-            let start = out.len();
-            out.extend_from_slice(&[0, 0]);
-            encode_extra(src, self.is_update(), out);
-            let n = (out.len() - start) as u16;
-            out[start..start + 2].copy_from_slice(&n.to_le_bytes());
+            // The extra data's length counts itself.
+            let mut extra = Vec::new();
+            encode_extra(src, self.is_update(), &mut extra)?;
+            put_uint_checked(
+                out,
+                extra.len() as u64 + 2,
+                2,
+                "rows event extra data length",
+            )?;
+            out.extend_from_slice(&extra);
         }
         put_packed(out, src.column_count);
         let (first, second) = self.bitmaps();
@@ -222,27 +227,28 @@ impl<'d, 't> UndoRows<'d, 't> {
                 out.extend_from_slice(&self.data[b]);
             }
         }
+        Ok(())
     }
 }
 
 /// Appends a v2 event's extra data for its undo: the same items, except that an update's
 /// partition pair (where the row went, where it came from) is swapped.
-fn encode_extra(src: &RowsEvent, update: bool, out: &mut Vec<u8>) {
+fn encode_extra(src: &RowsEvent, update: bool, out: &mut Vec<u8>) -> Result<()> {
     let Some(raw) = src.extra else {
-        return;
+        return Ok(());
     };
     let items = match src.extra_info() {
         Ok(items) if update => items,
         _ => {
             out.extend_from_slice(raw);
-            return;
+            return Ok(());
         }
     };
     for item in items {
         match item {
             ExtraInfo::Ndb { format, data } => {
                 out.push(0);
-                out.push((data.len() + 2) as u8);
+                put_uint_checked(out, data.len() as u64 + 2, 1, "NDB extra data length")?;
                 out.push(format);
                 out.extend_from_slice(data);
             }
@@ -258,6 +264,7 @@ fn encode_extra(src: &RowsEvent, update: bool, out: &mut Vec<u8>) {
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -326,7 +333,7 @@ mod tests {
         assert_eq!(undo.event_type, EventType::UPDATE_ROWS_V1);
         assert_eq!(undo.flags, crate::event::rows::NO_FOREIGN_KEY_CHECKS_F);
         let mut body = Vec::new();
-        undo.encode_body(&mut body);
+        undo.encode_body(&mut body).unwrap();
         let back = RowsEvent::parse(undo.event_type, &body, 0, &Format::mariadb_1011()).unwrap();
         assert_eq!(back.columns, &[0b10]);
         assert_eq!(back.columns_after, Some(&[0b11][..]));
@@ -367,7 +374,7 @@ mod tests {
         let undo = UndoRows::new(&src, &data, stamp, &tm, &info, &spans, true).unwrap();
         assert_eq!(undo.event_type, EventType::DELETE_ROWS_V2);
         let mut body = Vec::new();
-        undo.encode_body(&mut body);
+        undo.encode_body(&mut body).unwrap();
         let back = RowsEvent::parse(undo.event_type, &body, 0, &Format::mysql_80()).unwrap();
         assert!(back.is_stmt_end());
         assert_eq!(
@@ -394,7 +401,7 @@ mod tests {
             data_offset: 0,
         };
         let mut out = Vec::new();
-        encode_extra(&src, true, &mut out);
+        encode_extra(&src, true, &mut out).unwrap();
         assert_eq!(out, [1, 9, 0, 5, 0]);
     }
 }

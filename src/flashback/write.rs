@@ -104,7 +104,7 @@ impl<W: Write> UndoSink for BinlogSink<W> {
 
     fn rows(&mut self, r: &UndoRows) -> Result<()> {
         self.body.clear();
-        r.encode_body(&mut self.body);
+        r.encode_body(&mut self.body)?;
         self.writer
             .write_parts(r.event_type, r.stamp, &[&self.body])?;
         self.stats.rows_events += 1;
