@@ -405,7 +405,14 @@ fn rows_in_compressed_transactions_name_the_payload_position() {
             })
             .collect();
         assert_eq!(got, want, "{rel}");
-        let sql = tool(&["decode"]).arg(&path).ok().stdout;
+        // MINIMAL metadata: SQL needs the tables' columns (types as the TABLE_MAPs log them).
+        let schema = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(schema.path(), PAYLOAD_FIXTURE_TABLES).unwrap();
+        let sql = tool(&["decode", "--schema"])
+            .arg(schema.path())
+            .arg(&path)
+            .ok()
+            .stdout;
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for (pos, idx) in &want {
             let comment = format!("/* {name}:{pos} payload event {idx} */");
@@ -415,6 +422,16 @@ fn rows_in_compressed_transactions_name_the_payload_position() {
     }
     assert!(checked >= 2);
 }
+
+/// The tables of the two compressed corpus files, which log no column names.
+const PAYLOAD_FIXTURE_TABLES: &str = "\
+CREATE DATABASE test; USE test;
+CREATE TABLE tb1 (a INT);
+CREATE DATABASE demo; USE demo;
+CREATE TABLE movies (id INT, title VARCHAR(256), year INT, country VARCHAR(256),
+  genre VARCHAR(256), actors VARCHAR(1024), director VARCHAR(512), composer VARCHAR(256),
+  screenwriter VARCHAR(256), cinematographer VARCHAR(256), production_company VARCHAR(256));
+";
 
 /// (payload position, index inside the payload) of each row of each rows event inside a
 /// TRANSACTION_PAYLOAD, walked with the library.

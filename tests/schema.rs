@@ -284,14 +284,19 @@ fn flashback_sql_across_later_ddl_addresses_the_tables_as_they_are_now() {
     let (p1, p2) = (p1.to_string(), p2.to_string());
     let range = ["--start-position", &p1, "--stop-position", &p2];
 
-    // Without names (MINIMAL metadata, no schema): refused.
+    // Without a schema to follow the DDL with: refused, pointing at the schema.
     let r = tool(&["flashback", "--format", "sql", "-t", "fb.f", "-o"])
         .arg(&undo)
         .args(range)
         .arg(&file)
         .run();
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("has no column names"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("changes fb.f after rows of it to undo")
+            && r.stderr.contains("as SQL with the schema of the start"),
+        "{}",
+        r.stderr
+    );
     assert!(!undo.exists());
 
     // With the schema of the start: the undo goes to f2 (renamed since), its column

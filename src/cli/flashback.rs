@@ -140,6 +140,10 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let opts = Options {
         filter: args.selection.to_filter()?,
         skip_ddl: args.skip_ddl,
+        // SQL with a schema addresses the tables as they are at the end of the input.
+        schema_followed: args.format == ReportFormat::Sql
+            && !args.dry_run
+            && (args.schema.schema.is_some() || args.schema.schema_from_server),
         release: Some(Release(Arc::new(move |i, start, end| {
             maps[i].release(start, end)
         }))),

@@ -55,6 +55,10 @@ pub struct Options {
     /// Leave DDL (and other standalone statements) in the selection out, with a
     /// [`Note`], instead of refusing.
     pub skip_ddl: bool,
+    /// The caller follows the schema through the inputs' DDL (SQL output with a schema
+    /// history, which addresses each table as it is at the end): DDL on a table after
+    /// rows of it to undo is then its business, not refused here.
+    pub schema_followed: bool,
     /// Told which byte ranges of the inputs have been read (for now).
     pub release: Option<Release>,
 }

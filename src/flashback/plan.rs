@@ -91,8 +91,8 @@ struct Prepared {
 /// offset) statement-format changes, UPDATE/DELETE images without every column, JSON diffs,
 /// encrypted inputs, inputs of mixed flavors, DDL in the selection unless
 /// `opts.skip_ddl`, DDL anywhere in the inputs on a table after rows of it to undo (the
-/// undo's row images would not fit the table it changed), and a start position inside a
-/// transaction. A file whose tail is damaged is read up to its last complete transaction
+/// undo's row images would not fit the table it changed; unless `opts.schema_followed`), and
+/// a start position inside a transaction. A file whose tail is damaged is read up to its last complete transaction
 /// ([`Plan::outcomes`] says where).
 pub fn plan(inputs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
     let mut p = Plan::default();
@@ -342,7 +342,9 @@ fn statement(
         Some(EventData::Query(q)) => (q.db.to_vec(), q.text()?.into_owned()),
         _ => (Vec::new(), b"LOAD DATA".to_vec()),
     };
-    schema_change_after_undone_rows(p, fi, at, &db, &text)?;
+    if !opts.schema_followed {
+        schema_change_after_undone_rows(p, fi, at, &db, &text)?;
+    }
     if !selected || opts.filter.statement_choice(&db, &text) == StatementChoice::Drop {
         return Ok(());
     }
@@ -414,7 +416,9 @@ fn schema_change_after_undone_rows(
             "DDL ({}) changes {table} after rows of it to undo (the first at {first_at}): \
              the undo's row images are those of the table before it and would not fit the \
              table as it left it (columns added, moved, dropped, the table replaced); the \
-             undo cannot be applied across that schema change: undo only changes after it",
+             undo cannot be applied across that schema change: undo only changes after it, \
+             or write it as SQL with the schema of the start (which then follows the DDL and \
+             addresses the tables as they are at the end)",
             excerpt(text)
         ),
     ))
