@@ -18,7 +18,7 @@ use crate::server::{Server, ROW_DEFAULTS};
 type Snapshot = Vec<(String, String, String)>;
 
 /// Tables covering every column type family, keys of every kind, two engines.
-const SCHEMA: &str = r#"
+pub(crate) const SCHEMA: &str = r#"
 SET time_zone = '+00:00';
 CREATE DATABASE fb CHARACTER SET utf8mb4;
 USE fb;
@@ -45,7 +45,7 @@ CREATE TABLE t_keep (id INT NOT NULL PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;
 "#;
 
 /// One full-valued row of `t_all`.
-fn all_row(id: u32, k: u32) -> String {
+pub(crate) fn all_row(id: u32, k: u32) -> String {
     format!(
         "({id}, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, \
          -9223372036854775808, 18446744073709551615, \
@@ -64,7 +64,7 @@ fn all_row(id: u32, k: u32) -> String {
 }
 
 /// The state the workload starts from.
-fn initial_data() -> String {
+pub(crate) fn initial_data() -> String {
     let mut s = String::from("USE fb;\n");
     for id in 1..=6 {
         s.push_str(&format!("INSERT INTO t_all VALUES {};\n", all_row(id, id)));
@@ -90,7 +90,7 @@ fn initial_data() -> String {
 /// transactions, a primary key shift, a unique-key swap, REPLACE, big BLOB and JSON
 /// values, XA, MyISAM, a table without a key, a multi-table UPDATE, DELETE without WHERE.
 /// It never touches `t_keep`.
-fn workload() -> Vec<String> {
+pub(crate) fn workload() -> Vec<String> {
     let mut w: Vec<String> = vec![
         format!("INSERT INTO t_all VALUES {}", all_row(10, 8)),
         "INSERT INTO t_all (id, vc) VALUES (11, 'eleven'), (12, NULL), (13, 'thirteen')".into(),
@@ -150,7 +150,7 @@ fn snapshot(server: &Server) -> Snapshot {
 }
 
 /// Runs each statement group in its own session, with `@@timestamp` pinned when given.
-fn run_workload(server: &Server, timestamp: Option<u32>) {
+pub(crate) fn run_workload(server: &Server, timestamp: Option<u32>) {
     for sql in workload() {
         let sql = match timestamp {
             Some(t) => format!("SET timestamp = {t}; {sql}"),
@@ -161,7 +161,7 @@ fn run_workload(server: &Server, timestamp: Option<u32>) {
 }
 
 /// Closes the current binlog and returns the files written since `after` (exclusive).
-fn files_after(server: &Server, after: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_after(server: &Server, after: &Path) -> Vec<PathBuf> {
     server.flush_binlogs();
     let all = server.binlogs();
     let i = all.iter().position(|p| p == after).unwrap();

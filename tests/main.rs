@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod bigtxn;
+mod check;
 mod cli;
 mod common;
 mod corpus;

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use binlog::flashback::{
-    self, Begin, Commit, FileError, Options, Plan, Position, Release, Summary, UndoRows, UndoSink,
+    self, Begin, Commit, FileError, LeaveOutRows, Options, Plan, Position, Release, Summary,
+    UndoRows, UndoSink,
 };
 use binlog::{Binlog, BinlogFile};
 
 use super::args::{Inputs, Selection};
 use super::chain::{parse_all, tell_outcome, ChainArgs};
+use super::flashback_check::{self, OnConflict};
 use super::output::{
     fail, fail_at, json_str, line, local_time, open, refuse_output_over_input, CliResult, Failure,
     OutputFile,
@@ -60,6 +62,21 @@ pub struct Args {
     /// --dry-run, the report as lines (`table`, default) or one JSON object (`json`).
     #[arg(long, value_enum, default_value_t = ReportFormat::Binlog)]
     pub format: ReportFormat,
+    /// Before writing, compare every row the undo would touch with the live server (the
+    /// connection flags): by primary key (else a unique key without NULLs, else every
+    /// column), in one consistent snapshot. A row changed, deleted or re-inserted since
+    /// the last selected change to it is a conflict.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: write each conflict as a JSON line to FILE (`table`, `key`,
+    /// `expected`, `found`, `pos`, `conflict`).
+    #[arg(long, value_name = "FILE", requires = "check")]
+    pub check_report: Option<PathBuf>,
+    /// With --check: on conflicts, write no undo and exit 1 (`refuse`), write it without
+    /// the conflicting rows and any other selected change to them (`skip`), or write it
+    /// whole (`ignore`).
+    #[arg(long, value_enum, default_value_t = OnConflict::Refuse, requires = "check")]
+    pub on_conflict: OnConflict,
 }
 
 /// What `flashback --help` says after the options.
@@ -102,8 +119,18 @@ transactions is written and the exit status is 1.
 Not undone, because row events do not hold them: rows that foreign keys cascaded to,
 sequence values, anything done by statements.
 
+--check: before writing, every row the undo would touch is read from the server (one
+consistent snapshot, batches of keys) and compared with what the binlog says it holds
+now (the last selected change's after-image, or nothing after a delete): a row changed,
+deleted or re-inserted since is a conflict. Rows are found by the primary key, else a
+unique key without NULLs, else every column; names, types and keys come from the
+server, and a table altered since the binlog is refused. --check-report FILE lists the
+conflicts as JSON lines; --on-conflict refuse (default: exit 1, no undo written), skip
+(the undo leaves those rows and every other selected change to them out), or ignore.
+
 Exit status: 0 success (also when nothing is selected); 1 the undo is written, but an
-input is cut short inside the selection (stderr says where); 2 an error or a refusal;
+input is cut short inside the selection (stderr says where), or --check found
+conflicts and --on-conflict is refuse (nothing written); 2 an error or a refusal;
 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (nothing left at -o).
 
 Example:
@@ -133,11 +160,16 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         let read = paths.iter().map(|p| p.as_path()).chain(index).chain(schema);
         refuse_output_over_input(target, read)?;
     }
+    if let Some(target) = args.check_report.as_deref() {
+        let read = paths.iter().map(|p| p.as_path());
+        let read = read.chain(args.inputs.index.as_deref());
+        refuse_output_over_input(target, read.chain(args.output.as_deref()))?;
+    }
     let files: Arc<Vec<BinlogFile>> =
         Arc::new(paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?);
     // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
     let maps = Arc::clone(&files);
-    let opts = Options {
+    let mut opts = Options {
         filter: args.selection.to_filter()?,
         skip_ddl: args.skip_ddl,
         // SQL with a schema addresses the tables as they are at the end of the input.
@@ -147,6 +179,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         release: Some(Release(Arc::new(move |i, start, end| {
             maps[i].release(start, end)
         }))),
+        leave_out: None,
     };
     let logs: Vec<Binlog> = parse_all(&files, &paths)?;
     args.chain.check(&paths, &logs)?;
@@ -181,6 +214,33 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         ExitCode::SUCCESS
     };
+    if args.check {
+        let checked = flashback_check::run(
+            &args.schema.connection,
+            &logs,
+            &paths,
+            &plan,
+            &opts,
+            args.check_report.as_deref(),
+            args.on_conflict,
+            &located,
+        )?;
+        match args.on_conflict {
+            OnConflict::Refuse if checked.conflicts > 0 => {
+                crate::say!(
+                    "binlog-tool: check: {} of {} rows changed since; no undo written \
+                     (--on-conflict skip leaves them out, ignore writes it anyway)",
+                    checked.conflicts,
+                    checked.rows
+                );
+                return Ok(ExitCode::from(1));
+            }
+            _ => {}
+        }
+        if let Some(l) = checked.leave_out {
+            opts.leave_out = Some(LeaveOutRows(Arc::new(l)));
+        }
+    }
     let Some((target, mut output)) = output else {
         let summary = flashback::summarize(&logs, &plan, &opts).map_err(located)?;
         let mut out = OutputFile::stdout();
@@ -417,8 +477,13 @@ impl UndoSink for SqlSink<'_> {
         })?;
         // The source's rows, undone last first: an insert is deleted, a delete inserted
         // again, an update applied with its images swapped.
-        let rows: Vec<_> = binlog::row::Rows::new(r.source, r.data, &table.info)?
+        let mut rows: Vec<_> = binlog::row::Rows::new(r.source, r.data, &table.info)?
             .collect::<binlog::Result<_>>()?;
+        if rows.len() != r.rows.len() {
+            // Rows left out (--on-conflict skip): only those the walk kept.
+            let kept: std::collections::HashSet<usize> = r.rows.iter().map(|s| s.start).collect();
+            rows.retain(|row| kept.contains(&row.start));
+        }
         // Foreign key and unique checks as the source's changes had them.
         self.session.rows(r.source.flags, &mut self.buf);
         for row in rows.iter().rev() {

@@ -11,6 +11,7 @@ pub mod event_info;
 pub mod events;
 pub mod fetch;
 pub mod flashback;
+pub mod flashback_check;
 pub mod index_file;
 pub mod info;
 pub mod locate;

@@ -28,6 +28,7 @@
 //! [`Options::release`], a caller reading memory-mapped inputs learns which ranges have
 //! been read, so that the map's pages need not stay resident either.
 
+pub mod check;
 pub mod plan;
 pub mod reverse;
 pub mod rows_index;
@@ -61,6 +62,31 @@ pub struct Options {
     pub schema_followed: bool,
     /// Told which byte ranges of the inputs have been read (for now).
     pub release: Option<Release>,
+    /// Row changes the undo leaves out (`--check --on-conflict skip`).
+    pub leave_out: Option<LeaveOutRows>,
+}
+
+/// Decides which row changes an undo leaves out ([`check::LeaveOut`]).
+pub trait RowFilter: Send + Sync {
+    /// Whether the undo leaves out `row`, a change of the table `tm` maps (whose layout
+    /// is `table`).
+    fn leaves_out(
+        &self,
+        tm: &crate::event::table_map::TableMap,
+        table: &crate::row::TableInfo,
+        row: &crate::row::Row,
+    ) -> crate::error::Result<bool>;
+}
+
+/// Row changes the walk leaves out of the undo: a rows event keeps its other rows, one
+/// left with none is not written, nor a transaction left with none.
+#[derive(Clone)]
+pub struct LeaveOutRows(pub Arc<dyn RowFilter>);
+
+impl fmt::Debug for LeaveOutRows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LeaveOutRows(..)")
+    }
 }
 
 /// A callback given `(input index, start, end)` when the planning or the walk is done

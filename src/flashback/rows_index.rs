@@ -95,6 +95,12 @@ impl<'a> TxnBytes<'a> {
             .unwrap_or_else(|| Err(Error::malformed(offset, "no event at this offset")))
     }
 
+    /// The position in the file of the event at `offset` of these bytes: inside a
+    /// TRANSACTION_PAYLOAD, the payload event's.
+    pub fn file_offset(&self, offset: u64) -> u64 {
+        self.payload_at.unwrap_or(offset)
+    }
+
     /// Places an error found in these bytes in the file: errors inside a payload name the
     /// payload event.
     pub fn locate(&self, e: Error) -> Error {

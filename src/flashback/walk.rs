@@ -22,6 +22,7 @@ use super::reverse::{row_spans, RowSpan, UndoRows};
 use super::rows_index::{index_transaction, RowsRef, TxnBytes, TxnIndex};
 use super::{FileError, Options, Plan, Releaser, UndoTxn};
 use crate::row::table_cache::TableCache;
+use crate::row::Rows;
 
 /// The start of an undo transaction.
 #[derive(Debug)]
@@ -107,6 +108,8 @@ struct Walker {
     tables: TableCache,
     spans: Vec<RowSpan>,
     maps: Vec<u64>,
+    /// With rows left out: how many rows each rows event of the transaction keeps.
+    kept: Vec<usize>,
 }
 
 impl Walker {
@@ -123,6 +126,17 @@ impl Walker {
         }
         let input = Failure::Input;
         let format = Arc::clone(bytes.format());
+        self.kept.clear();
+        if opts.leave_out.is_some() {
+            for i in 0..self.index.rows.len() {
+                let r = self.index.rows[i];
+                let n = self.rows_event(bytes, &format, &r, opts, |_, _, _, _, _, _| Ok(()))?;
+                self.kept.push(n);
+            }
+            if self.kept.iter().all(|&n| n == 0) {
+                return Ok(());
+            }
+        }
         let context = match self.index.first_query {
             Some(at) => match bytes.event_at(at).and_then(|e| e.decode(&format)) {
                 Ok(EventData::Query(q)) => Some(q),
@@ -155,7 +169,10 @@ impl Walker {
                 start -= 1;
             }
             let group = &rows[start..end];
-            self.statement(bytes, &format, group, sink)?;
+            let kept = std::mem::take(&mut self.kept);
+            let r = self.statement(bytes, &format, group, kept.get(start..end), opts, sink);
+            self.kept = kept;
+            r?;
             end = start;
         }
         self.index.rows = rows;
@@ -167,18 +184,26 @@ impl Walker {
         sink.commit(&commit).map_err(Failure::Sink)
     }
 
-    /// The undo of one source statement (`group`, in source order).
+    /// The undo of one source statement (`group`, in source order); `kept` says how many
+    /// rows each of its events keeps when rows are left out.
     fn statement(
         &mut self,
         bytes: &TxnBytes,
         format: &Arc<Format>,
         group: &[RowsRef],
+        kept: Option<&[usize]>,
+        opts: &Options,
         sink: &mut dyn UndoSink,
     ) -> Result<(), Failure> {
         let input = Failure::Input;
+        let keeps = |i: usize| kept.is_none_or(|k| k.get(i).is_some_and(|&n| n > 0));
+        // The undo's last event is the first of the source's that keeps rows.
+        let Some(last) = (0..group.len()).find(|&i| keeps(i)) else {
+            return Ok(());
+        };
         self.maps.clear();
-        for r in group.iter().rev() {
-            if !self.maps.contains(&r.table_map) {
+        for (i, r) in group.iter().enumerate().rev() {
+            if keeps(i) && !self.maps.contains(&r.table_map) {
                 self.maps.push(r.table_map);
             }
         }
@@ -189,39 +214,78 @@ impl Walker {
             };
             sink.table_map(&ev, &tm).map_err(Failure::Sink)?;
         }
-        for (i, r) in group.iter().rev().enumerate() {
-            let last = i + 1 == group.len();
-            let tm_ev = bytes.event_at(r.table_map).map_err(input)?;
-            let EventData::TableMap(tm) = tm_ev.decode(format).map_err(input)? else {
-                return Err(input(Error::malformed(
-                    r.table_map,
-                    "not a TABLE_MAP event",
-                )));
-            };
-            let table = self
-                .tables
-                .insert(&tm, tm_ev.body())
-                .info
-                .as_ref()
-                .map_err(|e| input(e.clone()))?;
-            let ev = bytes.event_at(r.offset).map_err(input)?;
-            let EventData::Rows(re) = ev.decode(format).map_err(input)? else {
-                return Err(input(Error::malformed(r.offset, "not a rows event")));
-            };
-            let data = re.rows_data().map_err(input)?;
-            row_spans(&re, &data, table, &mut self.spans).map_err(input)?;
-            let undo = UndoRows::new(
-                &re,
-                &data,
-                Stamp::of(ev.header()),
-                &tm,
-                table,
-                &self.spans,
-                last,
-            )
-            .map_err(input)?;
-            sink.rows(&undo).map_err(Failure::Sink)?;
+        for (i, r) in group.iter().enumerate().rev() {
+            if !keeps(i) {
+                continue;
+            }
+            self.rows_event(
+                bytes,
+                format,
+                r,
+                opts,
+                |re, data, tm, table, spans, stamp| {
+                    let undo = UndoRows::new(re, data, stamp, tm, table, spans, i == last)
+                        .map_err(input)?;
+                    sink.rows(&undo).map_err(Failure::Sink)
+                },
+            )?;
         }
         Ok(())
+    }
+
+    /// Reads the rows event `r`, finds its rows (leaving out those `opts` leaves out) and
+    /// hands them to `f` (unless none is left); returns how many are left.
+    fn rows_event(
+        &mut self,
+        bytes: &TxnBytes,
+        format: &Arc<Format>,
+        r: &RowsRef,
+        opts: &Options,
+        f: impl FnOnce(
+            &crate::event::rows::RowsEvent,
+            &[u8],
+            &TableMap,
+            &crate::row::TableInfo,
+            &[RowSpan],
+            Stamp,
+        ) -> Result<(), Failure>,
+    ) -> Result<usize, Failure> {
+        let input = Failure::Input;
+        let tm_ev = bytes.event_at(r.table_map).map_err(input)?;
+        let EventData::TableMap(tm) = tm_ev.decode(format).map_err(input)? else {
+            return Err(input(Error::malformed(
+                r.table_map,
+                "not a TABLE_MAP event",
+            )));
+        };
+        let table = self
+            .tables
+            .insert(&tm, tm_ev.body())
+            .info
+            .as_ref()
+            .map_err(|e| input(e.clone()))?;
+        let ev = bytes.event_at(r.offset).map_err(input)?;
+        let EventData::Rows(re) = ev.decode(format).map_err(input)? else {
+            return Err(input(Error::malformed(r.offset, "not a rows event")));
+        };
+        let data = re.rows_data().map_err(input)?;
+        row_spans(&re, &data, table, &mut self.spans).map_err(input)?;
+        if let Some(skip) = &opts.leave_out {
+            let mut left_out = Vec::with_capacity(self.spans.len());
+            for row in Rows::new(&re, &data, table).map_err(input)? {
+                let row = row.map_err(input)?;
+                left_out.push(skip.0.leaves_out(&tm, table, &row).map_err(input)?);
+            }
+            let mut i = 0;
+            self.spans.retain(|_| {
+                i += 1;
+                !left_out.get(i - 1).copied().unwrap_or(false)
+            });
+        }
+        let n = self.spans.len();
+        if n > 0 {
+            f(&re, &data, &tm, table, &self.spans, Stamp::of(ev.header()))?;
+        }
+        Ok(n)
     }
 }

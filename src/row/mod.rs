@@ -365,6 +365,40 @@ impl<'d> RowImage<'d> {
         Cursor::new(self.bytes, self.offset).packed().map(Some)
     }
 
+    /// The raw bytes of each present column's value, in column order: `(column index,
+    /// None for NULL or the value's bytes as logged)`. Nothing is decoded but lengths.
+    pub fn raw_values(&self, table: &TableInfo) -> Result<Vec<(usize, Option<&'d [u8]>)>> {
+        let head = image_head(
+            self.bytes,
+            self.present,
+            table,
+            self.has_value_options,
+            self.offset,
+        )?;
+        let mut pos = head.values_at;
+        let mut k = 0;
+        let mut out = Vec::with_capacity(table.columns.len());
+        for (i, col) in table.columns.iter().enumerate() {
+            if !bit(self.present, i) {
+                continue;
+            }
+            let null = bit(head.nulls, k);
+            k += 1;
+            if null {
+                out.push((i, None));
+                continue;
+            }
+            let rest = self.bytes.get(pos..).unwrap_or(&[]);
+            let n = col.value_len_at(rest, self.offset + pos as u64)?;
+            let v = rest.get(..n).ok_or_else(|| {
+                Error::malformed(self.offset + pos as u64, "row image ends inside a value")
+            })?;
+            out.push((i, Some(v)));
+            pos += n;
+        }
+        Ok(out)
+    }
+
     /// Whether column `i` is present in this image.
     pub fn has_column(&self, i: usize) -> bool {
         bit(self.present, i)

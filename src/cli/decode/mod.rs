@@ -1,6 +1,6 @@
 //! `binlog-tool decode`: every row change with names and values, as SQL or JSON lines.
 
-mod jsonl;
+pub(crate) mod jsonl;
 mod pipeline;
 mod render;
 

@@ -7,13 +7,13 @@
 //! the snapshot and its coordinates ([`coordinates`]), reading in parallel ([`read`],
 //! [`spool`]), writing the binlog ([`mod@write`]), and the report ([`report`]).
 
-mod catalog;
+pub(crate) mod catalog;
 mod coordinates;
 mod progress;
-mod read;
+pub(crate) mod read;
 mod replica;
 mod report;
-mod server;
+pub(crate) mod server;
 mod spool;
 mod write;
 

@@ -173,7 +173,7 @@ fn read_item(
 }
 
 /// A value the `mysql` crate read, as the library takes it.
-fn server_value(v: &mysql::Value) -> ServerValue<'_> {
+pub(crate) fn server_value(v: &mysql::Value) -> ServerValue<'_> {
     match *v {
         mysql::Value::NULL => ServerValue::Null,
         mysql::Value::Bytes(ref b) => ServerValue::Bytes(b),
