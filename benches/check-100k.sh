@@ -34,14 +34,14 @@ mariadb-install-db --no-defaults --datadir="$DIR/data" --auth-root-authenticatio
 mariadbd --no-defaults --datadir="$DIR/data" --socket="$SOCK" --skip-networking \
     --log-bin="$DIR/bin" --server-id=1 --binlog-format=ROW --binlog-row-image=FULL \
     --binlog-row-metadata=FULL --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
-    --sync-binlog=0 --log-error="$DIR/error.log" --pid-file="$DIR/pid" "${ROOT_USER[@]}" &
+    --sync-binlog=0 --log-error="$DIR/error.log" --pid-file="$DIR/pid" "${ROOT_USER[@]}" >/dev/null 2>&1 &
 for _ in $(seq 600); do
     mariadb --no-defaults -S "$SOCK" -u root -e 'SELECT 1' >/dev/null 2>&1 && break
     sleep 0.1
 done
 SQL=(mariadb --no-defaults -S "$SOCK" -u root)
 
-"${SQL[@]}" -e "CREATE DATABASE cb; CREATE TABLE cb.t (id INT NOT NULL PRIMARY KEY, a INT,
+"${SQL[@]}" -e "CREATE DATABASE cb; USE cb; CREATE TABLE cb.t (id INT NOT NULL PRIMARY KEY, a INT,
     b VARCHAR(40), c DOUBLE, d DECIMAL(12,3), f FLOAT, e DATETIME(6)) ENGINE=InnoDB;
     INSERT INTO cb.t SELECT seq, seq, CONCAT('row ', seq), seq / 7, seq + 0.125, seq / 3,
     '2026-11-21 10:00:00.5' + INTERVAL seq SECOND FROM seq_1_to_$ROWS;"

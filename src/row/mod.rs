@@ -112,6 +112,9 @@ pub fn count_bits(bitmap: &[u8], n: usize) -> usize {
     c
 }
 
+/// A column's value as an image holds it: `(column index, None for NULL or its bytes)`.
+pub type RawValue<'d> = (usize, Option<&'d [u8]>);
+
 /// One image of a row: its bytes and what is needed to read them.
 #[derive(Debug, Clone, Copy)]
 pub struct RowImage<'d> {
@@ -367,7 +370,7 @@ impl<'d> RowImage<'d> {
 
     /// The raw bytes of each present column's value, in column order: `(column index,
     /// None for NULL or the value's bytes as logged)`. Nothing is decoded but lengths.
-    pub fn raw_values(&self, table: &TableInfo) -> Result<Vec<(usize, Option<&'d [u8]>)>> {
+    pub fn raw_values(&self, table: &TableInfo) -> Result<Vec<RawValue<'d>>> {
         let head = image_head(
             self.bytes,
             self.present,

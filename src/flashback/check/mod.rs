@@ -59,7 +59,7 @@ impl std::fmt::Debug for Cells {
 impl Cells {
     /// Packs `n` cells from the present columns' raw values (`(index, None for NULL or
     /// the bytes)`, in column order); the other columns are absent.
-    pub fn from_raw(n: usize, raw: &[(usize, Option<&[u8]>)]) -> Result<Cells> {
+    pub fn from_raw(n: usize, raw: &[crate::row::RawValue]) -> Result<Cells> {
         let mut out = Vec::with_capacity(
             n + raw
                 .iter()
