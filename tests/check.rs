@@ -343,3 +343,118 @@ fn statements_executed(server: &Server) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// `skip` leaves out a transaction whose only row conflicts, the last statement of another
+/// (its first in the undo, so the statement before it must end the undo's statement), and
+/// a change of key linked to a conflicting row (12 became 112, and 112 changed since).
+/// Applied with `mariadb-binlog | mariadb`, and as SQL, everything else is restored.
+#[test]
+fn skip_leaves_out_whole_transactions_statements_and_linked_keys() {
+    let server = Server::start(145, ROW_DEFAULTS);
+    fill(&server, 20);
+    let mark = server.flush_binlogs();
+    let original = rows_by_id(&server, "ck", "t");
+    server.sql(
+        "USE ck; UPDATE t SET a = 100 WHERE id = 1; \
+         BEGIN; UPDATE t SET a = 200 WHERE id BETWEEN 2 AND 10; UPDATE t SET a = 300 WHERE id = 11; COMMIT; \
+         UPDATE t SET id = 112 WHERE id = 12;",
+    );
+    let mistake = files_after(&server, &mark);
+    server.sql("USE ck; UPDATE t SET a = -1 WHERE id IN (1, 11, 112);");
+    let now = rows_by_id(&server, "ck", "t");
+    let dir = tempfile::tempdir().unwrap();
+    let undo = dir.path().join("undo.bin");
+    let undo_sql = dir.path().join("undo.sql");
+    let r = check(
+        &server,
+        &mistake,
+        &["--on-conflict", "skip", "-o", undo.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("13 rows checked, 3 conflicts (ck.t: 3)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("4 rows left out of the undo (3 conflicting, 1 linked"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("wrote 1 undo transactions (1 rows events, 9 rows,"),
+        "{}",
+        r.stderr
+    );
+    let r = check(
+        &server,
+        &mistake,
+        &[
+            "--on-conflict",
+            "skip",
+            "--format",
+            "sql",
+            "-o",
+            undo_sql.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut want = original.clone();
+    for id in ["1", "11", "112"] {
+        want.insert(id.into(), now[id].clone());
+    }
+    want.remove("12");
+    server.sql("CREATE TABLE ck.saved AS SELECT * FROM ck.t");
+    server.apply_binlog(&[&undo], &[]);
+    assert!(
+        rows_by_id(&server, "ck", "t") == want,
+        "binlog undo with skip"
+    );
+    server.sql("USE ck; DELETE FROM t; INSERT INTO t SELECT * FROM saved;");
+    server.sql(&std::fs::read_to_string(&undo_sql).unwrap());
+    assert!(rows_by_id(&server, "ck", "t") == want, "SQL undo with skip");
+}
+
+/// A key the server matches only under its collation (`'ABC'` re-inserted where the
+/// mistake deleted `'abc'`, case-insensitive): reported; `skip` cannot tell which change it
+/// belongs to, so it writes nothing and says why.
+#[test]
+fn rows_matched_only_under_a_collation_are_reported_and_stop_skip() {
+    let server = Server::start(146, ROW_DEFAULTS);
+    server.sql(
+        "CREATE DATABASE ck; USE ck; CREATE TABLE s (k VARCHAR(10) NOT NULL PRIMARY KEY, v INT) \
+         CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci; INSERT INTO s VALUES ('abc', 1), ('def', 2);",
+    );
+    let mark = server.flush_binlogs();
+    server.sql("USE ck; DELETE FROM s WHERE k = 'abc';");
+    let mistake = files_after(&server, &mark);
+    server.sql("USE ck; INSERT INTO s VALUES ('ABC', 3);");
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("r.jsonl");
+    let undo = dir.path().join("u.bin");
+    let r = check(
+        &server,
+        &mistake,
+        &["--check-report", rep.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines = report(&rep);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["key"], serde_json::json!({"k": "ABC"}));
+    assert_eq!(lines[0]["found"]["v"], 3);
+    let r = check(
+        &server,
+        &mistake,
+        &["--on-conflict", "skip", "-o", undo.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("matched a touched key only as the server compares"),
+        "{}",
+        r.stderr
+    );
+    assert!(!undo.exists());
+}

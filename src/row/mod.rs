@@ -338,15 +338,20 @@ pub fn image_len(
 }
 
 impl<'d> RowImage<'d> {
-    /// The values of the present columns in column order: `(column index, value)`.
-    pub fn values<'t>(&self, table: &'t TableInfo) -> Result<ImageValues<'d, 't>> {
-        let head = image_head(
+    /// Where the image's null bitmap and values start.
+    fn head(&self, table: &TableInfo) -> Result<ImageHead<'d>> {
+        image_head(
             self.bytes,
             self.present,
             table,
             self.has_value_options,
             self.offset,
-        )?;
+        )
+    }
+
+    /// The values of the present columns in column order: `(column index, value)`.
+    pub fn values<'t>(&self, table: &'t TableInfo) -> Result<ImageValues<'d, 't>> {
+        let head = self.head(table)?;
         Ok(ImageValues {
             bytes: self.bytes,
             pos: head.values_at,
@@ -371,13 +376,7 @@ impl<'d> RowImage<'d> {
     /// The raw bytes of each present column's value, in column order: `(column index,
     /// None for NULL or the value's bytes as logged)`. Nothing is decoded but lengths.
     pub fn raw_values(&self, table: &TableInfo) -> Result<Vec<RawValue<'d>>> {
-        let head = image_head(
-            self.bytes,
-            self.present,
-            table,
-            self.has_value_options,
-            self.offset,
-        )?;
+        let head = self.head(table)?;
         let mut pos = head.values_at;
         let mut k = 0;
         let mut out = Vec::with_capacity(table.columns.len());

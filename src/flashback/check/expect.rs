@@ -108,39 +108,34 @@ impl CheckTable {
 
     /// The values of the present cells: `(column index, value)`.
     pub fn values<'c>(&self, cells: &'c Cells) -> Result<Vec<(usize, Value<'c>)>> {
-        let mut out = Vec::new();
-        for (i, c) in cells.iter().enumerate() {
-            let v = match c {
-                Cell::Absent => continue,
-                Cell::Null => Value::Null,
-                Cell::Value(b) => {
-                    let col = self.info.columns.get(i).ok_or_else(|| {
-                        Error::malformed(0, "more cells than the table has columns")
-                    })?;
-                    decode(col, self.info.is_unsigned(i), false, b, 0)?.0
-                }
-            };
-            out.push((i, v));
-        }
-        Ok(out)
+        cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| *c != Cell::Absent)
+            .map(|(i, c)| Ok((i, self.value(i, c)?)))
+            .collect()
     }
 
     /// The values of a key's cells, with their column indexes.
     pub fn key_values<'c>(&self, key: &'c Cells) -> Result<Vec<(usize, Value<'c>)>> {
-        let mut out = Vec::new();
-        for (c, &i) in key.iter().zip(&self.key.columns) {
-            let v = match c {
-                Cell::Absent | Cell::Null => Value::Null,
-                Cell::Value(b) => {
-                    let col = self.info.columns.get(i).ok_or_else(|| {
-                        Error::malformed(0, "a key column the table does not have")
+        key.iter()
+            .zip(&self.key.columns)
+            .map(|(c, &i)| Ok((i, self.value(i, c)?)))
+            .collect()
+    }
+
+    /// The value of column `i` in `cell` (NULL for an absent one).
+    fn value<'c>(&self, i: usize, cell: Cell<'c>) -> Result<Value<'c>> {
+        match cell {
+            Cell::Absent | Cell::Null => Ok(Value::Null),
+            Cell::Value(b) => {
+                let col =
+                    self.info.columns.get(i).ok_or_else(|| {
+                        Error::malformed(0, "a cell for a column the table lacks")
                     })?;
-                    decode(col, self.info.is_unsigned(i), false, b, 0)?.0
-                }
-            };
-            out.push((i, v));
+                Ok(decode(col, self.info.is_unsigned(i), false, b, 0)?.0)
+            }
         }
-        Ok(out)
     }
 
     /// The row linked to `id` by key changes that stands for them all.
