@@ -343,21 +343,36 @@ fn a_signal_stops_every_writer_and_removes_its_file() {
         args.push(out.display().to_string());
         // SIGINT for every command; SIGTERM and SIGHUP in turn.
         for (sig, code) in [signals[0], signals[1 + i % 2]] {
-            let what = format!("{args:?}, SIG{sig} after 0.3 s");
+            let what = format!("{args:?}, SIG{sig} once its output exists");
             let mut cmd = tool();
             cmd.args(&args).stdout(Stdio::null());
             let mut run = start(cmd);
-            std::thread::sleep(Duration::from_millis(300));
+            // The signal arrives while the output is being written: wait for the file (the
+            // handlers are installed before it is created), stop the process so that a fast
+            // machine cannot finish first, send the signal, and let it go on.
+            let waited = Instant::now();
+            while listing().is_empty()
+                && run.child.try_wait().unwrap().is_none()
+                && waited.elapsed() < Duration::from_secs(120)
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let pid = run.child.id().to_string();
+            let send = |s: &str| {
+                let sent = Command::new("kill")
+                    .arg(format!("-{s}"))
+                    .arg(&pid)
+                    .status()
+                    .unwrap();
+                assert!(sent.success(), "{what}: kill -{s}");
+            };
+            send("STOP");
             assert!(
                 run.child.try_wait().unwrap().is_none(),
                 "{what}: finished before the signal (the input is too small for this check)"
             );
-            let killed = Command::new("kill")
-                .arg(format!("-{sig}"))
-                .arg(run.child.id().to_string())
-                .status()
-                .unwrap();
-            assert!(killed.success());
+            send(sig);
+            send("CONT");
             let o = run.finish(&what);
             assert_eq!(o.code, Some(code), "{what}: {}", o.stderr);
             assert_eq!(

@@ -8,7 +8,7 @@
 //! selection does not see committed is left alone (with a note), and one rolled back has
 //! nothing to undo.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -75,7 +75,7 @@ pub struct Plan {
     /// bound inside a transaction), by input index.
     pub outcomes: Vec<Outcome>,
     /// The tables with rows to undo, and where the first of them is.
-    undone: HashMap<(String, String), Position>,
+    undone: BTreeMap<(String, String), Position>,
 }
 
 /// A prepared XA transaction waiting for its XA COMMIT or XA ROLLBACK.
