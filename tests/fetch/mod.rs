@@ -80,11 +80,20 @@ impl Fetch {
     }
 
     /// Sends SIGTERM and waits: (exit code, stdout, stderr).
-    pub fn terminate(mut self) -> (i32, String, String) {
+    pub fn terminate(self) -> (i32, String, String) {
+        self.signal("TERM")
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits: (exit code, stdout, stderr).
+    pub fn interrupt(self) -> (i32, String, String) {
+        self.signal("INT")
+    }
+
+    fn signal(mut self, sig: &str) -> (i32, String, String) {
         let pid = self.child.id();
         Command::new("sh")
             .arg("-c")
-            .arg(format!("kill -TERM {pid}"))
+            .arg(format!("kill -{sig} {pid}"))
             .status()
             .unwrap();
         self.wait()
