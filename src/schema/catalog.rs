@@ -147,79 +147,8 @@ impl Catalog {
                 self.take(&db, &name);
                 self.put(table);
             }
-            Ddl::AlterTable { name, ops } => {
-                let (db, tname) = Catalog::resolve(name, default_db)?;
-                let Some(mut table) = self.take(&db, &tname) else {
-                    let why = format!("ALTER TABLE on {db}.{tname}, which the schema did not have");
-                    let id = self.id();
-                    let mut t = unknown_table(id, db.clone(), tname.clone(), why);
-                    if let Some(AlterOp::RenameTable(to)) = ops
-                        .iter()
-                        .rev()
-                        .find(|o| matches!(o, AlterOp::RenameTable(_)))
-                    {
-                        let (d2, n2) = Catalog::resolve(to, &db)?;
-                        self.take(&d2, &n2);
-                        t.db = d2;
-                        t.name = n2;
-                    }
-                    self.put(t);
-                    return Ok(());
-                };
-                let orig = table.clone();
-                let mut rename = None;
-                for op in ops {
-                    if let AlterOp::RenameTable(to) = op {
-                        rename = Some(Catalog::resolve(
-                            to,
-                            if default_db.is_empty() {
-                                &db
-                            } else {
-                                default_db
-                            },
-                        )?);
-                        continue;
-                    }
-                    if table.unknown.is_none() {
-                        let mut ids = || self.id();
-                        alter(&mut table, &orig, op, &mut ids)?;
-                    }
-                }
-                if table.unknown.is_none() {
-                    finish_alter(&mut table, &orig)?;
-                }
-                if let Some((d2, n2)) = rename {
-                    if self.table(&d2, &n2).is_some() {
-                        self.put(table);
-                        return Err(format!("RENAME to {d2}.{n2}, which already exists"));
-                    }
-                    table.db = d2;
-                    table.name = n2;
-                }
-                self.put(table);
-            }
-            Ddl::RenameTables(pairs) => {
-                for (from, to) in pairs {
-                    let (d1, n1) = Catalog::resolve(from, default_db)?;
-                    let (d2, n2) = Catalog::resolve(to, default_db)?;
-                    if self.table(&d2, &n2).is_some() {
-                        return Err(format!("RENAME to {d2}.{n2}, which already exists"));
-                    }
-                    match self.take(&d1, &n1) {
-                        Some(mut t) => {
-                            t.db = d2;
-                            t.name = n2;
-                            self.put(t);
-                        }
-                        None => {
-                            let id = self.id();
-                            let why =
-                                format!("renamed from {d1}.{n1}, which the schema did not have");
-                            self.put(unknown_table(id, d2, n2, why));
-                        }
-                    }
-                }
-            }
+            Ddl::AlterTable { name, ops } => self.alter_table(name, ops, default_db)?,
+            Ddl::RenameTables(pairs) => self.rename_tables(pairs, default_db)?,
             Ddl::DropTables(names) => {
                 for n in names {
                     let (db, name) = Catalog::resolve(n, default_db)?;
@@ -291,6 +220,94 @@ impl Catalog {
                 }
             }
             Ddl::Truncate(_) | Ddl::Temporary | Ddl::Other => {}
+        }
+        Ok(())
+    }
+
+    /// ALTER TABLE: the clauses applied in order to the table, then its rename, if any.
+    /// A table the schema did not have becomes one whose columns are unknown.
+    fn alter_table(
+        &mut self,
+        name: &TableName,
+        ops: &[AlterOp],
+        default_db: &str,
+    ) -> Result<(), ApplyError> {
+        let (db, tname) = Catalog::resolve(name, default_db)?;
+        let Some(mut table) = self.take(&db, &tname) else {
+            let why = format!("ALTER TABLE on {db}.{tname}, which the schema did not have");
+            let id = self.id();
+            let mut t = unknown_table(id, db.clone(), tname.clone(), why);
+            if let Some(AlterOp::RenameTable(to)) = ops
+                .iter()
+                .rev()
+                .find(|o| matches!(o, AlterOp::RenameTable(_)))
+            {
+                let (d2, n2) = Catalog::resolve(to, &db)?;
+                self.take(&d2, &n2);
+                t.db = d2;
+                t.name = n2;
+            }
+            self.put(t);
+            return Ok(());
+        };
+        let orig = table.clone();
+        let mut rename = None;
+        for op in ops {
+            if let AlterOp::RenameTable(to) = op {
+                rename = Some(Catalog::resolve(
+                    to,
+                    if default_db.is_empty() {
+                        &db
+                    } else {
+                        default_db
+                    },
+                )?);
+                continue;
+            }
+            if table.unknown.is_none() {
+                let mut ids = || self.id();
+                alter(&mut table, &orig, op, &mut ids)?;
+            }
+        }
+        if table.unknown.is_none() {
+            finish_alter(&mut table, &orig)?;
+        }
+        if let Some((d2, n2)) = rename {
+            if self.table(&d2, &n2).is_some() {
+                self.put(table);
+                return Err(format!("RENAME to {d2}.{n2}, which already exists"));
+            }
+            table.db = d2;
+            table.name = n2;
+        }
+        self.put(table);
+        Ok(())
+    }
+
+    /// RENAME TABLE a TO b, …: each pair in turn.
+    fn rename_tables(
+        &mut self,
+        pairs: &[(TableName, TableName)],
+        default_db: &str,
+    ) -> Result<(), ApplyError> {
+        for (from, to) in pairs {
+            let (d1, n1) = Catalog::resolve(from, default_db)?;
+            let (d2, n2) = Catalog::resolve(to, default_db)?;
+            if self.table(&d2, &n2).is_some() {
+                return Err(format!("RENAME to {d2}.{n2}, which already exists"));
+            }
+            match self.take(&d1, &n1) {
+                Some(mut t) => {
+                    t.db = d2;
+                    t.name = n2;
+                    self.put(t);
+                }
+                None => {
+                    let id = self.id();
+                    let why = format!("renamed from {d1}.{n1}, which the schema did not have");
+                    self.put(unknown_table(id, d2, n2, why));
+                }
+            }
         }
         Ok(())
     }

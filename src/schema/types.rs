@@ -93,166 +93,10 @@ impl SqlType {
     /// Reads a type from its text; the error says what is not understood.
     pub fn parse(text: &str) -> Result<SqlType, String> {
         let t = Tokens::new(text);
-        let mut words: Vec<String> = Vec::new();
-        let mut i = 0;
-        while i < t.len() && t.toks[i].kind == TokenKind::Word && words.len() < 3 {
-            let w = t.raw(i).to_ascii_lowercase();
-            if matches!(w.as_str(), "unsigned" | "signed" | "zerofill") {
-                break;
-            }
-            // Two-word names.
-            let joined = words.last().map(|p| format!("{p} {w}"));
-            match joined.as_deref() {
-                Some(
-                    "double precision" | "long varchar" | "long varbinary" | "char varying"
-                    | "character varying" | "national char" | "national character"
-                    | "national varchar" | "nchar varchar" | "nchar varying" | "long binary"
-                    | "char byte",
-                ) => {
-                    let j = joined.unwrap_or_default();
-                    words.pop();
-                    words.push(j);
-                }
-                _ if words.is_empty() => words.push(w),
-                _ => break,
-            }
-            i += 1;
-        }
-        let name = words
-            .first()
-            .cloned()
-            .ok_or_else(|| format!("no type in {text:?}"))?;
-        let mut args: Vec<String> = Vec::new();
-        if t.is_punct(i, '(') {
-            let close = t
-                .closing_paren(i)
-                .ok_or_else(|| format!("unclosed ( in {text:?}"))?;
-            for (a, b) in t.split_commas(i + 1, close) {
-                args.push(if b == a + 1 && t.toks[a].kind == TokenKind::Str {
-                    unquote(t.raw(a))
-                } else {
-                    t.span(a, b).to_string()
-                });
-            }
-            i = close + 1;
-        }
-        let (mut unsigned, mut zerofill) = (false, false);
-        while i < t.len() {
-            if t.is(i, "unsigned") {
-                unsigned = true;
-            } else if t.is(i, "zerofill") {
-                zerofill = true;
-                unsigned = true;
-            } else if !(t.is(i, "signed") || t.is(i, "binary")) {
-                break;
-            }
-            i += 1;
-        }
-        let num = |k: usize| -> Result<Option<u64>, String> {
-            match args.get(k) {
-                None => Ok(None),
-                Some(a) => a
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| format!("{a:?} is not a number in {text:?}")),
-            }
-        };
-        let fsp = || -> Result<u8, String> {
-            let f = num(0)?.unwrap_or(0);
-            if f > 6 {
-                return Err(format!("fractional seconds {f} over 6 in {text:?}"));
-            }
-            Ok(f as u8)
-        };
-        let len = |default: u64| -> Result<u32, String> {
-            let n = num(0)?.unwrap_or(default);
-            u32::try_from(n).map_err(|_| format!("length {n} too large in {text:?}"))
-        };
-        let mut implied = None;
-        let kind = match name.as_str() {
-            "tinyint" | "int1" | "bool" | "boolean" => TypeKind::Int(1),
-            "smallint" | "int2" => TypeKind::Int(2),
-            "mediumint" | "int3" | "middleint" => TypeKind::Int(3),
-            "int" | "integer" | "int4" => TypeKind::Int(4),
-            "bigint" | "int8" => TypeKind::Int(8),
-            "serial" => {
-                unsigned = true;
-                TypeKind::Int(8)
-            }
-            "float" if args.len() == 1 && num(0)?.unwrap_or(0) > 24 => TypeKind::Double,
-            "float" | "float4" => TypeKind::Float,
-            "double" | "real" | "double precision" | "float8" => TypeKind::Double,
-            "decimal" | "dec" | "numeric" | "fixed" => {
-                let p = num(0)?.unwrap_or(10);
-                let s = num(1)?.unwrap_or(0);
-                if p > 65 || s > 38 || s > p {
-                    return Err(format!("DECIMAL({p},{s}) out of range in {text:?}"));
-                }
-                TypeKind::Decimal(p as u8, s as u8)
-            }
-            "bit" => {
-                let n = num(0)?.unwrap_or(1);
-                if n > 64 {
-                    return Err(format!("BIT({n}) over 64 in {text:?}"));
-                }
-                TypeKind::Bit(n as u16)
-            }
-            "year" => TypeKind::Year,
-            "date" => TypeKind::Date,
-            "time" => TypeKind::Time(fsp()?),
-            "datetime" => TypeKind::DateTime(fsp()?),
-            "timestamp" => TypeKind::Timestamp(fsp()?),
-            "char" | "character" => TypeKind::Char(len(1)?),
-            "nchar" | "national char" | "national character" => {
-                implied = Some("utf8mb3");
-                TypeKind::Char(len(1)?)
-            }
-            "varchar" | "char varying" | "character varying" => TypeKind::VarChar(len(0)?),
-            "nvarchar" | "national varchar" | "nchar varchar" | "nchar varying" => {
-                implied = Some("utf8mb3");
-                TypeKind::VarChar(len(0)?)
-            }
-            "binary" | "char byte" => {
-                implied = Some("binary");
-                TypeKind::Binary(len(1)?)
-            }
-            "varbinary" => {
-                implied = Some("binary");
-                TypeKind::VarBinary(len(0)?)
-            }
-            "tinytext" => TypeKind::Text(1),
-            "text" if args.is_empty() => TypeKind::Text(2),
-            "text" => TypeKind::Text(0),
-            "mediumtext" | "long" | "long varchar" => TypeKind::Text(3),
-            "longtext" => TypeKind::Text(4),
-            "tinyblob" | "blob" | "mediumblob" | "longblob" | "long varbinary" | "long binary" => {
-                implied = Some("binary");
-                TypeKind::Blob(match name.as_str() {
-                    "tinyblob" => 1,
-                    "blob" => match num(0)? {
-                        None => 2,
-                        Some(n) if n < 1 << 8 => 1,
-                        Some(n) if n < 1 << 16 => 2,
-                        Some(n) if n < 1 << 24 => 3,
-                        Some(_) => 4,
-                    },
-                    "longblob" => 4,
-                    _ => 3,
-                })
-            }
-            "enum" => TypeKind::Enum(args.clone()),
-            "set" => TypeKind::Set(args.clone()),
-            "json" => TypeKind::Json,
-            "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
-            | "multipolygon" | "geometrycollection" | "geomcollection" => TypeKind::Geometry,
-            "vector" => TypeKind::Vector(len(0)?),
-            "uuid" | "inet6" => TypeKind::FixedBinary(16),
-            "inet4" => TypeKind::FixedBinary(4),
-            "hidden" => TypeKind::Hidden,
-            other => return Err(format!("column type {other} is not known")),
-        };
-        let _ = zerofill;
+        let (name, i) = type_name(&t).ok_or_else(|| format!("no type in {text:?}"))?;
+        let (args, i) = type_args(&t, i).ok_or_else(|| format!("unclosed ( in {text:?}"))?;
+        let unsigned = name == "serial" || is_unsigned(&t, i);
+        let (kind, implied) = kind_of(&name, &TypeArgs { args: &args, text })?;
         let numeric = matches!(
             kind,
             TypeKind::Int(_) | TypeKind::Float | TypeKind::Double | TypeKind::Decimal(..)
@@ -485,6 +329,193 @@ pub fn describe_logged(col: &Column, unsigned: Option<bool>, charset: Option<&st
 /// A string literal with quotes doubled.
 pub fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The type's name (one word, or two for `double precision`, `national char` …) and the
+/// token after it.
+fn type_name(t: &Tokens) -> Option<(String, usize)> {
+    let mut words: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < t.len() && t.toks[i].kind == TokenKind::Word && words.len() < 3 {
+        let w = t.raw(i).to_ascii_lowercase();
+        if matches!(w.as_str(), "unsigned" | "signed" | "zerofill") {
+            break;
+        }
+        let joined = words.last().map(|p| format!("{p} {w}"));
+        match joined.as_deref() {
+            Some(
+                "double precision" | "long varchar" | "long varbinary" | "char varying"
+                | "character varying" | "national char" | "national character" | "national varchar"
+                | "nchar varchar" | "nchar varying" | "long binary" | "char byte",
+            ) => {
+                let j = joined.unwrap_or_default();
+                words.pop();
+                words.push(j);
+            }
+            _ if words.is_empty() => words.push(w),
+            _ => break,
+        }
+        i += 1;
+    }
+    Some((words.into_iter().next()?, i))
+}
+
+/// The arguments in parentheses at token `i`, if any (quoted ones unquoted: ENUM and SET
+/// members), and the token after them; `None` when the parenthesis is not closed.
+fn type_args(t: &Tokens, i: usize) -> Option<(Vec<String>, usize)> {
+    if !t.is_punct(i, '(') {
+        return Some((Vec::new(), i));
+    }
+    let close = t.closing_paren(i)?;
+    let args = t
+        .split_commas(i + 1, close)
+        .into_iter()
+        .map(|(a, b)| {
+            if b == a + 1 && t.toks[a].kind == TokenKind::Str {
+                unquote(t.raw(a))
+            } else {
+                t.span(a, b).to_string()
+            }
+        })
+        .collect();
+    Some((args, close + 1))
+}
+
+/// Whether `UNSIGNED` or `ZEROFILL` (which implies it) follows, among `SIGNED` and
+/// `BINARY`, from token `i`.
+fn is_unsigned(t: &Tokens, mut i: usize) -> bool {
+    let mut unsigned = false;
+    while i < t.len() {
+        if t.is(i, "unsigned") || t.is(i, "zerofill") {
+            unsigned = true;
+        } else if !(t.is(i, "signed") || t.is(i, "binary")) {
+            break;
+        }
+        i += 1;
+    }
+    unsigned
+}
+
+/// A type's arguments, read as numbers where the type wants them.
+struct TypeArgs<'a> {
+    args: &'a [String],
+    /// The type's whole text, for errors.
+    text: &'a str,
+}
+
+impl TypeArgs<'_> {
+    fn num(&self, k: usize) -> Result<Option<u64>, String> {
+        match self.args.get(k) {
+            None => Ok(None),
+            Some(a) => a
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| format!("{a:?} is not a number in {:?}", self.text)),
+        }
+    }
+
+    /// Fractional seconds (0 to 6).
+    fn fsp(&self) -> Result<u8, String> {
+        let f = self.num(0)?.unwrap_or(0);
+        u8::try_from(f)
+            .ok()
+            .filter(|f| *f <= 6)
+            .ok_or_else(|| format!("fractional seconds {f} over 6 in {:?}", self.text))
+    }
+
+    /// A length, `default` when absent.
+    fn len(&self, default: u64) -> Result<u32, String> {
+        let n = self.num(0)?.unwrap_or(default);
+        u32::try_from(n).map_err(|_| format!("length {n} too large in {:?}", self.text))
+    }
+}
+
+/// The kind of a type by its name and arguments, and the character set its name implies
+/// (`NCHAR`: utf8mb3, `BINARY`/`BLOB`: binary).
+fn kind_of(name: &str, a: &TypeArgs) -> Result<(TypeKind, Option<&'static str>), String> {
+    let text = a.text;
+    let mut implied = None;
+    let kind = match name {
+        "tinyint" | "int1" | "bool" | "boolean" => TypeKind::Int(1),
+        "smallint" | "int2" => TypeKind::Int(2),
+        "mediumint" | "int3" | "middleint" => TypeKind::Int(3),
+        "int" | "integer" | "int4" => TypeKind::Int(4),
+        "bigint" | "int8" => TypeKind::Int(8),
+        "serial" => TypeKind::Int(8),
+        "float" if a.args.len() == 1 && a.num(0)?.unwrap_or(0) > 24 => TypeKind::Double,
+        "float" | "float4" => TypeKind::Float,
+        "double" | "real" | "double precision" | "float8" => TypeKind::Double,
+        "decimal" | "dec" | "numeric" | "fixed" => {
+            let p = a.num(0)?.unwrap_or(10);
+            let s = a.num(1)?.unwrap_or(0);
+            if p > 65 || s > 38 || s > p {
+                return Err(format!("DECIMAL({p},{s}) out of range in {text:?}"));
+            }
+            TypeKind::Decimal(p as u8, s as u8)
+        }
+        "bit" => {
+            let n = a.num(0)?.unwrap_or(1);
+            if n > 64 {
+                return Err(format!("BIT({n}) over 64 in {text:?}"));
+            }
+            TypeKind::Bit(n as u16)
+        }
+        "year" => TypeKind::Year,
+        "date" => TypeKind::Date,
+        "time" => TypeKind::Time(a.fsp()?),
+        "datetime" => TypeKind::DateTime(a.fsp()?),
+        "timestamp" => TypeKind::Timestamp(a.fsp()?),
+        "char" | "character" => TypeKind::Char(a.len(1)?),
+        "nchar" | "national char" | "national character" => {
+            implied = Some("utf8mb3");
+            TypeKind::Char(a.len(1)?)
+        }
+        "varchar" | "char varying" | "character varying" => TypeKind::VarChar(a.len(0)?),
+        "nvarchar" | "national varchar" | "nchar varchar" | "nchar varying" => {
+            implied = Some("utf8mb3");
+            TypeKind::VarChar(a.len(0)?)
+        }
+        "binary" | "char byte" => {
+            implied = Some("binary");
+            TypeKind::Binary(a.len(1)?)
+        }
+        "varbinary" => {
+            implied = Some("binary");
+            TypeKind::VarBinary(a.len(0)?)
+        }
+        "tinytext" => TypeKind::Text(1),
+        "text" if a.args.is_empty() => TypeKind::Text(2),
+        "text" => TypeKind::Text(0),
+        "mediumtext" | "long" | "long varchar" => TypeKind::Text(3),
+        "longtext" => TypeKind::Text(4),
+        "tinyblob" | "blob" | "mediumblob" | "longblob" | "long varbinary" | "long binary" => {
+            implied = Some("binary");
+            TypeKind::Blob(match name {
+                "tinyblob" => 1,
+                "blob" => match a.num(0)? {
+                    None => 2,
+                    Some(n) if n < 1 << 8 => 1,
+                    Some(n) if n < 1 << 16 => 2,
+                    Some(n) if n < 1 << 24 => 3,
+                    Some(_) => 4,
+                },
+                "longblob" => 4,
+                _ => 3,
+            })
+        }
+        "enum" => TypeKind::Enum(a.args.to_vec()),
+        "set" => TypeKind::Set(a.args.to_vec()),
+        "json" => TypeKind::Json,
+        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" | "geomcollection" => TypeKind::Geometry,
+        "vector" => TypeKind::Vector(a.len(0)?),
+        "uuid" | "inet6" => TypeKind::FixedBinary(16),
+        "inet4" => TypeKind::FixedBinary(4),
+        "hidden" => TypeKind::Hidden,
+        other => return Err(format!("column type {other} is not known")),
+    };
+    Ok((kind, implied))
 }
 
 #[cfg(test)]
