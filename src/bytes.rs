@@ -353,12 +353,50 @@ pub fn push_escaped(
     let mut run_start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if let Some(e) = escape(b) {
-            out.push_str(&String::from_utf8_lossy(&bytes[run_start..i]));
+            push_lossy(out, &bytes[run_start..i]);
             out.push_str(&e);
             run_start = i + 1;
         }
     }
-    out.push_str(&String::from_utf8_lossy(&bytes[run_start..]));
+    push_lossy(out, &bytes[run_start..]);
+}
+
+/// The index of the first byte of `s` that a JSON string must escape (below 0x20, `"`
+/// or `\\`), looking at eight bytes at a time.
+pub fn find_json_escape(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether a word holds a zero byte, or a byte below `n` (n <= 128): exact as a yes or
+    // no for the whole word, so a word that says yes is looked at byte by byte.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0;
+    let mut i = 0;
+    while i + 8 <= s.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        let x = u64::from_ne_bytes(w);
+        if below(x, 0x20)
+            || zero(x ^ (ONES * u64::from(b'"')))
+            || zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            break;
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|p| i + p)
+}
+
+/// Appends `bytes` as UTF-8, each invalid sequence as U+FFFD (as
+/// [`String::from_utf8_lossy`], whose byte-by-byte walk is only taken when the fast
+/// validation fails).
+pub fn push_lossy(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// A short, bounded rendering of a byte field for `Debug`: its length and first bytes.
@@ -381,6 +419,30 @@ impl std::fmt::Debug for Short<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escapes_are_found_as_a_byte_by_byte_search_finds_them() {
+        let naive = |s: &[u8]| s.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            // Mostly plain text, sometimes any byte (UTF-8 lead bytes, 0x7f, 0xff, …).
+            let s: Vec<u8> = (0..len)
+                .map(|_| match next() % 16 {
+                    0 => (next() % 256) as u8,
+                    1 => [b'"', b'\\', 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x80][(next() % 8) as usize],
+                    _ => b'a' + (next() % 26) as u8,
+                })
+                .collect();
+            assert_eq!(find_json_escape(&s), naive(&s), "{s:?}");
+        }
+    }
 
     #[test]
     fn packed_round_trip() {

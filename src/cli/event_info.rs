@@ -7,10 +7,12 @@ use binlog::event::payload::COMPRESSION_ZSTD;
 use binlog::event::rows::{
     COMPLETE_ROWS_F, NO_FOREIGN_KEY_CHECKS_F, RELAXED_UNIQUE_CHECKS_F, STMT_END_F,
 };
-use binlog::{Event, EventData, Format};
+use binlog::{Event, EventData};
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    let mut s = String::with_capacity(b.len());
+    binlog::bytes::push_lossy(&mut s, b);
+    s
 }
 
 fn rows_flags(flags: u16) -> String {
@@ -28,12 +30,12 @@ fn rows_flags(flags: u16) -> String {
     v.join(" ")
 }
 
-/// The Info column SHOW BINLOG EVENTS gives an event.
-pub fn event_info(ev: &Event, format: &Format) -> String {
+/// The Info column SHOW BINLOG EVENTS gives an event, from what [`Event::decode`] gave.
+pub fn event_info(ev: &Event, decoded: &binlog::Result<EventData>) -> String {
     if ev.is_encrypted() {
         return "encrypted".into();
     }
-    let data = match ev.decode(format) {
+    let data = match decoded {
         Ok(d) => d,
         Err(e) => return format!("(undecodable: {e})"),
     };

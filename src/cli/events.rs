@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use binlog::event::payload::payload_events;
-use binlog::{Event, EventData, Format};
+use binlog::{Event, EventData};
 
 use super::args::{Inputs, Positions};
 use super::event_info::event_info;
@@ -52,10 +52,10 @@ impl Printer<'_> {
         &mut self,
         log_name: &str,
         ev: &Event,
-        format: &Format,
+        decoded: &binlog::Result<EventData>,
         payload: Option<(u64, u64)>,
     ) -> std::io::Result<()> {
-        let info = event_info(ev, format);
+        let info = event_info(ev, decoded);
         let h = ev.header();
         let b = &mut self.buf;
         b.clear();
@@ -164,15 +164,16 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 crate::say!("binlog-tool: warning: {}: {e}", path.display());
             }
             let format = events.shared_format();
-            p.event(&log_name, &ev, &format, None)?;
-            if let Ok(EventData::TransactionPayload(tp)) = ev.decode(&format) {
+            let decoded = ev.decode(&format);
+            p.event(&log_name, &ev, &decoded, None)?;
+            if let Ok(EventData::TransactionPayload(tp)) = &decoded {
                 let inner = tp.decompress().map_err(|e| fail_at(path, &e))?;
                 for iev in payload_events(&inner, &format) {
                     let iev = iev.map_err(|e| fail_at(path, &e.in_payload(ev.offset())))?;
                     p.event(
                         &log_name,
                         &iev,
-                        &format,
+                        &iev.decode(&format),
                         Some((ev.offset(), ev.end_offset())),
                     )?;
                 }

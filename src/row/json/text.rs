@@ -93,19 +93,28 @@ pub enum Controls {
 /// Runs of bytes that need no escape are copied whole.
 pub fn push_string(out: &mut String, s: &[u8], controls: Controls) {
     out.push('"');
-    crate::bytes::push_escaped(out, s, |b| {
-        Some(std::borrow::Cow::Borrowed(match (b, controls) {
-            (b'"', _) => "\\\"",
-            (b'\\', _) => "\\\\",
-            (0x09, _) => "\\t",
-            (0x0a, _) => "\\n",
-            (0x0d, _) => "\\r",
-            (0x08, Controls::Named) => "\\b",
-            (0x0c, Controls::Named) => "\\f",
-            (0..=0x1f, _) => return Some(format!("\\u00{b:02x}").into()),
-            _ => return None,
-        }))
-    });
+    let mut rest = s;
+    while let Some(at) = crate::bytes::find_json_escape(rest) {
+        crate::bytes::push_lossy(out, &rest[..at]);
+        let b = rest[at];
+        match (b, controls) {
+            (b'"', _) => out.push_str("\\\""),
+            (b'\\', _) => out.push_str("\\\\"),
+            (0x09, _) => out.push_str("\\t"),
+            (0x0a, _) => out.push_str("\\n"),
+            (0x0d, _) => out.push_str("\\r"),
+            (0x08, Controls::Named) => out.push_str("\\b"),
+            (0x0c, Controls::Named) => out.push_str("\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+        rest = &rest[at + 1..];
+    }
+    crate::bytes::push_lossy(out, rest);
     out.push('"');
 }
 
