@@ -160,7 +160,7 @@ pub fn file_name(path: &Path) -> String {
 
 /// Appends `s` as a JSON string literal.
 pub fn json_str(out: &mut String, s: &str) {
-    json::push_string(out, s.as_bytes(), json::Controls::Numbered);
+    json::push_str(out, s, json::Controls::Numbered);
 }
 
 /// Writes a line to `w`.

@@ -69,12 +69,14 @@ pub fn row_change(
 /// Appends `{"hex":"…"}`.
 fn hex(b: &[u8], out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    out.reserve(b.len() * 2 + 11);
-    out.push_str("{\"hex\":\"");
+    let mut digits = Vec::with_capacity(b.len() * 2);
     for &x in b {
-        out.push(char::from(DIGITS[usize::from(x >> 4)]));
-        out.push(char::from(DIGITS[usize::from(x & 15)]));
+        digits.push(DIGITS[usize::from(x >> 4)]);
+        digits.push(DIGITS[usize::from(x & 15)]);
     }
+    out.push_str("{\"hex\":\"");
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     out.push_str("\"}");
 }
 

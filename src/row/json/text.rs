@@ -92,11 +92,21 @@ pub enum Controls {
 /// other bytes below 0x20 as `controls` says; bytes that are not UTF-8 become U+FFFD.
 /// Runs of bytes that need no escape are copied whole.
 pub fn push_string(out: &mut String, s: &[u8], controls: Controls) {
+    match std::str::from_utf8(s) {
+        Ok(text) => push_str(out, text, controls),
+        Err(_) => push_str(out, &String::from_utf8_lossy(s), controls),
+    }
+}
+
+/// [`push_string`] for text already known to be UTF-8.
+pub fn push_str(out: &mut String, s: &str, controls: Controls) {
     out.push('"');
     let mut rest = s;
-    while let Some(at) = crate::bytes::find_json_escape(rest) {
-        crate::bytes::push_lossy(out, &rest[..at]);
-        let b = rest[at];
+    while let Some(at) = crate::bytes::find_json_escape(rest.as_bytes()) {
+        // The byte found is ASCII: `at` and `at + 1` are character boundaries.
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        let b = tail.as_bytes()[0];
         match (b, controls) {
             (b'"', _) => out.push_str("\\\""),
             (b'\\', _) => out.push_str("\\\\"),
@@ -112,9 +122,9 @@ pub fn push_string(out: &mut String, s: &[u8], controls: Controls) {
                 out.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
-        rest = &rest[at + 1..];
+        rest = &tail[1..];
     }
-    crate::bytes::push_lossy(out, rest);
+    out.push_str(rest);
     out.push('"');
 }
 
