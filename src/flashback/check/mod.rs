@@ -25,6 +25,7 @@
 pub mod compare;
 pub mod expect;
 pub mod key;
+pub mod spill;
 
 pub use compare::{Conflict, LeaveOut, Verdict};
 pub use expect::{expect, CheckTable, Expected, ExpectedRow};
@@ -120,6 +121,32 @@ impl Cells {
     /// Bytes held.
     pub fn size(&self) -> usize {
         self.0.len()
+    }
+
+    /// The packed bytes (see [`Cells`]).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Cells from packed bytes, checked: every tag known, every length within the bytes.
+    pub fn from_packed(bytes: &[u8]) -> Result<Cells> {
+        let mut rest = bytes;
+        while let Some((&tag, r)) = rest.split_first() {
+            rest = match tag {
+                0 | 1 => r,
+                2 => {
+                    let len = r
+                        .get(..4)
+                        .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize)
+                        .ok_or_else(|| Error::malformed(0, "packed cells cut short"))?;
+                    r.get(4..)
+                        .and_then(|v| v.get(len..))
+                        .ok_or_else(|| Error::malformed(0, "packed cells cut short"))?
+                }
+                _ => return Err(Error::malformed(0, "packed cells with an unknown tag")),
+            };
+        }
+        Ok(Cells(bytes.into()))
     }
 }
 
