@@ -77,6 +77,20 @@ pub struct Args {
     /// whole (`ignore`).
     #[arg(long, value_enum, default_value_t = OnConflict::Refuse, requires = "check")]
     pub on_conflict: OnConflict,
+    /// With --check: memory for the rows the undo touches (K, M, G suffixes; at least
+    /// 64K). Past it, they are sorted into runs in a temporary file in $TMPDIR (unlinked
+    /// at once) and merged back in key order.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = check_memory, requires = "check")]
+    pub check_memory: u64,
+}
+
+/// A `--check-memory` size: at least 64 KiB.
+fn check_memory(s: &str) -> Result<u64, String> {
+    let n = super::size::parse_size(s)?;
+    if n < 64 << 10 {
+        return Err(format!("{s:?} is under 64K"));
+    }
+    Ok(n)
 }
 
 /// What `flashback --help` says after the options.
@@ -223,6 +237,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             &opts,
             args.check_report.as_deref(),
             args.on_conflict,
+            args.check_memory,
             &located,
         )?;
         match args.on_conflict {

@@ -28,7 +28,9 @@ pub mod key;
 pub mod spill;
 
 pub use compare::{Conflict, LeaveOut, Verdict};
-pub use expect::{expect, CheckTable, Expected, ExpectedRow};
+pub use expect::{
+    expect, CheckTable, Expected, ExpectedRow, ExpectedRows, OpenSpill, SpillFile, Spilled,
+};
 pub use key::{choose_key, KeyKind, TableDesc, TableKey};
 
 use crate::error::{Error, Result};
