@@ -141,6 +141,10 @@ unique key without NULLs, else every column; names, types and keys come from the
 server, and a table altered since the binlog is refused. --check-report FILE lists the
 conflicts as JSON lines; --on-conflict refuse (default: exit 1, no undo written), skip
 (the undo leaves those rows and every other selected change to them out), or ignore.
+The touched rows are held in --check-memory (64M); past it they are sorted into runs in
+an unlinked temporary file in $TMPDIR and read back in the order of their keys' bytes
+(the report's lines then come in that order). With skip, more conflicts than a quarter
+of --check-memory holds are refused (exit 2), as are changes of key past that.
 
 Exit status: 0 success (also when nothing is selected); 1 the undo is written, but an
 input is cut short inside the selection (stderr says where), or --check found

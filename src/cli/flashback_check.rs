@@ -116,12 +116,20 @@ pub fn run(
             live.push(l);
             Ok(desc)
         };
-        check::expect(logs, plan, opts, budget, &mut open, &mut describe_live).map_err(
-            |e| match e.file {
-                Some(_) => located(e),
-                None => spill_failure(e.error),
-            },
-        )?
+        let keep_links = mode == OnConflict::Skip;
+        check::expect(
+            logs,
+            plan,
+            opts,
+            budget,
+            keep_links,
+            &mut open,
+            &mut describe_live,
+        )
+        .map_err(|e| match e.file {
+            Some(_) => located(e),
+            None => spill_failure(e.error),
+        })?
     };
     let (mut tables, mut source, spilled) = expected.into_rows(&mut open).map_err(spill_failure)?;
     if let Some(s) = spilled {

@@ -50,7 +50,7 @@ pub struct CheckTable {
     /// How its rows are identified.
     pub key: TableKey,
     /// Selected changes of key (an update that moved a row from one key to another): the
-    /// old key and the new, in commit order.
+    /// old key and the new, in commit order (when kept: see [`expect`]).
     pub links: Vec<(Cells, Cells)>,
     /// The touched rows held in memory (since the last spilled run), in the order first
     /// touched.
@@ -176,6 +176,7 @@ impl CheckTable {
         after: Option<Cells>,
         pos: Position,
         at: u64,
+        keep_links: bool,
     ) -> Result<Growth> {
         let mut g = Growth::default();
         match (kind, before, after) {
@@ -192,8 +193,10 @@ impl CheckTable {
                 if old == new {
                     g.rows = self.set(new, Some(now), pos, at)?;
                 } else {
-                    g.links = old.size() + new.size() + 2 * ROW_OVERHEAD;
-                    self.links.push((old.clone(), new.clone()));
+                    if keep_links {
+                        g.links = old.size() + new.size() + 2 * ROW_OVERHEAD;
+                        self.links.push((old.clone(), new.clone()));
+                    }
                     g.rows = self.set(old, None, pos, at)?;
                     g.rows += self.set(new, Some(now), pos, at)?;
                 }
@@ -232,6 +235,8 @@ pub struct Expected {
     held: usize,
     /// Bytes of key links.
     linked: usize,
+    /// Whether changes of key are kept (for [`super::LeaveOut`]).
+    keep_links: bool,
     spill: Option<Spill<Box<dyn SpillFile>>>,
 }
 
@@ -311,13 +316,14 @@ pub struct Spilled {
 pub type TablesAndRows = (Vec<CheckTable>, ExpectedRows, Option<Spilled>);
 
 impl Expected {
-    fn new(budget: usize) -> Expected {
+    fn new(budget: usize, keep_links: bool) -> Expected {
         Expected {
             tables: Vec::new(),
             by_name: HashMap::new(),
             budget,
             held: 0,
             linked: 0,
+            keep_links,
             spill: None,
         }
     }
@@ -404,17 +410,18 @@ impl Expected {
 ///
 /// Rows are held in memory while they take at most `budget` bytes; past that they go to
 /// sorted runs in the file `open` gives (errors of that file are [`FileError::output`]
-/// ones). Changes of key are kept in memory: past a quarter of the budget they are
-/// refused.
+/// ones). With `keep_links` (for [`super::LeaveOut`]), changes of key are kept in memory:
+/// past a quarter of the budget they are refused.
 pub fn expect(
     inputs: &[Binlog],
     plan: &Plan,
     opts: &Options,
     budget: usize,
+    keep_links: bool,
     open: OpenSpill,
     describe: &mut dyn FnMut(&str, &str) -> std::result::Result<TableDesc, String>,
 ) -> Result<Expected, FileError> {
-    let mut out = Expected::new(budget);
+    let mut out = Expected::new(budget, keep_links);
     let mut index = TxnIndex::default();
     let mut cache = TableCache::default();
     // TABLE_MAP bodies already checked against their table, by table index.
@@ -512,7 +519,7 @@ fn transaction_rows(
         let table = &mut out.tables[ti];
         let before = row.before.map(|i| table.cells(&i)).transpose()?;
         let after = row.after.map(|i| table.cells(&i)).transpose()?;
-        let g = table.change(re.kind, before, after, pos, at)?;
+        let g = table.change(re.kind, before, after, pos, at, out.keep_links)?;
         out.grew(g, at)?;
     }
     Ok(())

@@ -13,6 +13,8 @@
 //!   them ([`Cells`]); and [`LeaveOut`], the rows the undo leaves out
 //!   (`--on-conflict skip`), with every other selected change linked to them by a key
 //!   change.
+//! - [`spill`]: past the memory budget, the touched rows as sorted runs in a file the
+//!   caller gives, merged back by (table, key), the last change to a row winning.
 //!
 //! Values are compared as bytes of the binlog's encoding: the caller turns what the server
 //! returns into a row image of the same columns (as `snapshot` does, exactly), so FLOAT
@@ -20,7 +22,10 @@
 //! exactly. MySQL's binary JSON, whose bytes depend on how a document was written, is
 //! compared as documents when the bytes differ.
 //!
-//! Memory: one copy of each touched row's last image, its key, and about 40 bytes.
+//! Memory: while they fit the caller's budget, each touched row's last image and key (twice)
+//! and about 112 bytes; past it, sorted runs in a file and one buffer per merged run. The
+//! changes of key and the rows `skip` leaves out stay in memory, each refused past a
+//! quarter of the budget.
 
 pub mod compare;
 pub mod expect;
