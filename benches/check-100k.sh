@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# check-100k.sh - time `binlog-tool flashback --check` on a 100,000-row selection.
+# check-100k.sh - time `binlog-tool flashback --check` on a 100,000-row selection (or
+# ROWS rows), with each --check-memory budget asked for.
 #
-# Usage:  benches/check-100k.sh [ROWS]
+# Usage:  benches/check-100k.sh [ROWS [MEMORY...]]
+#         benches/check-100k.sh 1000000 64M 8M 1G
 #
 # Starts a private MariaDB (temporary datadir and socket, no network, ROW format with FULL
 # metadata), fills a table of ROWS rows (default 100000; INT key and six columns of
 # common types), makes a mistake that touches every row (an UPDATE of all, then a DELETE
-# of every tenth), changes 3 rows since, and times, with peak memory (/usr/bin/time):
-#   flashback FILE --check --dry-run                       (refuses: exit 1, 3 conflicts)
-#   flashback FILE --check --on-conflict skip -o undo.bin  (the undo without the 3)
+# of every tenth), changes 3 rows since, and times, with peak memory (/usr/bin/time), for
+# each MEMORY (default: 64M, the default budget, and 8M; past the budget the touched rows
+# are spilled to sorted runs in a temporary file, and stderr says how many):
+#   flashback FILE --check --check-memory MEMORY --dry-run                 (exit 1, 3 conflicts)
+#   flashback FILE --check --check-memory MEMORY --on-conflict skip -o undo.bin
 #
 # Environment:
 #   BINLOG_TOOL  the binlog-tool binary (default target/release/binlog-tool)
@@ -16,6 +20,9 @@
 set -euo pipefail
 
 ROWS=${1:-100000}
+shift || true
+MEMORY=("$@")
+[[ ${#MEMORY[@]} -gt 0 ]] || MEMORY=(64M 8M)
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 TOOL=${BINLOG_TOOL:-$HERE/target/release/binlog-tool}
 [[ -x $TOOL ]] || { echo "build first: cargo build --release ($TOOL missing)" >&2; exit 2; }
@@ -53,8 +60,12 @@ FILE=$("${SQL[@]}" -N -e "SHOW MASTER STATUS" | cut -f1)
 
 CONN=(--socket "$SOCK" --user root --mycnf /dev/null)
 echo "rows: $ROWS; binlog: $(stat -c %s "$DIR/$FILE") bytes"
-for args in "--dry-run" "--on-conflict skip -o $DIR/undo.bin"; do
-    # shellcheck disable=SC2086
-    /usr/bin/time -f "%e s, %M KB peak RSS" "$TOOL" flashback "$DIR/$FILE" --check "${CONN[@]}" $args \
-        || echo "(exit status $?)"
+export TMPDIR=$DIR
+for mem in "${MEMORY[@]}"; do
+    for args in "--dry-run" "--on-conflict skip -o $DIR/undo.bin"; do
+        echo "--check-memory $mem $args:"
+        # shellcheck disable=SC2086
+        /usr/bin/time -f "%e s, %M KB peak RSS" "$TOOL" flashback "$DIR/$FILE" --check "${CONN[@]}" \
+            --check-memory "$mem" $args || echo "(exit status $?)"
+    done
 done

@@ -458,3 +458,270 @@ fn rows_matched_only_under_a_collation_are_reported_and_stop_skip() {
     );
     assert!(!undo.exists());
 }
+
+/// The check's lines on stderr, without the one that says it spilled.
+fn check_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| !l.contains("outgrew --check-memory"))
+        .collect()
+}
+
+/// Sorted runs written, from the line that says it spilled.
+fn runs_spilled(stderr: &str) -> Option<usize> {
+    let l = stderr
+        .lines()
+        .find(|l| l.contains("outgrew --check-memory"))?;
+    let rest = l.split("): ").nth(1)?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// The report's lines as a set (spilled, rows come in key order; in memory, first touched).
+fn report_set(path: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A selection of ~4,500 rows over three tables (INT key, composite key, no key) with
+/// changes since in each, and changes of key: checked with `--check-memory 64K` (past it,
+/// over ten sorted runs in a temporary file, merged in several passes) and with the
+/// default (all in memory), every `--on-conflict` mode gives the same undo bytes (binlog
+/// and SQL), the same report lines, the same summary and exit status. Then `skip` with
+/// more conflicts than a quarter of 64K holds is refused, saying so, with no undo.
+#[test]
+fn spilling_to_a_temporary_file_changes_no_byte() {
+    let server = Server::start(147, ROW_DEFAULTS);
+    fill(&server, 3000);
+    let mut s = String::from(
+        "USE ck; CREATE TABLE c (a INT NOT NULL, b VARCHAR(10) NOT NULL, v INT, \
+         PRIMARY KEY (b, a)) ENGINE=InnoDB; CREATE TABLE n (x INT, y VARCHAR(20)) ENGINE=InnoDB;",
+    );
+    let c: Vec<String> = (1..=1500)
+        .map(|i| format!("({i}, 'k{}', {i})", i % 7))
+        .collect();
+    s.push_str(&format!("INSERT INTO c VALUES {};", c.join(",")));
+    let n: Vec<String> = (1..=1000).map(|i| format!("({i}, 'y{i}')")).collect();
+    s.push_str(&format!("INSERT INTO n VALUES {};", n.join(",")));
+    server.sql(&s);
+    let mark = server.flush_binlogs();
+    server.sql(
+        "USE ck; UPDATE t SET a = a + 1, b = CONCAT(b, '!'); DELETE FROM t WHERE id % 10 = 0; \
+         UPDATE t SET id = id + 100000 WHERE id IN (5, 15, 25); \
+         UPDATE c SET v = v + 1 WHERE a % 2 = 0; DELETE FROM c WHERE a % 5 = 0; \
+         DELETE FROM n WHERE x % 3 = 0; UPDATE n SET y = CONCAT(y, '!') WHERE x % 30 = 1;",
+    );
+    let mistake = files_after(&server, &mark);
+    server.sql(
+        "USE ck; UPDATE t SET a = -1 WHERE id IN (1, 2, 3, 100005); DELETE FROM t WHERE id = 4; \
+         INSERT INTO t VALUES (20, 1, 'back', 0, 0, 0, '2026-01-01'); \
+         UPDATE c SET v = -1 WHERE a IN (2, 4) ; INSERT INTO c VALUES (10, 'k3', 0); \
+         INSERT INTO n VALUES (3, 'y3'); UPDATE n SET y = 'z' WHERE x = 31;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |extra: &[&str], memory: Option<&str>| {
+        let mut args: Vec<&str> = extra.to_vec();
+        if let Some(m) = memory {
+            args.extend(["--check-memory", m]);
+        }
+        let mut t = tool(&[
+            "flashback",
+            "--check",
+            "--user",
+            "root",
+            "--mycnf",
+            "/dev/null",
+        ])
+        .arg("--socket")
+        .arg(&server.socket)
+        .args(&mistake)
+        .args(&args)
+        .env("TZ", "UTC");
+        t = t.env("TMPDIR", &tmp);
+        t.run()
+    };
+    let modes: [(&str, &[&str]); 5] = [
+        ("refuse", &["--on-conflict", "refuse"]),
+        ("skip", &["--on-conflict", "skip"]),
+        ("skip sql", &["--on-conflict", "skip", "--format", "sql"]),
+        ("ignore", &["--on-conflict", "ignore"]),
+        (
+            "ignore sql",
+            &["--on-conflict", "ignore", "--format", "sql"],
+        ),
+    ];
+    for (what, mode) in modes {
+        let mut outcomes = Vec::new();
+        for memory in [None, Some("64K")] {
+            let tag = memory.unwrap_or("default");
+            let undo = dir.path().join(format!("{what} {tag}.undo"));
+            let rep = dir.path().join(format!("{what} {tag}.jsonl"));
+            let mut args = mode.to_vec();
+            args.extend([
+                "-o",
+                undo.to_str().unwrap(),
+                "--check-report",
+                rep.to_str().unwrap(),
+            ]);
+            let r = run(&args, memory);
+            let runs = runs_spilled(&r.stderr);
+            match memory {
+                None => assert_eq!(runs, None, "{what}: {}", r.stderr),
+                Some(_) => assert!(runs.is_some_and(|n| n >= 10), "{what}: {}", r.stderr),
+            }
+            assert!(
+                std::fs::read_dir(&tmp).unwrap().next().is_none(),
+                "{what}: a temporary file is left"
+            );
+            let bytes = std::fs::read(&undo).ok();
+            // The lines say where the undo went: its name differs.
+            let lines = check_lines(&r.stderr)
+                .join("\n")
+                .replace(undo.to_str().unwrap(), "UNDO");
+            outcomes.push((r.code, lines, bytes, report_set(&rep)));
+        }
+        let (a, b) = (&outcomes[0], &outcomes[1]);
+        assert_eq!(a.0, b.0, "{what}: exit status");
+        assert_eq!(a.1, b.1, "{what}: stderr");
+        assert!(a.2 == b.2, "{what}: the undo's bytes differ");
+        assert_eq!(a.3, b.3, "{what}: report lines");
+        // The check found what changed since: 4 + 1 + 1 in t (100005 moved from 5), 2 + 1
+        // in c, 2 in n; with refuse nothing is written.
+        assert!(
+            a.1.contains("rows checked, 11 conflicts (ck.c: 3, ck.n: 2, ck.t: 6)"),
+            "{what}: {}",
+            a.1
+        );
+        assert_eq!(a.3.len(), 11, "{what}");
+        match what {
+            "refuse" => assert_eq!((a.0, &a.2), (1, &None), "{what}"),
+            _ => assert!(
+                a.0 == 0 && a.2.as_ref().is_some_and(|b| !b.is_empty()),
+                "{what}"
+            ),
+        }
+        if what == "skip" {
+            assert!(
+                a.1.contains("13 rows left out of the undo (11 conflicting, 2 linked"),
+                "{}",
+                a.1
+            );
+        }
+    }
+
+    // More conflicts than a quarter of the budget can hold for skip: refused, no undo.
+    server.sql("USE ck; UPDATE t SET a = -2 WHERE id <= 1000;");
+    let undo = dir.path().join("many.undo");
+    let args = ["--on-conflict", "skip", "-o", undo.to_str().unwrap()];
+    let r = run(&args, Some("64K"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("conflicts found so far") && r.stderr.contains("raise --check-memory"),
+        "{}",
+        r.stderr
+    );
+    assert!(!undo.exists());
+    let r = run(&args, None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(undo.exists());
+}
+
+/// A temporary directory that cannot be written: one line naming it, exit 2, nothing left
+/// at -o. SIGINT while runs are being written (the unlinked temporary file is open):
+/// exit 130, one line, nothing left at -o nor in the temporary directory.
+#[test]
+fn a_full_disk_or_a_signal_while_spilling_leaves_nothing() {
+    use std::process::{Command, Stdio};
+    let server = Server::start(148, ROW_DEFAULTS);
+    fill(&server, 60000);
+    let mark = server.flush_binlogs();
+    server.sql("USE ck; UPDATE t SET a = a + 1, b = CONCAT(b, '!');");
+    let mistake = files_after(&server, &mark);
+    let dir = tempfile::tempdir().unwrap();
+    let undo = dir.path().join("undo.bin");
+    let base = |tmp: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_binlog-tool"));
+        c.args([
+            "flashback",
+            "--check",
+            "--user",
+            "root",
+            "--mycnf",
+            "/dev/null",
+        ])
+        .arg("--socket")
+        .arg(&server.socket)
+        .args(&mistake)
+        .args(["--check-memory", "64K", "-o"])
+        .arg(&undo)
+        .env("TMPDIR", tmp);
+        c
+    };
+
+    let missing = dir.path().join("no such dir");
+    let out = base(&missing).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot create a temporary file in")
+            && stderr.contains(missing.to_str().unwrap()),
+        "{stderr}"
+    );
+    assert!(!undo.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = base(&tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Spilling has begun when the process holds the (unlinked) temporary file open.
+    let spilling = || {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|fds| {
+                fds.filter_map(|f| std::fs::read_link(f.ok()?.path()).ok())
+                    .any(|l| l.to_string_lossy().contains(".binlog-tool-check-"))
+            })
+            .unwrap_or(false)
+    };
+    let started = Instant::now();
+    while !spilling() && child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed().as_secs() < 120, "no spill after 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let send = |s: &str| {
+        let ok = Command::new("kill")
+            .arg(format!("-{s}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{s}");
+    };
+    send("STOP");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "finished before the signal"
+    );
+    send("INT");
+    send("CONT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(stderr.trim_end(), "binlog-tool: interrupted by SIGINT");
+    assert!(!undo.exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["tmp"], "left behind");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}

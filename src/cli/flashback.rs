@@ -77,6 +77,20 @@ pub struct Args {
     /// whole (`ignore`).
     #[arg(long, value_enum, default_value_t = OnConflict::Refuse, requires = "check")]
     pub on_conflict: OnConflict,
+    /// With --check: memory for the rows the undo touches (K, M, G suffixes; at least
+    /// 64K). Past it, they are sorted into runs in a temporary file in $TMPDIR (unlinked
+    /// at once) and merged back in key order.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = check_memory, requires = "check")]
+    pub check_memory: u64,
+}
+
+/// A `--check-memory` size: at least 64 KiB.
+fn check_memory(s: &str) -> Result<u64, String> {
+    let n = super::size::parse_size(s)?;
+    if n < 64 << 10 {
+        return Err(format!("{s:?} is under 64K"));
+    }
+    Ok(n)
 }
 
 /// What `flashback --help` says after the options.
@@ -127,6 +141,10 @@ unique key without NULLs, else every column; names, types and keys come from the
 server, and a table altered since the binlog is refused. --check-report FILE lists the
 conflicts as JSON lines; --on-conflict refuse (default: exit 1, no undo written), skip
 (the undo leaves those rows and every other selected change to them out), or ignore.
+The touched rows are held in --check-memory (64M); past it they are sorted into runs in
+an unlinked temporary file in $TMPDIR and read back in the order of their keys' bytes
+(the report's lines then come in that order). With skip, more conflicts than a quarter
+of --check-memory holds are refused (exit 2), as are changes of key past that.
 
 Exit status: 0 success (also when nothing is selected); 1 the undo is written, but an
 input is cut short inside the selection (stderr says where), or --check found
@@ -223,6 +241,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             &opts,
             args.check_report.as_deref(),
             args.on_conflict,
+            args.check_memory,
             &located,
         )?;
         match args.on_conflict {

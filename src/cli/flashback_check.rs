@@ -2,7 +2,7 @@
 //! in batches by key, compared with what the binlog says they hold
 //! ([`binlog::flashback::check`] decides; this file connects, queries and reports).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,8 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use binlog::flashback::check::{
-    self, CheckTable, Conflict, Expected, KeyKind, LeaveOut, TableDesc, Verdict,
+    self, Cells, CheckTable, Conflict, ExpectedRow, KeyKind, LeaveOut, SpillFile, TableDesc,
+    Verdict,
 };
 use binlog::flashback::{Options, Plan};
 use binlog::row::Value;
@@ -25,9 +26,11 @@ use super::connection::{describe, exec, rows as query_rows, text, ConnectionArgs
 use super::decode::jsonl::json_value;
 use super::output::{json_str, CliResult, Failure, OutputFile};
 use super::signals;
+use super::size::human;
 use super::snapshot::catalog::{describe_tables, Chosen};
 use super::snapshot::read::server_value;
 use super::snapshot::server::{setup_session, Server};
+use super::temp_file::{Fault, TempFile};
 
 /// What to do when rows changed since the mistake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +67,8 @@ struct Live {
 }
 
 /// Compares every row the plan's undo touches with the server's, in one REPEATABLE READ
-/// snapshot; writes the conflicts to `report` (JSON lines) and a summary on stderr.
+/// snapshot; writes the conflicts to `report` (JSON lines) and a summary on stderr. The
+/// touched rows are held in `memory` bytes, spilled to a temporary file past that.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     conn_args: &ConnectionArgs,
@@ -74,8 +78,10 @@ pub fn run(
     opts: &Options,
     report: Option<&Path>,
     mode: OnConflict,
+    memory: u64,
     located: &dyn Fn(binlog::flashback::FileError) -> Failure,
 ) -> CliResult<Checked> {
+    let budget = usize::try_from(memory).unwrap_or(usize::MAX);
     let mut report = match report {
         Some(p) => Some(OutputFile::create(p)?),
         None => None,
@@ -90,6 +96,19 @@ pub fn run(
         "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         "starting the snapshot",
     )?;
+    let fault = Fault::default();
+    let mut open =
+        || -> std::io::Result<Box<dyn SpillFile>> { Ok(Box::new(TempFile::create(&fault)?)) };
+    // An error of the temporary file: a signal, the file's own line, or the library's.
+    let spill_failure = |e: binlog::Error| match (signals::caught(), fault.message()) {
+        (Some(sig), _) => Failure::Interrupted(sig),
+        (None, Some(m)) => Failure::Message(m),
+        (None, None) => Failure::Message(format!(
+            "--check: the temporary file in {}: {}",
+            std::env::temp_dir().display(),
+            e.kind()
+        )),
+    };
     let mut live: Vec<Live> = Vec::new();
     let expected = {
         let mut describe_live = |db: &str, name: &str| -> Result<TableDesc, String> {
@@ -97,43 +116,111 @@ pub fn run(
             live.push(l);
             Ok(desc)
         };
-        check::expect(logs, plan, opts, &mut describe_live).map_err(located)?
+        let keep_links = mode == OnConflict::Skip;
+        check::expect(
+            logs,
+            plan,
+            opts,
+            budget,
+            keep_links,
+            &mut open,
+            &mut describe_live,
+        )
+        .map_err(|e| match e.file {
+            Some(_) => located(e),
+            None => spill_failure(e.error),
+        })?
     };
-    let mut conflicts: Vec<Conflict> = Vec::new();
+    let (mut tables, mut source, spilled) = expected.into_rows(&mut open).map_err(spill_failure)?;
+    if let Some(s) = spilled {
+        crate::say!(
+            "binlog-tool: check: the touched rows outgrew --check-memory ({}): {} sorted runs \
+             ({}) in a temporary file in {}",
+            human(memory),
+            s.runs,
+            human(s.bytes),
+            std::env::temp_dir().display()
+        );
+    }
+    let mut by_table = vec![0usize; tables.len()];
+    let mut left_out: Vec<(usize, Cells)> = Vec::new();
+    let mut left_out_bytes = 0usize;
     let mut strays = 0usize;
+    let mut rows = 0usize;
     let mut line = String::new();
-    for (ti, table) in expected.tables.iter().enumerate() {
-        let l = &live[ti];
+    let mut ahead: Option<(usize, ExpectedRow)> = None;
+    loop {
+        if let Some(sig) = signals::caught() {
+            return Err(Failure::Interrupted(sig));
+        }
+        let first = match ahead.take() {
+            Some(r) => Some(r),
+            None => source.next_row().map_err(spill_failure)?,
+        };
+        let Some((ti, first)) = first else {
+            break;
+        };
+        let (table, l) = (&tables[ti], &live[ti]);
         let per_query = match table.key.kind {
             KeyKind::AllColumns => ROWS_PER_QUERY,
             _ => KEYS_PER_QUERY,
         };
+        // A batch: rows of one table, at most `per_query` of them and an eighth of the
+        // budget in images.
+        let mut bytes = first.key.size() + first.now.as_ref().map_or(0, Cells::size);
+        let mut batch = vec![first];
+        while batch.len() < per_query && bytes < budget / 8 {
+            match source.next_row().map_err(spill_failure)? {
+                Some((t, r)) if t == ti => {
+                    bytes += r.key.size() + r.now.as_ref().map_or(0, Cells::size);
+                    batch.push(r);
+                }
+                other => {
+                    ahead = other;
+                    break;
+                }
+            }
+        }
+        rows += batch.len();
         let mut start = 0;
-        while start < table.rows.len() {
+        while start < batch.len() {
             if let Some(sig) = signals::caught() {
                 return Err(Failure::Interrupted(sig));
             }
-            let (sql, end) = batch_query(table, l, start, per_query);
-            let batch = read_batch(&mut conn, table, l, &sql, start..end)?;
-            for (id, found) in (start..end).zip(batch.found) {
-                let row = &table.rows[id];
+            let part = &batch[start..];
+            let (sql, end) = batch_query(table, l, part, per_query);
+            let read = read_batch(&mut conn, table, l, &sql, &part[..end])?;
+            for (row, found) in part.iter().zip(read.found) {
                 let verdict = table.verdict(row, found.as_ref());
-                if verdict != Verdict::Same {
-                    let c = Conflict {
-                        table: ti,
-                        row: id as u32,
-                        verdict,
-                        found,
-                    };
-                    if let Some(out) = report.as_mut() {
-                        line.clear();
-                        conflict_line(&mut line, table, l, &c, paths)?;
-                        out.write_all(line.as_bytes())?;
+                if verdict == Verdict::Same {
+                    continue;
+                }
+                by_table[ti] += 1;
+                let c = Conflict {
+                    table: ti,
+                    verdict,
+                    found,
+                };
+                if let Some(out) = report.as_mut() {
+                    line.clear();
+                    conflict_line(&mut line, table, l, row, &c, paths)?;
+                    out.write_all(line.as_bytes())?;
+                }
+                if mode == OnConflict::Skip {
+                    left_out_bytes += row.key.size() + 64;
+                    left_out.push((ti, row.key.clone()));
+                    if left_out_bytes > budget / 4 {
+                        return Err(Failure::Message(format!(
+                            "--check: {} conflicts found so far: more than a quarter of \
+                             --check-memory ({}) holds to leave them out with --on-conflict \
+                             skip; raise --check-memory",
+                            left_out.len(),
+                            human(memory)
+                        )));
                     }
-                    conflicts.push(Conflict { found: None, ..c });
                 }
             }
-            for found in batch.strays {
+            for found in read.strays {
                 strays += 1;
                 if let Some(out) = report.as_mut() {
                     line.clear();
@@ -141,16 +228,16 @@ pub fn run(
                     out.write_all(line.as_bytes())?;
                 }
             }
-            start = end;
+            start += end;
         }
     }
     let _ = conn.query_drop("COMMIT");
     if let Some(out) = report {
         out.commit()?;
     }
-    let rows = expected.rows();
-    summary(&expected, &conflicts, strays, rows);
-    let total = conflicts.len() + strays;
+    let conflicts: usize = by_table.iter().sum();
+    summary(&tables, &by_table, strays, rows);
+    let total = conflicts + strays;
     if strays > 0 && mode == OnConflict::Skip {
         return Err(Failure::Message(format!(
             "--check: {strays} live rows matched a touched key only as the server compares \
@@ -159,13 +246,13 @@ pub fn run(
         )));
     }
     let leave_out =
-        (mode == OnConflict::Skip && total > 0).then(|| LeaveOut::new(expected, &conflicts));
+        (mode == OnConflict::Skip && total > 0).then(|| LeaveOut::new(&mut tables, left_out));
     if let Some(l) = &leave_out {
         crate::say!(
             "binlog-tool: check: {} rows left out of the undo ({} conflicting, {} linked to them by key changes)",
             l.rows,
-            conflicts.len(),
-            l.rows - conflicts.len()
+            conflicts,
+            l.rows - conflicts
         );
     }
     Ok(Checked {
@@ -176,16 +263,16 @@ pub fn run(
 }
 
 /// The one-line summary on stderr.
-fn summary(expected: &Expected, conflicts: &[Conflict], strays: usize, rows: usize) {
+fn summary(tables: &[CheckTable], conflicts: &[usize], strays: usize, rows: usize) {
     let mut by_table: BTreeMap<String, usize> = BTreeMap::new();
-    for c in conflicts {
-        *by_table
-            .entry(expected.tables[c.table].qualified_name())
-            .or_default() += 1;
+    for (t, &n) in tables.iter().zip(conflicts) {
+        if n > 0 {
+            *by_table.entry(t.qualified_name()).or_default() += n;
+        }
     }
     let mut s = format!(
         "binlog-tool: check: {rows} rows checked, {} conflicts",
-        conflicts.len() + strays
+        conflicts.iter().sum::<usize>() + strays
     );
     if !by_table.is_empty() {
         let list: Vec<String> = by_table.iter().map(|(t, n)| format!("{t}: {n}")).collect();
@@ -286,9 +373,14 @@ fn describe_table(
     Ok((Live { layout, cols }, desc))
 }
 
-/// The query that reads the rows `start..` of `table` (as many as fit), and where the
-/// batch ends.
-fn batch_query(table: &CheckTable, l: &Live, start: usize, per_query: usize) -> (String, usize) {
+/// The query that reads the first of `rows` of `table` (as many as fit), and how many it
+/// reads.
+fn batch_query(
+    table: &CheckTable,
+    l: &Live,
+    rows: &[ExpectedRow],
+    per_query: usize,
+) -> (String, usize) {
     let mut sql = l.layout.select_sql();
     sql.push_str(" WHERE ");
     let all = table.key.kind == KeyKind::AllColumns;
@@ -305,12 +397,12 @@ fn batch_query(table: &CheckTable, l: &Live, start: usize, per_query: usize) -> 
         }
         sql.push_str(" IN (");
     }
-    let mut end = start;
-    while end < table.rows.len() && end - start < per_query && sql.len() < QUERY_BYTES {
-        if end > start {
+    let mut end = 0;
+    while end < rows.len() && end < per_query && sql.len() < QUERY_BYTES {
+        if end > 0 {
             sql.push_str(if all { " OR " } else { ", " });
         }
-        let row = &table.rows[end];
+        let row = &rows[end];
         // Decoded from the binlog's own bytes, which the library already read once.
         let values = table.key_values(&row.key).unwrap_or_default();
         if all {
@@ -376,15 +468,16 @@ fn read_batch(
     table: &CheckTable,
     l: &Live,
     sql: &str,
-    ids: std::ops::Range<usize>,
+    rows: &[ExpectedRow],
 ) -> CliResult<Batch> {
     let name = table.qualified_name();
     let fail =
         |e: &mysql::Error| Failure::Message(format!("--check: reading {name}: {}", describe(e)));
     let mut batch = Batch {
-        found: vec![None; ids.len()],
+        found: vec![None; rows.len()],
         strays: Vec::new(),
     };
+    let asked: HashMap<&Cells, usize> = rows.iter().enumerate().map(|(i, r)| (&r.key, i)).collect();
     let result = conn.exec_iter(sql, ()).map_err(|e| fail(&e))?;
     let n = l.layout.columns.len();
     let mut image = Vec::new();
@@ -409,9 +502,9 @@ fn read_batch(
         let key = table
             .key_of(&cells)
             .map_err(|e| Failure::Message(format!("--check: reading {name}: {}", e.kind())))?;
-        match table.lookup(&key).map(|id| id as usize) {
-            Some(id) if ids.contains(&id) => {
-                let slot = &mut batch.found[id - ids.start];
+        match asked.get(&key) {
+            Some(&i) => {
+                let slot = &mut batch.found[i];
                 if slot.is_none() {
                     *slot = Some(cells);
                 }
@@ -450,10 +543,10 @@ fn conflict_line(
     out: &mut String,
     table: &CheckTable,
     l: &Live,
+    row: &ExpectedRow,
     c: &Conflict,
     paths: &[PathBuf],
 ) -> CliResult<()> {
-    let row = &table.rows[c.row as usize];
     out.push_str("{\"table\":");
     json_str(out, &table.qualified_name());
     out.push_str(",\"key\":");

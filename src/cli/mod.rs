@@ -21,6 +21,7 @@ pub mod signals;
 pub mod size;
 pub mod snapshot;
 pub mod split;
+pub mod temp_file;
 pub mod verify;
 
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::expect::{CheckTable, Expected, ExpectedRow};
+use super::expect::{CheckTable, ExpectedRow};
 use super::{Cell, Cells};
 use crate::error::Result;
 use crate::event::table_map::TableMap;
@@ -26,10 +26,8 @@ pub enum Verdict {
 /// A row the undo would touch that is not as the binlog left it.
 #[derive(Debug, Clone)]
 pub struct Conflict {
-    /// The table's index in [`Expected::tables`].
+    /// The table's index in [`super::Expected::tables`].
     pub table: usize,
-    /// The row's index in its table's rows.
-    pub row: u32,
     /// How it differs.
     pub verdict: Verdict,
     /// The live row's cells, when there is one.
@@ -111,6 +109,23 @@ impl LeftOut {
         id
     }
 
+    /// The id of `key`, given one if new.
+    fn id(&mut self, key: Cells) -> u32 {
+        let next = self.parent.len() as u32;
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.parent.push(id);
+        }
+        id
+    }
+
+    fn link(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+
     fn holds(&self, cells: &Cells) -> Result<bool> {
         let key = cells.pick(&self.key)?;
         Ok(self
@@ -121,30 +136,41 @@ impl LeftOut {
 }
 
 impl LeaveOut {
-    /// The rows to leave out for these conflicts (the touched rows' images are dropped).
-    pub fn new(expected: Expected, conflicts: &[Conflict]) -> LeaveOut {
+    /// The rows to leave out: the conflicting ones (`(table index, key)`), and those
+    /// linked to them through the tables' changes of key (which are taken out of
+    /// `tables`).
+    pub fn new(tables: &mut [CheckTable], conflicts: Vec<(usize, Cells)>) -> LeaveOut {
+        let mut by_table: HashMap<usize, Vec<Cells>> = HashMap::new();
+        for (ti, key) in conflicts {
+            by_table.entry(ti).or_default().push(key);
+        }
         let mut out = LeaveOut::default();
-        for (ti, mut t) in expected.into_tables().into_iter().enumerate() {
-            let roots: HashSet<u32> = conflicts
-                .iter()
-                .filter(|c| c.table == ti)
-                .map(|c| t.root(c.row))
-                .collect();
-            if roots.is_empty() {
+        for (ti, keys) in by_table {
+            let Some(t) = tables.get_mut(ti) else {
                 continue;
-            }
-            let (ids, parent) = t.take_ids();
-            let left = LeftOut {
-                key: t.key.columns.clone(),
-                ids,
-                parent,
-                roots,
             };
-            out.rows += (0..t.rows.len() as u32)
+            let mut left = LeftOut {
+                key: t.key.columns.clone(),
+                ids: HashMap::new(),
+                parent: Vec::new(),
+                roots: HashSet::new(),
+            };
+            for (a, b) in std::mem::take(&mut t.links) {
+                let (a, b) = (left.id(a), left.id(b));
+                left.link(a, b);
+            }
+            for k in keys {
+                let id = left.id(k);
+                let root = left.root(id);
+                left.roots.insert(root);
+            }
+            out.rows += (0..left.parent.len() as u32)
                 .filter(|&id| left.roots.contains(&left.root(id)))
                 .count();
-            out.tables
-                .insert((t.db.into_bytes(), t.name.into_bytes()), left);
+            out.tables.insert(
+                (t.db.clone().into_bytes(), t.name.clone().into_bytes()),
+                left,
+            );
         }
         out
     }

@@ -3,9 +3,11 @@
 //! last change to it.
 
 use std::collections::HashMap;
+use std::io::{Read, Seek, Write};
 use std::sync::Arc;
 
 use super::key::{check_table, choose_key, TableDesc, TableKey};
+use super::spill::{Merged, Record, Spill};
 use super::{Cell, Cells};
 use crate::error::{Error, Result};
 use crate::event::rows::RowsKind;
@@ -47,13 +49,17 @@ pub struct CheckTable {
     pub info: TableInfo,
     /// How its rows are identified.
     pub key: TableKey,
-    /// The touched rows, in the order first touched.
-    pub rows: Vec<ExpectedRow>,
+    /// Selected changes of key (an update that moved a row from one key to another): the
+    /// old key and the new, in commit order (when kept: see [`expect`]).
+    pub links: Vec<(Cells, Cells)>,
+    /// The touched rows held in memory (since the last spilled run), in the order first
+    /// touched.
+    rows: Vec<ExpectedRow>,
     ids: HashMap<Cells, u32>,
-    /// Union-find parents: rows linked by a change of key (an update that moved a row
-    /// from one key to another) share a root.
-    parent: Vec<u32>,
 }
+
+/// Bytes a row held in memory costs besides its cells: its map entry and its slot.
+const ROW_OVERHEAD: usize = 112;
 
 impl CheckTable {
     fn new(db: String, name: String, desc: TableDesc) -> CheckTable {
@@ -65,20 +71,15 @@ impl CheckTable {
             desc,
             info,
             key,
+            links: Vec::new(),
             rows: Vec::new(),
             ids: HashMap::new(),
-            parent: Vec::new(),
         }
     }
 
     /// `db.name`.
     pub fn qualified_name(&self) -> String {
         format!("{}.{}", self.db, self.name)
-    }
-
-    /// The row with this key, if the undo touches it.
-    pub fn lookup(&self, key: &Cells) -> Option<u32> {
-        self.ids.get(key).copied()
     }
 
     /// The key of a row's cells.
@@ -138,26 +139,9 @@ impl CheckTable {
         }
     }
 
-    /// The row linked to `id` by key changes that stands for them all.
-    pub(crate) fn root(&self, mut id: u32) -> u32 {
-        while let Some(&p) = self.parent.get(id as usize) {
-            if p == id {
-                break;
-            }
-            id = p;
-        }
-        id
-    }
-
-    fn link(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.root(a), self.root(b));
-        if ra != rb {
-            self.parent[ra.max(rb) as usize] = ra.min(rb);
-        }
-    }
-
-    /// Sets what row `key` holds after a change at `pos`; returns its id.
-    fn set(&mut self, key: Cells, now: Option<Cells>, pos: Position, at: u64) -> Result<u32> {
+    /// Sets what row `key` holds after a change at `pos`; returns how many more bytes
+    /// the table holds.
+    fn set(&mut self, key: Cells, now: Option<Cells>, pos: Position, at: u64) -> Result<isize> {
         if key.has_absent() {
             return Err(Error::unsupported(
                 at,
@@ -168,26 +152,20 @@ impl CheckTable {
                 ),
             ));
         }
+        let size = |c: &Option<Cells>| c.as_ref().map_or(0, Cells::size) as isize;
         if let Some(&id) = self.ids.get(&key) {
             let r = &mut self.rows[id as usize];
+            let grown = size(&now) - size(&r.now);
             r.now = now;
             r.pos = pos;
-            return Ok(id);
+            return Ok(grown);
         }
         let id = u32::try_from(self.rows.len())
             .map_err(|_| Error::unsupported(at, "--check: over 4 billion rows in one table"))?;
+        let grown = (2 * key.size() + ROW_OVERHEAD) as isize + size(&now);
         self.ids.insert(key.clone(), id);
         self.rows.push(ExpectedRow { key, now, pos });
-        self.parent.push(id);
-        Ok(id)
-    }
-
-    /// Takes the key index and links out (for [`super::LeaveOut`]).
-    pub(crate) fn take_ids(&mut self) -> (HashMap<Cells, u32>, Vec<u32>) {
-        (
-            std::mem::take(&mut self.ids),
-            std::mem::take(&mut self.parent),
-        )
+        Ok(grown)
     }
 
     /// Records one row change.
@@ -198,53 +176,230 @@ impl CheckTable {
         after: Option<Cells>,
         pos: Position,
         at: u64,
-    ) -> Result<()> {
+        keep_links: bool,
+    ) -> Result<Growth> {
+        let mut g = Growth::default();
         match (kind, before, after) {
             (RowsKind::Write, _, Some(a)) => {
-                self.set(self.key_of(&a)?, Some(a), pos, at)?;
+                g.rows = self.set(self.key_of(&a)?, Some(a), pos, at)?;
             }
             (RowsKind::Delete, Some(b), _) => {
-                self.set(self.key_of(&b)?, None, pos, at)?;
+                g.rows = self.set(self.key_of(&b)?, None, pos, at)?;
             }
             (RowsKind::Update | RowsKind::PartialUpdate, Some(b), Some(a)) => {
                 let now = b.overlay(&a)?;
                 let old = self.key_of(&b)?;
                 let new = self.key_of(&now)?;
                 if old == new {
-                    self.set(new, Some(now), pos, at)?;
+                    g.rows = self.set(new, Some(now), pos, at)?;
                 } else {
-                    let o = self.set(old, None, pos, at)?;
-                    let n = self.set(new, Some(now), pos, at)?;
-                    self.link(o, n);
+                    if keep_links {
+                        g.links = old.size() + new.size() + 2 * ROW_OVERHEAD;
+                        self.links.push((old.clone(), new.clone()));
+                    }
+                    g.rows = self.set(old, None, pos, at)?;
+                    g.rows += self.set(new, Some(now), pos, at)?;
                 }
             }
             _ => return Err(Error::malformed(at, "row change without its image")),
         }
-        Ok(())
+        Ok(g)
     }
 }
 
-/// The touched rows of every table an undo touches.
+/// How much more memory one change takes.
 #[derive(Debug, Default)]
+struct Growth {
+    /// Bytes of touched rows (less when an image got smaller).
+    rows: isize,
+    /// Bytes of key links.
+    links: usize,
+}
+
+/// A file for rows past the budget: anything that reads, writes and seeks.
+pub trait SpillFile: Read + Write + Seek {}
+
+impl<T: Read + Write + Seek> SpillFile for T {}
+
+/// Opens the file for spilled runs, when the rows outgrow the budget.
+pub type OpenSpill<'a> = &'a mut dyn FnMut() -> std::io::Result<Box<dyn SpillFile>>;
+
+/// The touched rows of every table an undo touches: in memory while they fit the budget,
+/// then in sorted runs of a file ([`super::spill`]).
 pub struct Expected {
     /// The tables, in the order first met.
     pub tables: Vec<CheckTable>,
     by_name: HashMap<(Vec<u8>, Vec<u8>), usize>,
+    budget: usize,
+    /// Bytes of rows in memory.
+    held: usize,
+    /// Bytes of key links.
+    linked: usize,
+    /// Whether changes of key are kept (for [`super::LeaveOut`]).
+    keep_links: bool,
+    spill: Option<Spill<Box<dyn SpillFile>>>,
 }
 
+impl std::fmt::Debug for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expected")
+            .field("tables", &self.tables)
+            .field("held", &self.held)
+            .field("runs", &self.spill.as_ref().map(Spill::runs))
+            .finish()
+    }
+}
+
+/// The touched rows, one by one: table by table in the order first met; inside a table in
+/// the order first touched (all held in memory) or in the order of the key's packed bytes
+/// (spilled).
+pub struct ExpectedRows(RowSource);
+
+enum RowSource {
+    /// Held in memory: each table's rows, and the table being read.
+    Memory(
+        std::vec::IntoIter<(usize, Vec<ExpectedRow>)>,
+        Option<(usize, std::vec::IntoIter<ExpectedRow>)>,
+    ),
+    /// Merged from the spilled runs.
+    Spilled(Merged<Box<dyn SpillFile>>),
+}
+
+impl std::fmt::Debug for ExpectedRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            RowSource::Memory(..) => "ExpectedRows(memory)",
+            RowSource::Spilled(_) => "ExpectedRows(spilled)",
+        })
+    }
+}
+
+impl ExpectedRows {
+    /// The next row and its table's index; errors are the spill file's.
+    pub fn next_row(&mut self) -> Result<Option<(usize, ExpectedRow)>> {
+        match &mut self.0 {
+            RowSource::Memory(tables, current) => loop {
+                if let Some((ti, rows)) = current {
+                    if let Some(r) = rows.next() {
+                        return Ok(Some((*ti, r)));
+                    }
+                }
+                match tables.next() {
+                    Some((ti, rows)) => *current = Some((ti, rows.into_iter())),
+                    None => return Ok(None),
+                }
+            },
+            RowSource::Spilled(m) => Ok(m.next_record()?.map(|r| {
+                (
+                    r.table as usize,
+                    ExpectedRow {
+                        key: r.key,
+                        now: r.now,
+                        pos: r.pos,
+                    },
+                )
+            })),
+        }
+    }
+}
+
+/// What was spilled: runs and bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spilled {
+    /// Sorted runs written.
+    pub runs: usize,
+    /// Bytes written to the file.
+    pub bytes: u64,
+}
+
+/// The tables, their touched rows to read one by one, and what was spilled.
+pub type TablesAndRows = (Vec<CheckTable>, ExpectedRows, Option<Spilled>);
+
 impl Expected {
+    fn new(budget: usize, keep_links: bool) -> Expected {
+        Expected {
+            tables: Vec::new(),
+            by_name: HashMap::new(),
+            budget,
+            held: 0,
+            linked: 0,
+            keep_links,
+            spill: None,
+        }
+    }
+
     /// The table named `db.name`, by its index.
     pub fn find(&self, db: &[u8], name: &[u8]) -> Option<usize> {
         self.by_name.get(&(db.to_vec(), name.to_vec())).copied()
     }
 
-    /// Rows touched, over all tables.
-    pub fn rows(&self) -> usize {
-        self.tables.iter().map(|t| t.rows.len()).sum()
+    /// Writes the rows held in memory as a sorted run (opening the file first).
+    fn spill_run(&mut self, open: OpenSpill) -> Result<()> {
+        let spill = match &mut self.spill {
+            Some(s) => s,
+            None => {
+                let f = open().map_err(|e| Error::io(0, &e))?;
+                self.spill.insert(Spill::new(f, self.budget))
+            }
+        };
+        let mut records = Vec::new();
+        for (ti, t) in self.tables.iter_mut().enumerate() {
+            t.ids = HashMap::new();
+            let table = u32::try_from(ti)
+                .map_err(|_| Error::unsupported(0, "--check: over 4 billion tables"))?;
+            records.extend(std::mem::take(&mut t.rows).into_iter().map(|r| Record {
+                table,
+                key: r.key,
+                now: r.now,
+                pos: r.pos,
+            }));
+        }
+        spill.write_run(records)?;
+        self.held = 0;
+        Ok(())
     }
 
-    pub(crate) fn into_tables(self) -> Vec<CheckTable> {
-        self.tables
+    /// The tables, and their rows to read one by one (when spilled: the rows still in
+    /// memory written as the last run, and every run merged); errors are the spill
+    /// file's.
+    pub fn into_rows(mut self, open: OpenSpill) -> Result<TablesAndRows> {
+        if self.spill.is_some() && self.held > 0 {
+            self.spill_run(open)?;
+        }
+        if let Some(s) = self.spill.take() {
+            let spilled = Spilled {
+                runs: s.runs(),
+                bytes: s.bytes(),
+            };
+            let rows = ExpectedRows(RowSource::Spilled(s.merge()?));
+            return Ok((self.tables, rows, Some(spilled)));
+        }
+        let mut all = Vec::new();
+        for (ti, t) in self.tables.iter_mut().enumerate() {
+            t.ids = HashMap::new();
+            all.push((ti, std::mem::take(&mut t.rows)));
+        }
+        let rows = ExpectedRows(RowSource::Memory(all.into_iter(), None));
+        Ok((self.tables, rows, None))
+    }
+
+    /// Accounts for a change; refuses key links past a quarter of the budget.
+    fn grew(&mut self, g: Growth, at: u64) -> Result<()> {
+        self.held = self.held.saturating_add_signed(g.rows);
+        self.linked += g.links;
+        if self.linked > self.budget / 4 {
+            let n: usize = self.tables.iter().map(|t| t.links.len()).sum();
+            return Err(Error::unsupported(
+                at,
+                format!(
+                    "--check: {n} changes of key (updates of a row's key) in the selection need \
+                     more than a quarter of --check-memory ({} bytes) to link the rows they \
+                     move; raise --check-memory",
+                    self.budget
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -252,13 +407,21 @@ impl Expected {
 /// row the image the binlog says it has now. `describe` gives the live table (database,
 /// table), or why there is none; a table whose live columns are not those logged is
 /// refused, naming its TABLE_MAP.
+///
+/// Rows are held in memory while they take at most `budget` bytes; past that they go to
+/// sorted runs in the file `open` gives (errors of that file are [`FileError::output`]
+/// ones). With `keep_links` (for [`super::LeaveOut`]), changes of key are kept in memory:
+/// past a quarter of the budget they are refused.
 pub fn expect(
     inputs: &[Binlog],
     plan: &Plan,
     opts: &Options,
+    budget: usize,
+    keep_links: bool,
+    open: OpenSpill,
     describe: &mut dyn FnMut(&str, &str) -> std::result::Result<TableDesc, String>,
 ) -> Result<Expected, FileError> {
-    let mut out = Expected::default();
+    let mut out = Expected::new(budget, keep_links);
     let mut index = TxnIndex::default();
     let mut cache = TableCache::default();
     // TABLE_MAP bodies already checked against their table, by table index.
@@ -287,6 +450,9 @@ pub fn expect(
                 describe,
             )
             .map_err(located)?;
+            if out.held > out.budget {
+                out.spill_run(open).map_err(FileError::output)?;
+            }
         }
     }
     Ok(out)
@@ -337,7 +503,6 @@ fn transaction_rows(
             ti
         }
     };
-    let table = &mut out.tables[ti];
     let logged = cache
         .insert(&tm, tm_ev.body())
         .info
@@ -351,9 +516,11 @@ fn transaction_rows(
     for row in Rows::new(&re, &data, logged)? {
         let row = row?;
         let at = row.before.or(row.after).map_or(offset, |i| i.offset);
+        let table = &mut out.tables[ti];
         let before = row.before.map(|i| table.cells(&i)).transpose()?;
         let after = row.after.map(|i| table.cells(&i)).transpose()?;
-        table.change(re.kind, before, after, pos, at)?;
+        let g = table.change(re.kind, before, after, pos, at, out.keep_links)?;
+        out.grew(g, at)?;
     }
     Ok(())
 }

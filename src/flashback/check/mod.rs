@@ -13,6 +13,8 @@
 //!   them ([`Cells`]); and [`LeaveOut`], the rows the undo leaves out
 //!   (`--on-conflict skip`), with every other selected change linked to them by a key
 //!   change.
+//! - [`spill`]: past the memory budget, the touched rows as sorted runs in a file the
+//!   caller gives, merged back by (table, key), the last change to a row winning.
 //!
 //! Values are compared as bytes of the binlog's encoding: the caller turns what the server
 //! returns into a row image of the same columns (as `snapshot` does, exactly), so FLOAT
@@ -20,14 +22,20 @@
 //! exactly. MySQL's binary JSON, whose bytes depend on how a document was written, is
 //! compared as documents when the bytes differ.
 //!
-//! Memory: one copy of each touched row's last image, its key, and about 40 bytes.
+//! Memory: while they fit the caller's budget, each touched row's last image and key (twice)
+//! and about 112 bytes; past it, sorted runs in a file and one buffer per merged run. The
+//! changes of key and the rows `skip` leaves out stay in memory, each refused past a
+//! quarter of the budget.
 
 pub mod compare;
 pub mod expect;
 pub mod key;
+pub mod spill;
 
 pub use compare::{Conflict, LeaveOut, Verdict};
-pub use expect::{expect, CheckTable, Expected, ExpectedRow};
+pub use expect::{
+    expect, CheckTable, Expected, ExpectedRow, ExpectedRows, OpenSpill, SpillFile, Spilled,
+};
 pub use key::{choose_key, KeyKind, TableDesc, TableKey};
 
 use crate::error::{Error, Result};
@@ -120,6 +128,32 @@ impl Cells {
     /// Bytes held.
     pub fn size(&self) -> usize {
         self.0.len()
+    }
+
+    /// The packed bytes (see [`Cells`]).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Cells from packed bytes, checked: every tag known, every length within the bytes.
+    pub fn from_packed(bytes: &[u8]) -> Result<Cells> {
+        let mut rest = bytes;
+        while let Some((&tag, r)) = rest.split_first() {
+            rest = match tag {
+                0 | 1 => r,
+                2 => {
+                    let len = r
+                        .get(..4)
+                        .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize)
+                        .ok_or_else(|| Error::malformed(0, "packed cells cut short"))?;
+                    r.get(4..)
+                        .and_then(|v| v.get(len..))
+                        .ok_or_else(|| Error::malformed(0, "packed cells cut short"))?
+                }
+                _ => return Err(Error::malformed(0, "packed cells with an unknown tag")),
+            };
+        }
+        Ok(Cells(bytes.into()))
     }
 }
 
