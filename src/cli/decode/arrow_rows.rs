@@ -381,6 +381,9 @@ impl Col {
             (Col::U64(b), Value::Bit(x)) => b.append_value(*x),
             (Col::U16(b), Value::Enum(e)) => b.append_value(*e),
             (Col::U64(b), Value::Set(s)) => b.append_value(*s),
+            // ENUM's index 0 is the empty string a server stores for an invalid member
+            // (as SELECT shows it).
+            (Col::Str(b), Value::Enum(0)) => b.append_value(""),
             (Col::Str(b), Value::Enum(_) | Value::Set(_)) => {
                 let names = c
                     .member_names(v)
@@ -643,16 +646,14 @@ impl Gatherer {
                 if let Err(why) = col.push(v, table.kinds[i], &columns[i], charsets[i]) {
                     let img = if image_no == 0 { "before" } else { "after" };
                     let what = format!(
-                        "{}:{}: {}.{} column {} ({img} image): {why}",
-                        t.file,
-                        place.pos,
+                        "{}.{} column {} ({img} image): {why}",
                         ctx.db,
                         ctx.table,
                         columns[i].display_name(i)
                     );
                     match setup.invalid {
                         InvalidValues::Null => {
-                            setup.note_nulled(&what);
+                            setup.note_nulled(&format!("{}:{}: {what}", t.file, place.pos));
                             col.null();
                         }
                         InvalidValues::Refuse => {
