@@ -1,7 +1,7 @@
 """Reads `decode --format parquet` output with DuckDB and compares every row and value
 with `decode --format jsonl` of the same input and selection.
 
-usage: parquet_duckdb.py DIR JSONL [NULLED]
+usage: parquet_duckdb.py DIR JSONL NULLED [DIR JSONL NULLED ...]
 
 NULLED: how many values were written as NULL by --invalid-values null (each must be a
 value jsonl shows that Arrow cannot hold: a zero or invalid date). Prints one summary
@@ -89,8 +89,14 @@ def same(j, p, typ):
 
 
 def main():
-    out_dir, jsonl = sys.argv[1], sys.argv[2]
-    expect_nulled = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    args = sys.argv[1:]
+    if not args or len(args) % 3:
+        sys.exit("usage: parquet_duckdb.py DIR JSONL NULLED [DIR JSONL NULLED ...]")
+    for i in range(0, len(args), 3):
+        compare(args[i], args[i + 1], int(args[i + 2]))
+
+
+def compare(out_dir, jsonl, expect_nulled):
     want = {}
     with open(jsonl, encoding="utf-8") as f:
         for line in f:
@@ -100,7 +106,7 @@ def main():
     con.execute("SET TimeZone = 'UTC'")
     have_dirs = sorted(d for d in os.listdir(out_dir)) if os.path.isdir(out_dir) else []
     if sorted(want) != have_dirs:
-        sys.exit(f"tables differ: jsonl {sorted(want)}, parquet {have_dirs}")
+        sys.exit(f"{out_dir}: tables differ: jsonl {sorted(want)}, parquet {have_dirs}")
     rows = values = nulled = 0
     for key, jrows in want.items():
         prows = []
@@ -152,8 +158,8 @@ def main():
                         sys.exit(f"{where}: jsonl's {image} has {sorted(extra)}, Parquet not")
             rows += 1
     if nulled != expect_nulled:
-        sys.exit(f"{nulled} values NULL in Parquet where jsonl has invalid dates, expected {expect_nulled}")
-    print(f"parquet_duckdb: {len(want)} tables, {rows} rows, {values} values equal, {nulled} nulled")
+        sys.exit(f"{out_dir}: {nulled} values NULL in Parquet where jsonl has invalid dates, expected {expect_nulled}")
+    print(f"parquet_duckdb: {out_dir}: {len(want)} tables, {rows} rows, {values} values equal, {nulled} nulled")
 
 
 if __name__ == "__main__":
