@@ -363,12 +363,16 @@ impl Col {
                 b.append_value(n)
             }
             (Col::I16(b), Value::Year(y)) => b.append_value(fit(*y, v)?),
-            (Col::Date(b), Value::Date(d)) => b.append_value(days(*d).ok_or_else(|| {
-                format!("{d} is not a date Arrow can hold (zero or invalid)")
-            })?),
+            (Col::Date(b), Value::Date(d)) => b
+                .append_value(days(*d).ok_or_else(|| {
+                    format!("{d} is not a date Arrow can hold (zero or invalid)")
+                })?),
             (Col::Ts(b), Value::DateTime(t, _)) => {
                 b.append_value(datetime_micros(t).ok_or_else(|| {
-                    format!("{} is not a date and time Arrow can hold (zero or invalid)", binlog::row::temporal::WithFsp(*t, 0))
+                    format!(
+                        "{} is not a date and time Arrow can hold (zero or invalid)",
+                        binlog::row::temporal::WithFsp(*t, 0)
+                    )
                 })?)
             }
             (Col::Ts(b), Value::Timestamp { secs, micros, .. }) => {
@@ -388,10 +392,14 @@ impl Col {
                 let names = c
                     .member_names(v)
                     .ok_or_else(|| format!("{v:?} names no member of the column"))?;
-                b.append_value(cs.decode(&names).ok_or("a member name invalid in its character set")?)
+                b.append_value(
+                    cs.decode(&names)
+                        .ok_or("a member name invalid in its character set")?,
+                )
             }
             (Col::Str(b), Value::Json(j)) => {
-                let doc = json::decode(j).map_err(|e| format!("a JSON value that does not decode: {e}"))?;
+                let doc = json::decode(j)
+                    .map_err(|e| format!("a JSON value that does not decode: {e}"))?;
                 let mut text = String::new();
                 json::to_text(&doc, &mut text);
                 b.append_value(text)
@@ -415,9 +423,7 @@ impl Col {
             (Col::Bin(b), Value::Bytes(x)) => {
                 b.append_value(padded_binary(&c.column, c.charset, x))
             }
-            (Col::Bin(b), Value::Geometry(x) | Value::Vector(x)) => {
-                b.append_value(x)
-            }
+            (Col::Bin(b), Value::Geometry(x) | Value::Vector(x)) => b.append_value(x),
             _ => return Err(mismatch()),
         }
         Ok(())
@@ -625,7 +631,9 @@ impl Gatherer {
             .is_none_or(|g| Arc::ptr_eq(&g.table, table) || g.table.schema == table.schema);
         if !same {
             if let Some(mut g) = self.open.remove(&table.key) {
-                let b = g.finish().map_err(|m| binlog::Error::unsupported(place.pos, m))?;
+                let b = g
+                    .finish()
+                    .map_err(|m| binlog::Error::unsupported(place.pos, m))?;
                 self.done.push(b);
             }
         }
@@ -671,7 +679,8 @@ impl Gatherer {
             }
         }
         g.file.append_value(t.file);
-        g.pos.append_value(i64::try_from(place.pos).unwrap_or(i64::MAX));
+        g.pos
+            .append_value(i64::try_from(place.pos).unwrap_or(i64::MAX));
         g.time.append_value(i64::from(t.time) * 1_000_000);
         if t.gtid.is_empty() {
             g.gtid.append_null();
@@ -681,11 +690,16 @@ impl Gatherer {
         g.op.append_value(kind.sql_name());
         g.db.append_value(&ctx.db);
         g.name.append_value(&ctx.table);
-        g.payload_index
-            .append_option(place.payload_index.map(|i| i32::try_from(i).unwrap_or(i32::MAX)));
+        g.payload_index.append_option(
+            place
+                .payload_index
+                .map(|i| i32::try_from(i).unwrap_or(i32::MAX)),
+        );
         self.rows += 1;
         if g.rows() >= BATCH_ROWS {
-            let b = g.finish().map_err(|m| binlog::Error::unsupported(place.pos, m))?;
+            let b = g
+                .finish()
+                .map_err(|m| binlog::Error::unsupported(place.pos, m))?;
             self.done.push(b);
         }
         Ok(())

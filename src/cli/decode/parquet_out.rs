@@ -123,7 +123,9 @@ impl ParquetDir {
         if let Some(sig) = signals::caught() {
             return Failure::Interrupted(sig);
         }
-        let shown = self.target.join(path.strip_prefix(self.temp()).unwrap_or(path));
+        let shown = self
+            .target
+            .join(path.strip_prefix(self.temp()).unwrap_or(path));
         fail(&shown, format_args!("writing: {e}"))
     }
 

@@ -270,7 +270,9 @@ fn stream(
     for n in std::mem::take(&mut r.notes) {
         crate::say!("binlog-tool: note: {n}");
     }
-    let written = out.text(&r.buf).and_then(|()| out.tables(&mut r.gathered.done));
+    let written = out
+        .text(&r.buf)
+        .and_then(|()| out.tables(&mut r.gathered.done));
     r.buf.clear();
     written
 }
