@@ -352,7 +352,7 @@ impl Col {
                 let Kind::Dec128(_, s) = kind else {
                     return Err(mismatch());
                 };
-                b.append_value(decimal_digits(d, s)?.try_into().map_err(|_| mismatch())?)
+                b.append_value(decimal_digits(d, s)?)
             }
             (Col::D256(b), Value::Decimal(d)) => {
                 let Kind::Dec256(_, s) = kind else {
