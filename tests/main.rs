@@ -10,6 +10,7 @@ mod fetch;
 mod flashback;
 mod fuzz_smoke;
 mod hardening;
+mod parquet;
 mod pitr;
 mod render;
 mod rows;

@@ -1,6 +1,9 @@
-//! `binlog-tool decode`: every row change with names and values, as SQL or JSON lines.
+//! `binlog-tool decode`: every row change with names and values, as SQL, JSON lines or
+//! Parquet.
 
+mod arrow_rows;
 pub(crate) mod jsonl;
+mod parquet_out;
 mod pipeline;
 mod render;
 
@@ -14,9 +17,12 @@ use super::args::{Inputs, Selection};
 use super::chain::{parse_all, ChainArgs};
 use super::output::{file_name, open, refuse_output_over_input, CliResult, OutputFile};
 use super::schema_source::SchemaArgs;
+use super::size::parse_size;
+use arrow_rows::{ArrowSetup, InvalidValues};
+use parquet_out::ParquetDir;
 use pipeline::{render_in_order, Setup, Sources};
 
-/// Show each row change with names and values, as SQL or JSON lines.
+/// Show each row change with names and values, as SQL, JSON lines or Parquet.
 ///
 /// For each row change: its file, position, time, GTID, database, table, operation and
 /// values with column names: from TABLE_MAP metadata (binlog_row_metadata=FULL), else from
@@ -61,9 +67,19 @@ pub struct Args {
     /// Needs --schema or --schema-from-server.
     #[arg(long, value_name = "FILE", alias = "schema-history")]
     pub write_schema: Option<PathBuf>,
-    /// Write here instead of standard output (written in full or not at all).
+    /// Write here instead of standard output (written in full or not at all). Parquet:
+    /// the directory to create (it must not exist, or be empty).
     #[arg(long, short = 'o', default_value = "-")]
     pub output: PathBuf,
+    /// Parquet: start a table's next part once its part passes SIZE (e.g. 64M, 1G).
+    /// [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub part_size: Option<u64>,
+    /// Parquet: a value Arrow cannot hold (a zero or invalid date, text invalid in its
+    /// character set) stops the run naming it (refuse), or is written as NULL and
+    /// counted on stderr (null). [default: refuse]
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub invalid_values: Option<InvalidValues>,
 }
 
 /// What `decode --help` says after the options.
@@ -85,7 +101,14 @@ JSON lines: pos is the rows event's position, or the TRANSACTION_PAYLOAD's with
 payload_index; time is ISO 8601 with the local offset; TIMESTAMP values are UTC with Z;
 text is converted to UTF-8 from its column's character set; a JSON column's document is
 a string; bytes that are not text (binary, geometry, unmapped or invalid text) are the
-only objects: {\"hex\": \"00FF\"}.";
+only objects: {\"hex\": \"00FF\"}.
+
+Parquet (-o DIR): DIR/db.table/part-0.parquet, part-1.parquet, … (a new part past
+--part-size, and when the table's columns change). Columns: file, pos, timestamp (commit
+time, UTC), gtid, op, db, table, payload_index, then before_<col> and after_<col> for
+each column, typed from its MySQL type (TIME as a duration in microseconds: INT64 in
+Parquet; ENUM/SET as names when known; text as UTF-8; bytes as binary). A column left
+out of a minimal row image is NULL. DIR appears only once complete.";
 
 /// Output formats of `decode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +117,8 @@ pub enum DecodeFormat {
     Sql,
     /// One JSON object per row change.
     Jsonl,
+    /// Parquet files, one folder of parts per table (-o DIR).
+    Parquet,
 }
 
 /// Runs `decode`.
@@ -128,11 +153,18 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Some(p) => Some(OutputFile::create(p)?),
         None => None,
     };
-    let mut out = OutputFile::create(&args.output)?;
-    if args.format == DecodeFormat::Sql {
-        out.write_all(b"-- binlog-tool decode\n")?;
-        out.write_all(binlog::sql::session::ROWS_SESSION.as_bytes())?;
+    let parquet = args.format == DecodeFormat::Parquet;
+    if !parquet && (args.part_size.is_some() || args.invalid_values.is_some()) {
+        return Err(super::output::Failure::Message(
+            "--part-size and --invalid-values are for --format parquet".into(),
+        ));
     }
+    if args.part_size == Some(0) {
+        return Err(super::output::Failure::Message(
+            "--part-size must be more than 0".into(),
+        ));
+    }
+    let arrow = ArrowSetup::new(args.invalid_values.unwrap_or(InvalidValues::Refuse));
     let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
     let sources = Sources {
         files: &files,
@@ -142,10 +174,33 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     let setup = Setup {
         format: args.format,
         filter: &filter,
+        arrow: &arrow,
     };
-    let (out, history, damaged) =
-        render_in_order(&sources, setup, history, schema_out.is_some(), out)?;
-    out.commit()?;
+    let (history, damaged) = if parquet {
+        let dir = ParquetDir::create(&args.output, args.part_size.unwrap_or(256 << 20))?;
+        let (dir, history, damaged) =
+            render_in_order(&sources, setup, history, schema_out.is_some(), dir)?;
+        let (nulled, first) = arrow.nulled();
+        dir.commit()?;
+        if nulled > 0 {
+            crate::say!(
+                "binlog-tool: note: {nulled} value(s) Parquet cannot hold written as NULL \
+                 (the first: {})",
+                first.unwrap_or_default()
+            );
+        }
+        (history, damaged)
+    } else {
+        let mut out = OutputFile::create(&args.output)?;
+        if args.format == DecodeFormat::Sql {
+            out.write_all(b"-- binlog-tool decode\n")?;
+            out.write_all(binlog::sql::session::ROWS_SESSION.as_bytes())?;
+        }
+        let (out, history, damaged) =
+            render_in_order(&sources, setup, history, schema_out.is_some(), out)?;
+        out.commit()?;
+        (history, damaged)
+    };
     if let (Some(mut f), Some(h)) = (schema_out.take(), history) {
         f.write_all(binlog::schema::write_script(h.current()).as_bytes())?;
         f.commit()?;

@@ -21,6 +21,7 @@ use binlog::txn::Transaction;
 use binlog::{Binlog, BinlogFile};
 use rayon::prelude::*;
 
+use super::arrow_rows::{ArrowSetup, TableBatch};
 use super::render::Renderer;
 use super::DecodeFormat;
 use crate::cli::chain::tell_outcome;
@@ -51,6 +52,39 @@ pub struct Setup<'a> {
     pub format: DecodeFormat,
     /// The selection.
     pub filter: &'a Filter,
+    /// Parquet: what to do with values Arrow cannot hold.
+    pub arrow: &'a ArrowSetup,
+}
+
+/// Where rendered chunks go: text to an output file, Arrow batches to a Parquet
+/// directory.
+pub trait Sink: Send {
+    /// Writes rendered text.
+    fn text(&mut self, s: &str) -> CliResult<()>;
+    /// Writes (and takes) tables' batches.
+    fn tables(&mut self, batches: &mut Vec<TableBatch>) -> CliResult<()>;
+}
+
+impl Sink for OutputFile {
+    fn text(&mut self, s: &str) -> CliResult<()> {
+        self.write_all(s.as_bytes()).map_err(Failure::from)
+    }
+    fn tables(&mut self, batches: &mut Vec<TableBatch>) -> CliResult<()> {
+        debug_assert!(batches.is_empty(), "no batches go to a text output");
+        batches.clear();
+        Ok(())
+    }
+}
+
+/// A failure of the sink, as an I/O error for the renderer to pass back (its message
+/// kept; a signal is found again by [`fail_at`]).
+fn as_io(f: Failure) -> std::io::Error {
+    match f {
+        Failure::BrokenPipe => std::io::ErrorKind::BrokenPipe.into(),
+        Failure::Message(m) => std::io::Error::other(m),
+        Failure::Panicked => std::io::Error::other("a thread panicked"),
+        Failure::Interrupted(_) => std::io::Error::other("interrupted"),
+    }
 }
 
 /// Transactions of one file, rendered together, and the schema they see.
@@ -65,6 +99,7 @@ struct Chunk {
 struct Rendered {
     text: String,
     notes: Vec<String>,
+    tables: Vec<TableBatch>,
 }
 
 /// What the walk gathered: whole chunks, and then what stopped the gathering.
@@ -91,18 +126,18 @@ enum Then {
 /// in their order, each seeing the schema of its position when `history` is given.
 /// Returns the output, for the caller to commit, the history at the end, and whether a
 /// file is cut short inside the selection (its notes are on stderr).
-pub fn render_in_order(
+pub fn render_in_order<O: Sink>(
     sources: &Sources,
     setup: Setup,
     history: Option<SchemaHistory>,
     to_the_end: bool,
-    mut out: OutputFile,
-) -> CliResult<(OutputFile, Option<SchemaHistory>, bool)> {
+    mut out: O,
+) -> CliResult<(O, Option<SchemaHistory>, bool)> {
     let threads = rayon::current_num_threads().max(1);
     let renderers: Vec<Mutex<Renderer>> = (0..threads)
-        .map(|_| Mutex::new(Renderer::new(setup.format, setup.filter)))
+        .map(|_| Mutex::new(Renderer::new(setup)))
         .collect();
-    let mut streaming = Renderer::new(setup.format, setup.filter);
+    let mut streaming = Renderer::new(setup);
     let mut walk = Walk::new(sources, setup.filter, history, to_the_end);
     let batch_chunks = threads * CHUNKS_PER_THREAD;
     let mut batch = walk.next_batch(batch_chunks);
@@ -153,7 +188,7 @@ pub fn render_in_order(
 /// Writes rendered chunks in order (their notes on stderr first), up to the first that
 /// failed (whose error it returns). Returns their text buffers, emptied.
 fn write_all(
-    out: &mut OutputFile,
+    out: &mut impl Sink,
     rendered: Vec<Result<Rendered, Failure>>,
 ) -> CliResult<Vec<String>> {
     let mut buffers = Vec::with_capacity(rendered.len());
@@ -162,7 +197,8 @@ fn write_all(
         for n in &piece.notes {
             crate::say!("binlog-tool: note: {n}");
         }
-        out.write_all(piece.text.as_bytes())?;
+        out.text(&piece.text)?;
+        out.tables(&mut piece.tables)?;
         piece.text.clear();
         buffers.push(piece.text);
     }
@@ -191,16 +227,19 @@ fn render_batch(
             std::mem::swap(&mut r.buf, &mut text);
             let data = sources.files[chunk.file].bytes();
             let name = &sources.names[chunk.file];
-            for txn in &chunk.txns {
-                if let Err(e) = r.render(data, txn, name, &mut |_| Ok(())) {
-                    r.buf.clear();
-                    r.notes.clear();
-                    return Err(fail_at(&sources.paths[chunk.file], &e));
-                }
+            let rendered = chunk
+                .txns
+                .iter()
+                .try_for_each(|txn| r.render(data, txn, name, &mut |_, _| Ok(())))
+                .and_then(|()| r.finish_tables(u64::MAX));
+            if let Err(e) = rendered {
+                r.clear();
+                return Err(fail_at(&sources.paths[chunk.file], &e));
             }
             Ok(Rendered {
                 text: std::mem::replace(&mut r.buf, text),
                 notes: std::mem::take(&mut r.notes),
+                tables: std::mem::take(&mut r.gathered.done),
             })
         })
         .collect()
@@ -213,26 +252,29 @@ fn stream(
     r: &mut Renderer,
     file: usize,
     txn: &Transaction,
-    out: &mut OutputFile,
+    out: &mut impl Sink,
 ) -> CliResult<()> {
-    let mut spill = |b: &mut String| {
-        let r = out.write_all(b.as_bytes());
+    let mut spill = |b: &mut String, t: &mut Vec<TableBatch>| {
+        let r = out.text(b).and_then(|()| out.tables(t));
         b.clear();
-        r
+        r.map_err(as_io)
     };
     let data = sources.files[file].bytes();
-    let rendered = r.render(data, txn, &sources.names[file], &mut spill);
+    let rendered = r
+        .render(data, txn, &sources.names[file], &mut spill)
+        .and_then(|()| r.finish_tables(txn.end));
     if let Err(e) = rendered {
-        r.buf.clear();
-        r.notes.clear();
+        r.clear();
         return Err(fail_at(&sources.paths[file], &e));
     }
     for n in std::mem::take(&mut r.notes) {
         crate::say!("binlog-tool: note: {n}");
     }
-    let written = out.write_all(r.buf.as_bytes());
+    let written = out
+        .text(&r.buf)
+        .and_then(|()| out.tables(&mut r.gathered.done));
     r.buf.clear();
-    written.map_err(Failure::from)
+    written
 }
 
 /// The walk over the files, gathering batches and keeping the schema history.

@@ -20,6 +20,8 @@ use binlog::sql::{self, Change};
 use binlog::txn::{InPayload, Transaction, TxnKind};
 use binlog::{Event, EventData, EventType, Format};
 
+use super::arrow_rows::{ArrowSetup, ArrowTable, Gatherer, TableBatch, BATCH_ROWS};
+use super::pipeline::Setup;
 use super::{jsonl, DecodeFormat};
 use crate::cli::output::{json_str, local_time, local_time_iso};
 
@@ -31,6 +33,8 @@ pub struct Table {
     pub json_names: Vec<String>,
     /// Each column's character set.
     pub charsets: Vec<Charset>,
+    /// Parquet: its Arrow schema (of a selected table).
+    pub arrow: Option<Arc<ArrowTable>>,
     /// The body of the TABLE_MAP it was built from.
     map_body: Vec<u8>,
 }
@@ -78,8 +82,11 @@ pub struct Renderer<'s> {
     /// The schema of the transactions being rendered.
     schema: Option<Arc<Catalog>>,
     filter: &'s Filter,
+    arrow: &'s ArrowSetup,
     /// What was rendered and not yet taken.
     pub buf: String,
+    /// Parquet: row changes gathered per table, and batches not yet taken.
+    pub gathered: Gatherer,
     /// Notes for stderr (statements left out), not yet taken.
     pub notes: Vec<String>,
     /// Statement context (SET INSERT_ID, @user variables, RAND seeds) waiting for the
@@ -92,12 +99,14 @@ pub struct Renderer<'s> {
 
 impl<'s> Renderer<'s> {
     /// A renderer with no table known yet.
-    pub fn new(format: DecodeFormat, filter: &'s Filter) -> Renderer<'s> {
+    pub fn new(setup: Setup<'s>) -> Renderer<'s> {
         Renderer {
-            format,
+            format: setup.format,
             schema: None,
-            filter,
+            filter: setup.filter,
+            arrow: setup.arrow,
             buf: String::with_capacity(1 << 16),
+            gathered: Gatherer::new(),
             notes: Vec::new(),
             context: String::new(),
             tables: HashMap::new(),
@@ -123,6 +132,21 @@ impl<'s> Renderer<'s> {
         self.format == DecodeFormat::Sql
     }
 
+    /// Parquet: finishes the rows gathered into batches (`at`: the offset an error
+    /// names).
+    pub fn finish_tables(&mut self, at: u64) -> binlog::Result<()> {
+        self.gathered
+            .finish()
+            .map_err(|m| binlog::Error::unsupported(at, m))
+    }
+
+    /// Forgets what was rendered and gathered (after an error).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.notes.clear();
+        self.gathered.clear();
+    }
+
     /// Renders one selected transaction; one with nothing to show (no row and no
     /// statement selected) leaves nothing. `spill` is called with the buffer when it
     /// grows large (a streaming caller writes it out and clears it; a batching one lets it
@@ -132,7 +156,7 @@ impl<'s> Renderer<'s> {
         data: &[u8],
         txn: &Transaction,
         file: &str,
-        spill: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+        spill: &mut dyn FnMut(&mut String, &mut Vec<TableBatch>) -> std::io::Result<()>,
     ) -> binlog::Result<()> {
         let t = TxnCtx {
             file,
@@ -140,7 +164,7 @@ impl<'s> Renderer<'s> {
             time: txn.last_timestamp,
             time_iso: match self.format {
                 DecodeFormat::Jsonl => local_time_iso(txn.last_timestamp),
-                DecodeFormat::Sql => String::new(),
+                DecodeFormat::Sql | DecodeFormat::Parquet => String::new(),
             },
         };
         let start = self.buf.len();
@@ -168,9 +192,15 @@ impl<'s> Renderer<'s> {
         self.context.clear();
         txn.visit(data, |ev, format: &Format, payload| {
             self.event(&t, ev, format, payload)?;
-            if self.buf.len() > 1 << 16 {
+            if self.gathered.rows() >= BATCH_ROWS {
+                self.gathered
+                    .finish()
+                    .map_err(|m| binlog::Error::unsupported(ev.offset(), m))?;
+            }
+            if self.buf.len() > 1 << 16 || !self.gathered.done.is_empty() {
                 spilled = true;
-                spill(&mut self.buf).map_err(|e| binlog::Error::io(ev.offset(), &e))?;
+                spill(&mut self.buf, &mut self.gathered.done)
+                    .map_err(|e| binlog::Error::io(ev.offset(), &e))?;
             }
             Ok(())
         })?;
@@ -242,10 +272,13 @@ impl<'s> Renderer<'s> {
                 .iter()
                 .map(|c| Charset::of(c.charset))
                 .collect();
+            let arrow = (selected && self.format == DecodeFormat::Parquet)
+                .then(|| Arc::new(ArrowTable::new(&ctx)));
             let table = Table {
                 ctx,
                 json_names,
                 charsets,
+                arrow,
                 map_body: ev.body().to_vec(),
             };
             self.tables.insert(tm.table_id, table);
@@ -276,7 +309,8 @@ impl<'s> Renderer<'s> {
             return Ok(());
         }
         let rows_data = re.rows_data()?;
-        let (format_out, buf) = (self.format, &mut self.buf);
+        let (format_out, buf, gathered) = (self.format, &mut self.buf, &mut self.gathered);
+        let arrow_setup = self.arrow;
         if format_out == DecodeFormat::Sql {
             self.session.rows(re.flags, buf);
         }
@@ -296,6 +330,20 @@ impl<'s> Renderer<'s> {
                     }
                     DecodeFormat::Jsonl => {
                         jsonl::row_change(buf, t, place, table, re.kind, before, after)
+                    }
+                    DecodeFormat::Parquet => {
+                        let Some(arrow) = &table.arrow else { continue };
+                        gathered.push(
+                            arrow_setup,
+                            t,
+                            place,
+                            arrow,
+                            ctx,
+                            &table.charsets,
+                            re.kind,
+                            before,
+                            after,
+                        )?
                     }
                 }
             }
