@@ -12,6 +12,7 @@ mod fuzz_smoke;
 mod hardening;
 mod pitr;
 mod render;
+mod report;
 mod rows;
 mod schema;
 mod select;

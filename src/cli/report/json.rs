@@ -73,14 +73,16 @@ fn ending(e: &Ending) -> Value {
 fn file(path: &Path, f: &FileFacts) -> Value {
     let (first_ts, first_time) = opt_time(f.first_timestamp);
     let (last_ts, last_time) = opt_time(f.last_timestamp);
+    let known = f.has_format_event;
     json!({
         "file": path.display().to_string(),
         "size": f.size,
         "has_format_event": f.has_format_event,
-        "server_version": f.server_version,
-        "flavor": flavor(f.flavor),
-        "binlog_version": f.binlog_version,
-        "checksum": checksum(f.checksum),
+        // Without a FORMAT_DESCRIPTION these would be a guess.
+        "server_version": known.then_some(&f.server_version),
+        "flavor": known.then(|| flavor(f.flavor)),
+        "binlog_version": known.then_some(f.binlog_version),
+        "checksum": known.then(|| checksum(f.checksum)),
         "events": f.events,
         "first_timestamp": first_ts,
         "first_time": first_time,
