@@ -69,7 +69,8 @@ pub struct Bucket {
     pub rows: Vec<u64>,
 }
 
-/// Bytes and rows written per interval, by the time of each transaction's last event.
+/// Bytes and rows written per interval, by the time of each transaction's last event,
+/// over the span of the transactions' times.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
     /// Interval width in seconds.
@@ -79,6 +80,19 @@ pub struct Timeline {
     pub series: Vec<Series>,
     /// Every interval from the first to the last (empty ones included).
     pub buckets: Vec<Bucket>,
+    /// Transactions far outside the others' span, not drawn.
+    pub left_out: LeftOut,
+}
+
+/// Transactions the timeline leaves out (see [`Timeline::left_out`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// How many.
+    pub transactions: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their rows.
+    pub rows: u64,
 }
 
 /// Something to mark on the timeline.
@@ -231,7 +245,7 @@ impl Report {
         let mut tables: Vec<(TableName, TableTotals)> = tables.into_iter().collect();
         tables.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then_with(|| a.0.cmp(&b.0)));
         let no_rows: u64 = files.iter().map(|f| f.no_rows_bytes).sum();
-        let timeline = merge_timelines(fine, &tables, no_rows, &totals, opts);
+        let timeline = merge_timelines(fine, &tables, no_rows, opts);
         Report {
             files,
             totals,
@@ -295,24 +309,13 @@ fn merge_timelines(
     fine: Vec<(Vec<TableName>, timeline::FineTimeline)>,
     tables: &[(TableName, TableTotals)],
     no_rows: u64,
-    totals: &Totals,
     opts: &Options,
 ) -> Timeline {
-    // The span: every event's time, and every interval gathered (a transaction's time
-    // may come from an event inside a compressed payload).
-    let keys = fine
-        .iter()
-        .flat_map(|(_, t)| [t.buckets.keys().next(), t.buckets.keys().next_back()])
-        .flatten()
-        .copied();
-    let ends = [totals.first_timestamp, totals.last_timestamp]
-        .into_iter()
-        .flatten()
-        .map(i64::from);
-    let (Some(first), Some(last)) = (
-        keys.clone().chain(ends.clone()).min(),
-        keys.chain(ends).max(),
-    ) else {
+    // The span: the intervals holding transactions, but for the few (at most one in a
+    // thousand, at each end) far from the rest: servers stamp their own events with the
+    // wall clock while sessions may pin another time (`SET timestamp`), and a chart over
+    // the years between would show one bar. Those left out are counted in the timeline.
+    let Some((first, last)) = span(&fine) else {
         return Timeline::default();
     };
     let min_index = fine.iter().map(|(_, t)| t.width_index).max().unwrap_or(0);
@@ -347,6 +350,7 @@ fn merge_timelines(
             rows: vec![0; series.len()],
         })
         .collect();
+    let mut left_out = LeftOut::default();
     for (names, mut t) in fine {
         t.coarsen(index);
         for (
@@ -357,8 +361,16 @@ fn merge_timelines(
             },
         ) in t.buckets
         {
-            // Every gathered interval lies within first..=last.
-            let k = ((bucket_start(start, width) - start0) / i64::from(width)) as usize;
+            let at = bucket_start(start, width);
+            if at < start0 || at > bucket_start(last, width) {
+                left_out.transactions += transactions;
+                for (_, a) in amounts {
+                    left_out.bytes += a.bytes;
+                    left_out.rows += a.rows;
+                }
+                continue;
+            }
+            let k = ((at - start0) / i64::from(width)) as usize;
             let b = &mut buckets[k];
             b.transactions += transactions;
             for (s, a) in amounts {
@@ -381,5 +393,50 @@ fn merge_timelines(
         width,
         series,
         buckets,
+        left_out,
+    }
+}
+
+/// The first and last interval starts that hold transactions. Up to one in a thousand
+/// transactions at each end make the core span; those further from it than its own
+/// length are left out when the whole span is more than four times the rest's.
+fn span(fine: &[(Vec<TableName>, timeline::FineTimeline)]) -> Option<(i64, i64)> {
+    let mut keys: Vec<(i64, u64)> = fine
+        .iter()
+        .flat_map(|(_, t)| t.buckets.iter().map(|(k, b)| (*k, b.transactions)))
+        .collect();
+    keys.sort_unstable();
+    let (first, last) = (keys.first()?.0, keys.last()?.0);
+    let total: u64 = keys.iter().map(|k| k.1).sum();
+    let allowed = total / 1000;
+    let trim = |it: &mut dyn Iterator<Item = &(i64, u64)>| -> Option<i64> {
+        let mut seen = 0;
+        for (k, n) in it {
+            seen += n;
+            if seen > allowed {
+                return Some(*k);
+            }
+        }
+        None
+    };
+    let lo = trim(&mut keys.iter()).unwrap_or(first);
+    let hi = trim(&mut keys.iter().rev()).unwrap_or(last);
+    let widest = fine
+        .iter()
+        .map(|(_, t)| i64::from(t.width()))
+        .max()
+        .unwrap_or(1);
+    if lo > hi {
+        return Some((first, last));
+    }
+    // Keep everything within the core's own length of it: only the far ones go.
+    let core = hi - lo + widest;
+    let near = |k: &i64| (lo - core..=hi + core).contains(k);
+    let a = keys.iter().map(|k| k.0).find(near).unwrap_or(lo);
+    let b = keys.iter().rev().map(|k| k.0).find(near).unwrap_or(hi);
+    if (last - first) > 4 * (b - a + widest) {
+        Some((a, b))
+    } else {
+        Some((first, last))
     }
 }

@@ -211,6 +211,16 @@ fn timeline(h: &mut String, r: &Report, names: &[String]) {
         "<p class=\"caption\">Per {} interval, by the time of each transaction's last event. Marks: <b style=\"color:#6a3d9a\">D</b> DDL, <b style=\"color:#444\">R</b> next file, <b style=\"color:#c62828\">#N</b> the N-th biggest transaction, shaded: no events for at least the gap threshold. Hover for details.</p>",
         duration(i64::from(tl.width))
     );
+    let lo = &tl.left_out;
+    if lo.transactions > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"caption\" id=\"left-out\">Not drawn: {} transactions ({}, {}) whose times lie far from all the others' (a pinned or wrong clock).</p>",
+            count(lo.transactions),
+            bytes(lo.bytes),
+            short(lo.rows)
+        );
+    }
     h.push_str("<div class=\"legend\">");
     for (i, s) in tl.series.iter().enumerate() {
         let _ = write!(

@@ -234,6 +234,11 @@ pub fn report(r: &Report, paths: &[PathBuf]) -> Value {
             "width": r.timeline.width,
             "series": r.timeline.series.iter().map(series).collect::<Vec<_>>(),
             "buckets": buckets,
+            "left_out": {
+                "transactions": r.timeline.left_out.transactions,
+                "bytes": r.timeline.left_out.bytes,
+                "rows": r.timeline.left_out.rows,
+            },
         },
         "markers": markers,
         "top": top,

@@ -98,7 +98,11 @@ pub fn chart(
         .take(MAX_DRAWN_MARKERS)
     {
         if let MarkerKind::Gap(g) = &m.kind {
-            let (x1, x2) = (x_of(i64::from(g.from)), x_of(i64::from(g.to)));
+            let clamp = |x: f64| x.clamp(LEFT, W - RIGHT);
+            let (x1, x2) = (clamp(x_of(i64::from(g.from))), clamp(x_of(i64::from(g.to))));
+            if x2 - x1 < 0.5 {
+                continue;
+            }
             let _ = write!(
                 s,
                 r#"<rect class="gap" x="{x1:.1}" y="{TOP}" width="{:.1}" height="{plot_h}"><title>{}</title></rect>"#,
@@ -194,11 +198,12 @@ pub fn chart(
             MarkerKind::BigTransaction(rank) => ("m-big", format!("#{rank}"), 2),
             MarkerKind::Gap(_) => continue,
         };
-        if drawn[slot] >= MAX_DRAWN_MARKERS {
+        let xx = x_of(i64::from(m.time)) + bw / 2.0;
+        // Markers outside the drawn span (left-out times) are only listed.
+        if drawn[slot] >= MAX_DRAWN_MARKERS || !(LEFT..=W - RIGHT).contains(&xx) {
             continue;
         }
         drawn[slot] += 1;
-        let xx = x_of(i64::from(m.time)) + bw / 2.0;
         let tip = marker_text(m, report, file_names);
         let ly = match slot {
             0 => TOP - 14.0,
