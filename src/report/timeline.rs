@@ -59,21 +59,12 @@ impl FineBucket {
 }
 
 /// Intervals of one file, at the finest width that keeps them under a bound.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FineTimeline {
     /// Index in [`WIDTHS`] of the width in use.
     pub width_index: usize,
     /// Interval start (a multiple of the width, Unix seconds) → contents.
     pub buckets: BTreeMap<i64, FineBucket>,
-}
-
-impl Default for FineTimeline {
-    fn default() -> FineTimeline {
-        FineTimeline {
-            width_index: 0,
-            buckets: BTreeMap::new(),
-        }
-    }
 }
 
 /// The start of the interval of width `w` holding time `t`.

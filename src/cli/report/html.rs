@@ -95,9 +95,9 @@ pub fn page(r: &Report, paths: &[PathBuf]) -> String {
     markers(&mut h, r, &names);
     event_types(&mut h, r);
     files(&mut h, r, &names);
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"caption\">Made by binlog-tool {} report. Rows are counted from row images without decoding values; a transaction's bytes are split among its tables in proportion to their rows events' bytes and counted at the time of its last event.</p></body></html>\n",
+        "<p class=\"caption\">Made by binlog-tool {} report. Rows are counted from row images without decoding values; a transaction's bytes are split among its tables in proportion to their rows events' bytes and counted at the time of its last event.</p></body></html>",
         env!("CARGO_PKG_VERSION")
     );
     h
