@@ -30,6 +30,8 @@
 //!   [`locate`]: where a time or a GTID lies among transactions.
 //! - [`flashback`]: undoing transactions (planning, reversing rows events, writing the undo).
 //! - [`txn_stats`]: per-transaction statistics (bytes, rows per table, times) and ranking.
+//! - [`report`]: a triage report over files: timeline, biggest transactions, DDL, tables,
+//!   event types, what each file is.
 //! - [`split`]: cutting transactions over a limit into replayable pieces.
 //! - [`sql`]: row changes as SQL, statement kinds.
 //! - [`schema`]: tables' columns, types and keys from CREATE TABLE statements, followed
@@ -55,6 +57,7 @@ pub mod flashback;
 pub mod gtid_set;
 pub mod locate;
 pub mod reader;
+pub mod report;
 pub mod row;
 pub mod schema;
 pub mod snapshot;

@@ -35,6 +35,9 @@ pub struct TableRows {
     pub updated: u64,
     /// Rows deleted (DELETE_ROWS).
     pub deleted: u64,
+    /// Bytes of its rows events: their length in the file, or, inside a MySQL
+    /// TRANSACTION_PAYLOAD, their length uncompressed.
+    pub bytes: u64,
 }
 
 impl TableRows {
@@ -188,7 +191,7 @@ impl TxnStats {
         self.commit = txn.commit;
     }
 
-    fn add_rows(&mut self, name: &Arc<TableName>, kind: RowsKind, n: u64) {
+    fn add_rows(&mut self, name: &Arc<TableName>, kind: RowsKind, n: u64, bytes: u64) {
         self.rows += n;
         let i = match self.tables.iter().position(|t| Arc::ptr_eq(&t.name, name)) {
             Some(i) => i,
@@ -198,11 +201,13 @@ impl TxnStats {
                     inserted: 0,
                     updated: 0,
                     deleted: 0,
+                    bytes: 0,
                 });
                 self.tables.len() - 1
             }
         };
         let t = &mut self.tables[i];
+        t.bytes += bytes;
         match kind {
             RowsKind::Write => t.inserted += n,
             RowsKind::Update | RowsKind::PartialUpdate => t.updated += n,
@@ -420,7 +425,7 @@ impl Scanner {
         })?;
         let n = cached.count_rows(&re, &data, &mut self.scratch)?;
         let name = Arc::clone(&cached.name);
-        out.add_rows(&name, re.kind, n);
+        out.add_rows(&name, re.kind, n, ev.raw().len() as u64);
         Ok(())
     }
 }

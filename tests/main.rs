@@ -13,6 +13,7 @@ mod hardening;
 mod parquet;
 mod pitr;
 mod render;
+mod report;
 mod rows;
 mod schema;
 mod select;

@@ -16,6 +16,7 @@ pub mod index_file;
 pub mod info;
 pub mod locate;
 pub mod output;
+pub mod report;
 pub mod schema_source;
 pub mod signals;
 pub mod size;
@@ -61,6 +62,7 @@ pub enum Command {
     Locate(locate::Args),
     Cut(cut::Args),
     Bigtxn(bigtxn::Args),
+    Report(report::Args),
     Split(split::Args),
     Snapshot(snapshot::Args),
     Fetch(fetch::Args),
@@ -77,6 +79,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Locate(a) => locate::run(a),
         Command::Cut(a) => cut::run(a),
         Command::Bigtxn(a) => bigtxn::run(a),
+        Command::Report(a) => report::run(a),
         Command::Split(a) => split::run(a),
         Command::Snapshot(a) => snapshot::run(a),
         Command::Fetch(a) => fetch::run(a),
@@ -120,6 +123,6 @@ mod tests {
             );
             assert!(top.contains(&about), "binlog-tool --help lacks {about:?}");
         }
-        assert_eq!(seen.len(), 11);
+        assert_eq!(seen.len(), 12);
     }
 }
