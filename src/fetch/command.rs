@@ -93,24 +93,25 @@ pub fn encode_gtid_set(set: &GtidSet) -> Vec<u8> {
 }
 
 /// COM_BINLOG_DUMP_GTID: the server sends every transaction not in `executed`, from the
-/// first file that has one (`file` empty and `position` 4 let it choose).
+/// first file that has one (`file` empty and `position` 4 let it choose). `None` when the
+/// file name or the set's encoding is too long for its 32-bit length field.
 pub fn binlog_dump_gtid(
     server_id: u32,
     flags: u16,
     file: &str,
     position: u64,
     executed: &GtidSet,
-) -> Vec<u8> {
+) -> Option<Vec<u8>> {
     let data = encode_gtid_set(executed);
     let mut out = vec![COM_BINLOG_DUMP_GTID];
     out.extend_from_slice(&(flags | BINLOG_THROUGH_GTID).to_le_bytes());
     out.extend_from_slice(&server_id.to_le_bytes());
-    out.extend_from_slice(&(file.len() as u32).to_le_bytes());
+    out.extend_from_slice(&u32::try_from(file.len()).ok()?.to_le_bytes());
     out.extend_from_slice(file.as_bytes());
     out.extend_from_slice(&position.to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&u32::try_from(data.len()).ok()?.to_le_bytes());
     out.extend_from_slice(&data);
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -164,7 +165,7 @@ mod tests {
     #[test]
     fn binlog_dump_gtid_layout() {
         let set = GtidSet::parse("3E11FA47-71CA-11E1-9E33-C80AA9429562:7:1-5").unwrap();
-        let got = binlog_dump_gtid(42, 0, "", 4, &set);
+        let got = binlog_dump_gtid(42, 0, "", 4, &set).unwrap();
         let expect = hex(concat!(
             "1e 0400 2a000000 00000000 0400000000000000 40000000",
             "0100000000000000",

@@ -74,7 +74,9 @@ pub fn locate_gtid(run: &Run, stats: &mut Stats, set: &GtidSet) -> Result<String
                 "--gtid: a MySQL server takes a GTID set (uuid:1-5,...)".into(),
             ));
         }
-        binlog_dump_gtid(run.server_id, BINLOG_DUMP_NON_BLOCK, "", 4, set)
+        binlog_dump_gtid(run.server_id, BINLOG_DUMP_NON_BLOCK, "", 4, set).ok_or_else(|| {
+            Stop::Fatal("--gtid: the GTID set is too large for COM_BINLOG_DUMP_GTID".into())
+        })?
     };
     c.send(&request)
         .map_err(|e| client_stop(run, "asking for the binlog of", e))?;
