@@ -423,13 +423,8 @@ mod tests {
     #[test]
     fn json_escapes_are_found_as_a_byte_by_byte_search_finds_them() {
         let naive = |s: &[u8]| s.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\');
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::test_support::Rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || rng.next();
         for _ in 0..20_000 {
             let len = (next() % 40) as usize;
             // Mostly plain text, sometimes any byte (UTF-8 lead bytes, 0x7f, 0xff, …).

@@ -79,6 +79,24 @@ pub use writer::{BinlogWriter, Stamp, Statement};
 /// Test support shared by the unit tests.
 #[cfg(test)]
 pub(crate) mod test_support {
+    /// A small seeded generator: xorshift64*, the same sequence on every run (the seed
+    /// must not be 0).
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        /// A number below `n` (`n` > 0).
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
     /// A binlog of the project's own fixtures (`fixtures/...`).
     pub fn fixture(rel: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -420,22 +420,7 @@ mod tests {
 
     use super::*;
     use crate::flashback::check::Cell;
-
-    /// xorshift64*: the same inputs on every run.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_support::Rng;
 
     fn record(rng: &mut Rng, i: u64) -> Record {
         let k = rng.below(300).to_be_bytes();
