@@ -104,7 +104,7 @@ pub fn count_bits(bitmap: &[u8], n: usize) -> usize {
         .take(full)
         .map(|b| b.count_ones() as usize)
         .sum();
-    if n % 8 != 0 {
+    if !n.is_multiple_of(8) {
         if let Some(b) = bitmap.get(full) {
             c += (b & ((1u8 << (n % 8)) - 1)).count_ones() as usize;
         }

@@ -291,7 +291,7 @@ impl<W: Write> SnapshotWriter<W> {
         }
         put_packed(&mut head, n as u64);
         let mut bits = vec![0xffu8; n.div_ceil(8)];
-        if n % 8 != 0 {
+        if !n.is_multiple_of(8) {
             if let Some(last) = bits.last_mut() {
                 *last = (1u8 << (n % 8)) - 1;
             }

@@ -299,7 +299,7 @@ pub fn encode_row<'a>(
     let start = out.len();
     let bitmap_len = n.div_ceil(8);
     out.resize(start + bitmap_len, 0);
-    if layout.unused_null_bits_set && n % 8 != 0 {
+    if layout.unused_null_bits_set && !n.is_multiple_of(8) {
         out[start + bitmap_len - 1] |= 0xffu8 << (n % 8);
     }
     for (i, v) in values.enumerate() {

@@ -128,7 +128,7 @@ pub fn single_byte_sets() -> impl Iterator<Item = &'static str> {
 
 /// Text made of fixed-size units, each one code point.
 fn units(b: &[u8], size: usize, code: impl Fn(&[u8]) -> Option<u32>) -> Option<Cow<'static, str>> {
-    if b.len() % size != 0 {
+    if !b.len().is_multiple_of(size) {
         return None;
     }
     let mut s = String::with_capacity(b.len());
@@ -140,7 +140,7 @@ fn units(b: &[u8], size: usize, code: impl Fn(&[u8]) -> Option<u32>) -> Option<C
 
 /// UTF-16 in the given byte order; unpaired surrogates are invalid.
 fn utf16(b: &[u8], unit: fn([u8; 2]) -> u16) -> Option<Cow<'static, str>> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let it = b.chunks_exact(2).map(|u| unit([u[0], u[1]]));

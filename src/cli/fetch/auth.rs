@@ -371,7 +371,7 @@ mod tests {
             let mut a = auth(
                 ["caching_sha2_password", "mysql_native_password", "x"]
                     [(xorshift(&mut rng) % 3) as usize],
-                xorshift(&mut rng) % 2 == 0,
+                xorshift(&mut rng).is_multiple_of(2),
             );
             for _ in 0..3 {
                 let mut p = starts[(xorshift(&mut rng) % 6) as usize].to_vec();
