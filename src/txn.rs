@@ -128,11 +128,28 @@ impl Transaction {
     /// payload event itself is not passed, its inner events are, with where they lie (the
     /// payload's offset and their index in it) as the third argument. Errors inside a
     /// payload name the payload's offset.
-    pub fn visit<F>(&self, data: &[u8], mut f: F) -> Result<()>
+    pub fn visit<F>(&self, data: &[u8], f: F) -> Result<()>
     where
         F: FnMut(&Event, &Format, Option<InPayload>) -> Result<()>,
     {
-        for ev in self.events(data) {
+        self.visit_events(self.events(data), f)
+    }
+
+    /// [`Transaction::visit`] without verifying the events' CRC32 again: for a
+    /// transaction that a verifying walk (such as [`crate::filter::Filter::walk`]) has
+    /// just read from the same bytes.
+    pub fn visit_walked<F>(&self, data: &[u8], f: F) -> Result<()>
+    where
+        F: FnMut(&Event, &Format, Option<InPayload>) -> Result<()>,
+    {
+        self.visit_events(self.events(data).verify_checksums(false), f)
+    }
+
+    fn visit_events<F>(&self, events: Events, mut f: F) -> Result<()>
+    where
+        F: FnMut(&Event, &Format, Option<InPayload>) -> Result<()>,
+    {
+        for ev in events {
             let ev = ev?;
             if ev.event_type() == EventType::TRANSACTION_PAYLOAD {
                 if let EventData::TransactionPayload(p) = ev.decode(&self.format)? {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use binlog::row::{Rows, TableInfo};
 use binlog::{Binlog, EventData};
 
-use crate::common::{fixture, manifest, root, shared_fixtures, tool};
+use crate::common::{fixture, manifest, root, run_mariadb_binlog, shared_fixtures, tool};
+use crate::server::{Server, ROW_DEFAULTS};
 
 /// Rows per file, counted with the library directly.
 fn rows_in(bytes: &[u8]) -> Option<usize> {
@@ -196,5 +197,110 @@ fn output_is_the_same_for_any_number_of_threads() {
                 f.display()
             );
         }
+    }
+}
+
+/// A transaction over the 4 MiB that `decode` renders whole is cut into pieces rendered
+/// on the pool (JSON lines): its lines are those of the same rows when `split` has made
+/// them small transactions (rendered whole, in chunks), but for where each row lies and
+/// the GTID and commit time of its transaction; and they do not depend on the number
+/// of threads.
+#[test]
+fn a_big_transaction_renders_in_pieces_as_its_split_pieces_do() {
+    let server = Server::start(171, ROW_DEFAULTS);
+    server.sql(
+        "CREATE DATABASE p;
+         CREATE TABLE p.a (id INT PRIMARY KEY, s VARCHAR(400), d DECIMAL(12,3));
+         CREATE TABLE p.b (id INT PRIMARY KEY, j JSON, t DATETIME(6));",
+    );
+    server.flush_binlogs();
+    let mut sql = String::from("USE p;\nBEGIN;\n");
+    for i in 0..8 {
+        let (a0, a1) = (i * 2500 + 1, (i + 1) * 2500);
+        let (b0, b1) = (i * 1500 + 1, (i + 1) * 1500);
+        sql.push_str(&format!(
+            "INSERT INTO p.a SELECT seq, REPEAT(CHAR(97 + seq % 26), 300 + seq % 50), seq / 7
+                 FROM seq_{a0}_to_{a1};
+             INSERT INTO p.b SELECT seq, JSON_OBJECT('n', seq, 'q', '\"x\"'),
+                 '2024-01-01' + INTERVAL seq SECOND FROM seq_{b0}_to_{b1};
+             UPDATE p.a SET s = CONCAT(LEFT(s, 100), 'é') WHERE id % 10 = {i};\n"
+        ));
+    }
+    sql.push_str("DELETE FROM p.b WHERE id % 3 = 0;\nCOMMIT;\n");
+    server.sql(&sql);
+    let file = server.flush_binlogs();
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size > 8 << 20, "the transaction must pass 4 MiB: {size}");
+
+    let decode = |f: &std::path::Path, threads: &str| {
+        let r = tool(&["decode", "--format", "jsonl"])
+            .arg(f)
+            .env("RAYON_NUM_THREADS", threads)
+            .run();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let one = decode(&file, "1");
+    for threads in ["2", "3", "8"] {
+        assert!(one == decode(&file, threads), "{threads} threads");
+    }
+
+    // `events` lists pieces of the file in parallel too: every event, once, in order.
+    for format in ["table", "jsonl"] {
+        let list = |threads: &str| {
+            let r = tool(&["events", "--format", format])
+                .arg(&file)
+                .env("RAYON_NUM_THREADS", threads)
+                .run();
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.stdout
+        };
+        let one = list("1");
+        assert!(one == list("3"), "events --format {format}");
+        if format == "table" {
+            let ours: Vec<&str> = one
+                .lines()
+                .skip(1)
+                .map(|l| l.split('\t').nth(1).unwrap())
+                .collect();
+            let theirs = run_mariadb_binlog(&[], &file);
+            let theirs: Vec<&str> = theirs
+                .lines()
+                .filter_map(|l| l.strip_prefix("# at "))
+                .collect();
+            assert!(ours.len() > 1000, "{}", ours.len());
+            assert_eq!(ours, theirs);
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("split.bin");
+    let r = tool(&["split", "--max-bytes", "300K", "-o"])
+        .arg(&small)
+        .arg(&file)
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // What a row's line says of the row itself.
+    let rows = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let o = v.as_object_mut().unwrap();
+                for k in ["file", "pos", "gtid", "time", "timestamp"] {
+                    o.shift_remove(k);
+                }
+                v.to_string()
+            })
+            .collect()
+    };
+    let whole = rows(&one);
+    let pieces = rows(&decode(&small, "2"));
+    // 20,000 + 12,000 inserts, 9,000 updates (each id % 10 once the ids are there),
+    // 4,000 deletes.
+    let updates: u64 = (0..8u64).map(|i| (i + 1) * 2500 / 10).sum();
+    assert_eq!(whole.len() as u64, 20_000 + 12_000 + updates + 4_000);
+    assert_eq!(whole.len(), pieces.len());
+    for (n, (a, b)) in whole.iter().zip(&pieces).enumerate() {
+        assert_eq!(a, b, "line {}", n + 1);
     }
 }

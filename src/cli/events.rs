@@ -1,14 +1,18 @@
 //! `binlog-tool events`: the SHOW BINLOG EVENTS view of binlog files.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use binlog::event::payload::payload_events;
-use binlog::{Event, EventData};
+use binlog::event::payload::{payload_events, TransactionPayload};
+use binlog::reader::Events;
+use binlog::{Event, EventData, EventType, Format};
+use rayon::prelude::*;
 
 use super::args::{Inputs, Positions};
 use super::event_info::event_info;
-use super::output::{fail_at, json_str, open, CliResult, OutputFile};
+use super::output::{fail_at, json_str, open, CliResult, Failure, OutputFile};
 
 /// List events as SHOW BINLOG EVENTS does.
 ///
@@ -41,24 +45,29 @@ pub enum EventsFormat {
     Jsonl,
 }
 
-struct Printer<'w> {
-    w: &'w mut dyn Write,
+/// Events are listed in pieces of about this many bytes of binlog, in parallel.
+const PIECE_BYTES: u64 = 1 << 20;
+/// Pieces listed at once, per pool thread.
+const PIECES_PER_THREAD: usize = 4;
+
+/// Formats events as lines.
+struct Printer {
     format: EventsFormat,
-    buf: String,
 }
 
-impl Printer<'_> {
+impl Printer {
+    /// Appends the line of one event to `b`.
     fn event(
-        &mut self,
+        &self,
+        b: &mut String,
         log_name: &str,
         ev: &Event,
         decoded: &binlog::Result<EventData>,
         payload: Option<(u64, u64)>,
-    ) -> std::io::Result<()> {
+    ) {
+        use std::fmt::Write as _;
         let info = event_info(ev, decoded);
         let h = ev.header();
-        let b = &mut self.buf;
-        b.clear();
         let (pos, end_log_pos) = match payload {
             // Inner events have no file position of their own: show the payload's.
             Some((payload_pos, payload_end)) => (payload_pos, payload_end),
@@ -71,7 +80,6 @@ impl Printer<'_> {
         };
         match self.format {
             EventsFormat::Table => {
-                use std::fmt::Write as _;
                 let _ = write!(
                     b,
                     "{log_name}\t{pos}\t{name}\t{}\t{end_log_pos}\t",
@@ -86,7 +94,6 @@ impl Printer<'_> {
                 }
             }
             EventsFormat::Jsonl => {
-                use std::fmt::Write as _;
                 b.push_str("{\"file\":");
                 json_str(b, log_name);
                 let _ = write!(b, ",\"pos\":{pos},\"end_log_pos\":{end_log_pos},\"type\":");
@@ -112,27 +119,174 @@ impl Printer<'_> {
             }
         }
         b.push('\n');
-        self.w.write_all(b.as_bytes())
+    }
+}
+
+/// Events of one file to list together: their byte range, and the format in force at
+/// its start.
+struct Piece {
+    start: u64,
+    end: u64,
+    format: Arc<Format>,
+}
+
+/// What listing a piece gave: its lines, the CRC warnings for stderr, and the error
+/// that stopped it (after the lines before it).
+#[derive(Default)]
+struct Listed {
+    text: String,
+    warnings: Vec<String>,
+    failure: Option<Failure>,
+}
+
+/// One input file being listed.
+struct Input<'a> {
+    path: &'a Path,
+    log_name: &'a str,
+    data: &'a [u8],
+}
+
+/// Lists a piece's events (verifying each one's CRC32, going into compressed payloads).
+fn list(input: &Input, piece: &Piece, p: &Printer) -> Listed {
+    let mut listed = Listed::default();
+    let events = Events::range(
+        input.data,
+        piece.start,
+        piece.end,
+        Arc::clone(&piece.format),
+    )
+    .verify_checksums(false);
+    let mut events = events;
+    while let Some(ev) = events.next() {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                listed.failure = Some(fail_at(input.path, &e));
+                break;
+            }
+        };
+        if let Err(e) = ev.verify_checksum() {
+            listed.warnings.push(format!(
+                "binlog-tool: warning: {}: {e}",
+                input.path.display()
+            ));
+        }
+        let format = events.shared_format();
+        let decoded = ev.decode(&format);
+        p.event(&mut listed.text, input.log_name, &ev, &decoded, None);
+        if let Ok(EventData::TransactionPayload(tp)) = &decoded {
+            if let Err(f) = list_payload(input, &ev, tp, &format, p, &mut listed.text) {
+                listed.failure = Some(f);
+                break;
+            }
+        }
+    }
+    listed
+}
+
+/// Lists the events inside a compressed transaction payload.
+fn list_payload(
+    input: &Input,
+    ev: &Event,
+    tp: &TransactionPayload,
+    format: &Format,
+    p: &Printer,
+    b: &mut String,
+) -> CliResult<()> {
+    let inner = tp.decompress().map_err(|e| fail_at(input.path, &e))?;
+    for iev in payload_events(&inner, format) {
+        let iev = iev.map_err(|e| fail_at(input.path, &e.in_payload(ev.offset())))?;
+        let decoded = iev.decode(format);
+        p.event(
+            b,
+            input.log_name,
+            &iev,
+            &decoded,
+            Some((ev.offset(), ev.end_offset())),
+        );
+    }
+    Ok(())
+}
+
+/// Cuts the events of a file between `start` and `stop` into pieces, up to `max` of
+/// them; the walk's error ends the gathering. Events after a START_ENCRYPTION stay in
+/// the piece it is in (only a walk through it reads them).
+struct Cutter<'a> {
+    walk: Events<'a>,
+    start: u64,
+    stop: Option<u64>,
+    /// Whether the walk has passed a START_ENCRYPTION.
+    encrypted: bool,
+    /// A piece begun when the batch was full.
+    pending: Option<Piece>,
+    done: bool,
+}
+
+impl Cutter<'_> {
+    fn pieces(&mut self, max: usize) -> (Vec<Piece>, Option<binlog::Error>) {
+        let mut pieces: Vec<Piece> = self.pending.take().into_iter().collect();
+        while !self.done {
+            let at = self.walk.offset();
+            let format = self.walk.shared_format();
+            let ev = match self.walk.next() {
+                None => break,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return (pieces, Some(e));
+                }
+                Some(Ok(ev)) => ev,
+            };
+            if self.stop.is_some_and(|s| ev.offset() >= s) {
+                self.done = true;
+                break;
+            }
+            if ev.offset() < self.start {
+                continue;
+            }
+            let end = ev.end_offset();
+            let encrypted = self.encrypted;
+            self.encrypted |= ev.event_type() == EventType::MARIADB_START_ENCRYPTION;
+            match pieces.last_mut() {
+                Some(last)
+                    if last.end == at && (encrypted || last.end - last.start < PIECE_BYTES) =>
+                {
+                    last.end = end;
+                }
+                _ => {
+                    let piece = Piece {
+                        start: at,
+                        end,
+                        format,
+                    };
+                    if pieces.len() == max {
+                        // The first piece of the next batch.
+                        self.pending = Some(piece);
+                        return (pieces, None);
+                    }
+                    pieces.push(piece);
+                }
+            }
+        }
+        (pieces, None)
     }
 }
 
 /// Runs `events`.
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let mut out = OutputFile::stdout();
-    let mut p = Printer {
-        w: &mut out,
+    let p = Printer {
         format: args.format,
-        buf: String::with_capacity(512),
     };
     if args.format == EventsFormat::Table {
         writeln!(
-            p.w,
+            out,
             "Log_name\tPos\tEvent_type\tServer_id\tEnd_log_pos\tInfo"
         )?;
     }
     let mut crc_problems = 0usize;
     let files = args.inputs.nonempty_paths()?;
     let last = files.len().saturating_sub(1);
+    let batch = rayon::current_num_threads().max(1) * PIECES_PER_THREAD;
     for (n, path) in files.iter().enumerate() {
         let file = open(path)?;
         let log = file.binlog().map_err(|e| fail_at(path, &e))?;
@@ -140,43 +294,49 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let start = if n == 0 {
-            args.positions.start_position.unwrap_or(0)
-        } else {
-            0
+        let input = Input {
+            path,
+            log_name: &log_name,
+            data: file.bytes(),
         };
-        let stop = if n == last {
-            args.positions.stop_position
-        } else {
-            None
+        let mut cutter = Cutter {
+            walk: log.events().verify_checksums(false),
+            start: if n == 0 {
+                args.positions.start_position.unwrap_or(0)
+            } else {
+                0
+            },
+            stop: if n == last {
+                args.positions.stop_position
+            } else {
+                None
+            },
+            encrypted: false,
+            pending: None,
+            done: false,
         };
-        let mut events = log.events().verify_checksums(false);
-        while let Some(ev) = events.next() {
-            let ev = ev.map_err(|e| fail_at(path, &e))?;
-            if stop.is_some_and(|s| ev.offset() >= s) {
-                break;
-            }
-            if ev.offset() < start {
-                continue;
-            }
-            if let Err(e) = ev.verify_checksum() {
-                crc_problems += 1;
-                crate::say!("binlog-tool: warning: {}: {e}", path.display());
-            }
-            let format = events.shared_format();
-            let decoded = ev.decode(&format);
-            p.event(&log_name, &ev, &decoded, None)?;
-            if let Ok(EventData::TransactionPayload(tp)) = &decoded {
-                let inner = tp.decompress().map_err(|e| fail_at(path, &e))?;
-                for iev in payload_events(&inner, &format) {
-                    let iev = iev.map_err(|e| fail_at(path, &e.in_payload(ev.offset())))?;
-                    p.event(
-                        &log_name,
-                        &iev,
-                        &iev.decode(&format),
-                        Some((ev.offset(), ev.end_offset())),
-                    )?;
+        // Each batch of pieces is listed on the pool while the batch before it is written.
+        let mut written: Vec<Listed> = Vec::new();
+        loop {
+            let (pieces, walk_error) = cutter.pieces(batch);
+            let more = !pieces.is_empty() && walk_error.is_none();
+            let (w, listed) = rayon::join(
+                || write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems),
+                || {
+                    pieces
+                        .par_iter()
+                        .map(|piece| list(&input, piece, &p))
+                        .collect::<Vec<_>>()
+                },
+            );
+            w?;
+            written = listed;
+            if !more {
+                write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems)?;
+                if let Some(e) = walk_error {
+                    return Err(fail_at(path, &e));
                 }
+                break;
             }
         }
     }
@@ -186,4 +346,24 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes listed pieces in order (each one's warnings on stderr first), up to the
+/// first error.
+fn write_listed(
+    out: &mut OutputFile,
+    listed: Vec<Listed>,
+    crc_problems: &mut usize,
+) -> CliResult<()> {
+    for piece in listed {
+        *crc_problems += piece.warnings.len();
+        for w in &piece.warnings {
+            crate::say!("{w}");
+        }
+        out.write_all(piece.text.as_bytes())?;
+        if let Some(f) = piece.failure {
+            return Err(f);
+        }
+    }
+    Ok(())
 }

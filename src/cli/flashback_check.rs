@@ -525,7 +525,7 @@ fn object(out: &mut String, l: &Live, values: &[(usize, Value)]) {
         json_str(out, &l.layout.column_names[*i]);
         out.push(':');
         let col = &l.cols[*i];
-        json_value(v, col, Charset::of(col.charset), out);
+        json_value(v, col, Charset::of(col.charset), out, &mut String::new());
     }
     out.push('}');
 }

@@ -193,6 +193,37 @@ pub fn local_time_iso(ts: u32) -> String {
     }
 }
 
+/// A buffered writer that writes pieces of [`Direct::THROUGH`] bytes or more straight
+/// through, after what it holds: decode's rendered chunks (hundreds of kilobytes each)
+/// are then not copied once more into its buffer.
+struct Direct<W: Write>(io::BufWriter<W>);
+
+impl<W: Write> Direct<W> {
+    const THROUGH: usize = 64 << 10;
+
+    fn new(w: W) -> Direct<W> {
+        Direct(io::BufWriter::with_capacity(1 << 20, w))
+    }
+}
+
+impl<W: Write> Write for Direct<W> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.write(b)
+    }
+
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        if b.len() < Self::THROUGH {
+            return self.0.write_all(b);
+        }
+        self.0.flush()?;
+        self.0.get_mut().write_all(b)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Where a command writes: standard output (`-`), an existing device or pipe (written
 /// directly), or a file that appears only once complete (written to a temporary name in
 /// the same directory, renamed on success, removed on failure or a signal). Its write
@@ -229,7 +260,7 @@ impl OutputFile {
                 name: "standard output".into(),
                 target: None,
                 temp: None,
-                writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+                writer: Box::new(Direct::new(io::stdout())),
                 stop_on_signal: true,
             });
         }
@@ -245,7 +276,7 @@ impl OutputFile {
                 name,
                 target: None,
                 temp: None,
-                writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+                writer: Box::new(Direct::new(f)),
                 stop_on_signal: true,
             });
         }
@@ -272,7 +303,7 @@ impl OutputFile {
             name,
             target: Some(path.to_path_buf()),
             temp: Some(temp),
-            writer: Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+            writer: Box::new(Direct::new(f)),
             stop_on_signal: true,
         })
     }

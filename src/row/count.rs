@@ -14,7 +14,7 @@ use crate::row::{bit, TableInfo};
 
 /// How the length of one column's value is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Width {
+pub(crate) enum Width {
     /// Always this many bytes.
     Fixed(usize),
     /// A little-endian length of this many bytes, then that many bytes.
@@ -26,7 +26,7 @@ enum Width {
 /// Learns a column's width from [`Column::value_len`] itself, so that the two cannot
 /// disagree: a value length that does not depend on the bytes is fixed; one that is the
 /// prefix size for a zero prefix and one more for a prefix of 1 is a length prefix.
-fn width(col: &Column) -> Width {
+pub(crate) fn width(col: &Column) -> Width {
     let zeros = [0u8; 8];
     let ones = [0xffu8; 8];
     let mut one = [0u8; 8];
@@ -57,7 +57,7 @@ impl RowLayout {
     /// The layout of a table.
     pub fn new(info: &TableInfo) -> RowLayout {
         RowLayout {
-            widths: info.columns.iter().map(width).collect(),
+            widths: info.widths.clone(),
         }
     }
 

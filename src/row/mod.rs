@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::event::rows::{RowsEvent, RowsKind, RowsVersion};
 use crate::event::table_map::TableMap;
 use column::{Column, ColumnType};
+use count::Width;
 pub use table_ctx::TableCtx;
 pub use value::Value;
 
@@ -41,6 +42,8 @@ pub struct TableInfo {
     pub json_index: Vec<Option<usize>>,
     /// Number of JSON columns.
     pub json_count: usize,
+    /// How each column's value length is found, settled once.
+    pub(crate) widths: Vec<Width>,
 }
 
 impl TableInfo {
@@ -80,11 +83,13 @@ impl TableInfo {
                 })
             })
             .collect();
+        let widths = columns.iter().map(count::width).collect();
         TableInfo {
             columns,
             unsigned,
             json_index,
             json_count,
+            widths,
         }
     }
 }
@@ -110,6 +115,24 @@ pub fn count_bits(bitmap: &[u8], n: usize) -> usize {
         }
     }
     c
+}
+
+impl TableInfo {
+    /// Bytes the value of column `i` takes at the start of `data` (a row image from the
+    /// value on), as [`Column::value_len_at`] says, through the width settled for it.
+    #[inline]
+    fn value_len(&self, i: usize, data: &[u8], offset: u64) -> Result<usize> {
+        match self.widths.get(i) {
+            Some(Width::Fixed(n)) => return Ok(*n),
+            Some(Width::Prefixed(k)) => {
+                if let Some(p) = data.get(..*k) {
+                    return Ok(k.saturating_add(crate::bytes::le_uint(p) as usize));
+                }
+            }
+            _ => {}
+        }
+        self.columns[i].value_len_at(data, offset)
+    }
 }
 
 /// A column's value as an image holds it: `(column index, None for NULL or its bytes)`.
@@ -311,7 +334,7 @@ pub fn image_len(
     let head = image_head(data, present, table, value_options, offset)?;
     let mut pos = head.values_at;
     let mut k = 0;
-    for (i, col) in table.columns.iter().enumerate() {
+    for i in 0..table.columns.len() {
         if !bit(present, i) {
             continue;
         }
@@ -321,7 +344,7 @@ pub fn image_len(
             continue;
         }
         let rest = data.get(pos..).unwrap_or(&[]);
-        let n = col.value_len_at(rest, offset + pos as u64)?;
+        let n = table.value_len(i, rest, offset + pos as u64)?;
         if n > rest.len() {
             return Err(Error::malformed(
                 offset + pos as u64,
@@ -443,11 +466,11 @@ impl<'d> Iterator for ImageValues<'d, '_> {
             };
             let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
             let at = self.offset + self.pos as u64;
-            let r =
-                value::decode(col, self.table.is_unsigned(i), partial, rest, at).map(|(v, n)| {
-                    self.pos += n;
-                    (i, v)
-                });
+            let r = self.table.value_len(i, rest, at).and_then(|n| {
+                let v = value::decode_sized(col, self.table.is_unsigned(i), partial, rest, n, at)?;
+                self.pos += n;
+                Ok((i, v))
+            });
             if r.is_err() {
                 self.col = usize::MAX;
             }

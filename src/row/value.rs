@@ -135,6 +135,19 @@ pub fn decode<'a>(
     offset: u64,
 ) -> Result<(Value<'a>, usize)> {
     let n = col.value_len_at(data, offset)?;
+    decode_sized(col, unsigned, partial, data, n, offset).map(|v| (v, n))
+}
+
+/// [`decode`] of a value whose length `n` (what [`Column::value_len`] gives for `data`)
+/// is already known.
+pub(crate) fn decode_sized<'a>(
+    col: &Column,
+    unsigned: bool,
+    partial: bool,
+    data: &'a [u8],
+    n: usize,
+    offset: u64,
+) -> Result<Value<'a>> {
     let b = data.get(..n).ok_or_else(|| {
         Error::malformed(
             offset,
@@ -262,7 +275,7 @@ pub fn decode<'a>(
             ))
         }
     };
-    Ok((v, n))
+    Ok(v)
 }
 
 /// The bytes of a fixed-size value as an array; a value of another size is an error.

@@ -126,45 +126,51 @@ pub fn quote_ident(name: &str, out: &mut String) {
 
 /// Appends bytes as a hex literal `X'…'` (`''` for empty).
 pub fn hex_literal(b: &[u8], out: &mut String) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(b.len() * 2 + 3);
     out.push_str("X'");
-    for &x in b {
-        out.push(char::from(DIGITS[usize::from(x >> 4)]));
-        out.push(char::from(DIGITS[usize::from(x & 15)]));
-    }
+    crate::bytes::push_hex_upper(out, b);
     out.push('\'');
-}
-
-/// Whether a character can stand in a quoted literal: anything but control characters,
-/// which are written as escapes (newline, carriage return, tab) or not at all.
-fn quotable(c: char) -> bool {
-    !c.is_control() || matches!(c, '\n' | '\r' | '\t')
 }
 
 /// Appends `text` as a quoted string for a session without NO_BACKSLASH_ESCAPES (the
 /// session [`session::ROWS_SESSION`] sets): a quote doubled, a backslash, newline, carriage
 /// return and tab escaped. Returns false, appending nothing, when `text` holds another
-/// control character (NUL, Ctrl-Z, C1 controls…): such text is written in hex.
+/// control character (NUL, Ctrl-Z, DEL, the C1 controls U+0080–U+009F): such text is
+/// written in hex. Runs of bytes that need no escape are copied whole.
 pub fn quoted_literal(text: &str, out: &mut String) -> bool {
-    if !text.chars().all(quotable) {
-        return false;
-    }
+    let bytes = text.as_bytes();
+    let mark = out.len();
     out.reserve(text.len() + 2);
     out.push('\'');
-    let mut rest = text;
-    while let Some(i) = rest.find(['\'', '\\', '\n', '\r', '\t']) {
-        out.push_str(&rest[..i]);
-        out.push_str(match rest.as_bytes()[i] {
+    // `copied`: where the run not yet copied starts; `at`: where to look on from.
+    let (mut copied, mut at) = (0, 0);
+    while let Some(found) = crate::bytes::find_sql_special(&bytes[at..]) {
+        let i = at + found;
+        at = i + 1;
+        let escape = match bytes[i] {
             b'\'' => "''",
             b'\\' => "\\\\",
             b'\n' => "\\n",
             b'\r' => "\\r",
-            _ => "\\t",
-        });
-        rest = &rest[i + 1..];
+            b'\t' => "\\t",
+            // U+0080–U+009F, the C1 controls, are C2 80–C2 9F in UTF-8.
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => {
+                out.truncate(mark);
+                return false;
+            }
+            // A byte of another non-ASCII character: part of the run.
+            0x80.. => continue,
+            _ => {
+                out.truncate(mark);
+                return false;
+            }
+        };
+        // `i` is an ASCII byte, so both ends are character boundaries.
+        out.push_str(&text[copied..i]);
+        out.push_str(escape);
+        copied = at;
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     out.push('\'');
     true
 }
@@ -522,6 +528,53 @@ fn diff_literal(b: &[u8], quoted: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_literals_escape_and_refuse_as_a_character_walk_does() {
+        // The rule, character by character: controls other than newline, return and tab
+        // refuse; quote, backslash, newline, return and tab are escaped.
+        fn by_chars(text: &str) -> Option<String> {
+            if text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                return None;
+            }
+            let mut s = String::from("'");
+            for c in text.chars() {
+                match c {
+                    '\'' => s.push_str("''"),
+                    '\\' => s.push_str("\\\\"),
+                    '\n' => s.push_str("\\n"),
+                    '\r' => s.push_str("\\r"),
+                    '\t' => s.push_str("\\t"),
+                    c => s.push(c),
+                }
+            }
+            s.push('\'');
+            Some(s)
+        }
+        let alphabet = [
+            'a', 'Z', ' ', '\'', '\\', '\n', '\r', '\t', '\0', '\x1a', '\x7f', '\u{80}', '\u{9f}',
+            '\u{a0}', 'é', 'ÿ', 'Ā', '€', '😀',
+        ];
+        let mut rng = crate::test_support::Rng(0x51_7cc1_b727_220a);
+        for _ in 0..20_000 {
+            let len = (rng.next() % 30) as usize;
+            let text: String = (0..len)
+                .map(|_| match rng.next() % 4 {
+                    0 => alphabet[(rng.next() % alphabet.len() as u64) as usize],
+                    _ => char::from(b'a' + (rng.next() % 26) as u8),
+                })
+                .collect();
+            let mut out = String::from("x");
+            let quoted = quoted_literal(&text, &mut out);
+            match by_chars(&text) {
+                Some(want) => assert_eq!((quoted, out), (true, format!("x{want}")), "{text:?}"),
+                None => assert_eq!((quoted, out.as_str()), (false, "x"), "{text:?}"),
+            }
+        }
+    }
 
     fn col(t: ColumnType, meta: &[u8], charset: Option<u16>) -> ColumnInfo {
         ColumnInfo {

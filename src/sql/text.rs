@@ -35,11 +35,26 @@ pub enum Charset {
 }
 
 impl Charset {
-    /// The character set of a collation number.
+    /// The character set of a collation number (looked up once per number: it is asked
+    /// for each value rendered).
     pub fn of(collation: Option<u16>) -> Charset {
+        /// Collation numbers below this are looked up in a table built on first use.
+        const KNOWN: usize = 4096;
+        static TABLE: std::sync::OnceLock<Vec<Charset>> = std::sync::OnceLock::new();
         let Some(c) = collation else {
             return Charset::Unknown;
         };
+        match TABLE
+            .get_or_init(|| (0..KNOWN as u16).map(Charset::look_up).collect())
+            .get(usize::from(c))
+        {
+            Some(cs) => *cs,
+            None => Charset::look_up(c),
+        }
+    }
+
+    /// The character set of a collation number, from the name tables.
+    fn look_up(c: u16) -> Charset {
         if c == BINARY_COLLATION {
             return Charset::Binary;
         }

@@ -17,23 +17,20 @@ use binlog::sql::{self, timestamp_text, ColumnInfo};
 use super::render::{Place, Table, TxnCtx};
 use crate::cli::output::json_str;
 
-/// Appends the JSON line of one row change (with its newline).
-pub fn row_change(
-    b: &mut String,
-    t: &TxnCtx,
-    place: Place,
-    table: &Table,
-    kind: RowsKind,
-    before: Option<&[Option<Value>]>,
-    after: Option<&[Option<Value>]>,
-) {
+/// Appends what the lines of a rows event's row changes share, `{"file":…,"op":"…"`:
+/// written once per event and copied into each line.
+pub fn row_prefix(b: &mut String, t: &TxnCtx, place: Place, table: &Table, kind: RowsKind) {
     b.push_str("{\"file\":");
     json_str(b, t.file);
-    let _ = write!(b, ",\"pos\":{}", place.pos);
+    b.push_str(",\"pos\":");
+    b.push_str(itoa::Buffer::new().format(place.pos));
     if let Some(i) = place.payload_index {
-        let _ = write!(b, ",\"payload_index\":{i}");
+        b.push_str(",\"payload_index\":");
+        b.push_str(itoa::Buffer::new().format(i));
     }
-    let _ = write!(b, ",\"timestamp\":{},\"time\":", t.time);
+    b.push_str(",\"timestamp\":");
+    b.push_str(itoa::Buffer::new().format(t.time));
+    b.push_str(",\"time\":");
     json_str(b, &t.time_iso);
     b.push_str(",\"gtid\":");
     if t.gtid.is_empty() {
@@ -47,9 +44,22 @@ pub fn row_change(
     json_str(b, &table.ctx.table);
     b.push_str(",\"op\":");
     json_str(b, kind.sql_name());
-    for (key, image) in [("before", &before), ("after", &after)] {
+}
+
+/// Appends the JSON line of one row change (with its newline), after its event's
+/// [`row_prefix`]; `scratch` is a buffer for the values' text.
+pub fn row_change(
+    b: &mut String,
+    prefix: &str,
+    table: &Table,
+    before: Option<&[Option<Value>]>,
+    after: Option<&[Option<Value>]>,
+    scratch: &mut String,
+) {
+    b.push_str(prefix);
+    for (key, image) in [(",\"before\":{", &before), (",\"after\":{", &after)] {
         let Some(image) = image else { continue };
-        let _ = write!(b, ",\"{key}\":{{");
+        b.push_str(key);
         let mut first = true;
         for (i, v) in image.iter().enumerate() {
             let Some(v) = v else { continue };
@@ -59,7 +69,7 @@ pub fn row_change(
             first = false;
             b.push_str(&table.json_names[i]);
             b.push(':');
-            json_value(v, &table.ctx.columns()[i], table.charsets[i], b);
+            json_value(v, &table.ctx.columns()[i], table.charsets[i], b, scratch);
         }
         b.push('}');
     }
@@ -68,15 +78,8 @@ pub fn row_change(
 
 /// Appends `{"hex":"…"}`.
 fn hex(b: &[u8], out: &mut String) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut digits = Vec::with_capacity(b.len() * 2);
-    for &x in b {
-        digits.push(DIGITS[usize::from(x >> 4)]);
-        digits.push(DIGITS[usize::from(x & 15)]);
-    }
     out.push_str("{\"hex\":\"");
-    // ASCII digits: always UTF-8.
-    out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+    binlog::bytes::push_hex_upper(out, b);
     out.push_str("\"}");
 }
 
@@ -94,8 +97,15 @@ fn quoted(v: impl std::fmt::Display, out: &mut String) {
     let _ = write!(out, "\"{v}\"");
 }
 
-/// Appends a value of a column of character set `cs` as JSON.
-pub fn json_value(v: &Value, col: &ColumnInfo, cs: Charset, out: &mut String) {
+/// Appends a value of a column of character set `cs` as JSON (`scratch`: a buffer for
+/// the text of a JSON document).
+pub fn json_value(
+    v: &Value,
+    col: &ColumnInfo,
+    cs: Charset,
+    out: &mut String,
+    scratch: &mut String,
+) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
@@ -133,9 +143,9 @@ pub fn json_value(v: &Value, col: &ColumnInfo, cs: Charset, out: &mut String) {
         // the `{"hex": …}` of bytes.
         Value::Json(b) => match json::decode(b) {
             Ok(j) => {
-                let mut doc = String::new();
-                json::to_text(&j, &mut doc);
-                json_str(out, &doc);
+                scratch.clear();
+                json::to_text(&j, scratch);
+                json_str(out, scratch);
             }
             Err(_) => hex(b, out),
         },
@@ -168,7 +178,7 @@ mod tests {
 
     fn render(v: &Value, c: &ColumnInfo) -> String {
         let mut s = String::new();
-        json_value(v, c, Charset::of(c.charset), &mut s);
+        json_value(v, c, Charset::of(c.charset), &mut s, &mut String::new());
         s
     }
 

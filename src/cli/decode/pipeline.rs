@@ -11,18 +11,19 @@
 //! into again two batches later. A transaction too big for a chunk is rendered between
 //! batches, its pieces written as they fill.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use binlog::filter::{self, Filter};
 use binlog::schema::{Catalog, SchemaHistory, Start};
-use binlog::txn::Transaction;
-use binlog::{Binlog, BinlogFile};
+use binlog::txn::{Transaction, TxnKind};
+use binlog::{Binlog, BinlogFile, EventData, EventType, Events, Format};
 use rayon::prelude::*;
 
 use super::arrow_rows::{ArrowSetup, TableBatch};
-use super::render::Renderer;
+use super::render::{Renderer, TxnPiece};
 use super::DecodeFormat;
 use crate::cli::chain::tell_outcome;
 use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
@@ -165,8 +166,17 @@ pub fn render_in_order<O: Sink>(
             Then::More => {}
             Then::Big(file, txn, schema) => {
                 spare.extend(write_all(&mut out, std::mem::take(&mut ready))?);
-                streaming.set_schema(schema.as_ref());
-                stream(sources, &mut streaming, file, &txn, &mut out)?;
+                if setup.format == DecodeFormat::Jsonl && txn.kind != TxnKind::Payload {
+                    let big = Big {
+                        file,
+                        txn: &txn,
+                        schema: schema.as_ref(),
+                    };
+                    stream_pieces(sources, &renderers, &big, &mut out)?;
+                } else {
+                    streaming.set_schema(schema.as_ref());
+                    stream(sources, &mut streaming, file, &txn, &mut out)?;
+                }
             }
             Then::End => {
                 write_all(&mut out, ready)?;
@@ -243,6 +253,134 @@ fn render_batch(
             })
         })
         .collect()
+}
+
+/// A transaction too big for a chunk: its file, itself, the schema it sees.
+struct Big<'t> {
+    file: usize,
+    txn: &'t Transaction,
+    schema: Option<&'t Arc<Catalog>>,
+}
+
+/// JSON lines of a big transaction: its events cut into pieces, rendered on the pool a
+/// batch at a time (each line depends only on its rows event and the table maps before
+/// it) while the batch before is written and the next one cut.
+fn stream_pieces<O: Sink>(
+    sources: &Sources,
+    renderers: &[Mutex<Renderer>],
+    big: &Big,
+    out: &mut O,
+) -> CliResult<()> {
+    let data = sources.files[big.file].bytes();
+    let path = &sources.paths[big.file];
+    let mut cutter = PieceCutter::new(data, big.txn);
+    let max = renderers.len() * CHUNKS_PER_THREAD;
+    let mut ready: Vec<Result<Rendered, Failure>> = Vec::new();
+    let mut pieces = cutter.next_batch(max).map_err(|e| fail_at(path, &e))?;
+    loop {
+        let done = pieces.is_empty();
+        let ((written, next), rendered) = rayon::join(
+            || {
+                let written = write_all(out, std::mem::take(&mut ready));
+                let next = (!done && written.is_ok()).then(|| cutter.next_batch(max));
+                (written, next)
+            },
+            || render_pieces(sources, renderers, big, pieces),
+        );
+        written?;
+        ready = rendered;
+        match next {
+            None => {
+                write_all(out, ready)?;
+                return Ok(());
+            }
+            Some(Ok(p)) => pieces = p,
+            Some(Err(e)) => {
+                write_all(out, ready)?;
+                return Err(fail_at(path, &e));
+            }
+        }
+    }
+}
+
+/// Renders pieces of a big transaction on the pool, in their order.
+fn render_pieces(
+    sources: &Sources,
+    renderers: &[Mutex<Renderer>],
+    big: &Big,
+    pieces: Vec<TxnPiece>,
+) -> Vec<Result<Rendered, Failure>> {
+    let data = sources.files[big.file].bytes();
+    let name = &sources.names[big.file];
+    pieces
+        .into_par_iter()
+        .map(|piece| {
+            let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
+            let mut r = renderers[i].lock().map_err(|_| Failure::Panicked)?;
+            r.set_schema(big.schema);
+            if let Err(e) = r.render_piece(data, big.txn, &piece, name) {
+                r.clear();
+                return Err(fail_at(&sources.paths[big.file], &e));
+            }
+            Ok(Rendered {
+                text: std::mem::take(&mut r.buf),
+                notes: std::mem::take(&mut r.notes),
+                tables: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Cuts a big transaction's events into pieces of about [`CHUNK_BYTES`], noting the
+/// TABLE_MAP events in force where each starts.
+struct PieceCutter<'a> {
+    events: Events<'a>,
+    format: Arc<Format>,
+    /// The last TABLE_MAP of each table id: its byte range.
+    maps: HashMap<u64, (u64, u64)>,
+}
+
+impl<'a> PieceCutter<'a> {
+    fn new(data: &'a [u8], txn: &Transaction) -> PieceCutter<'a> {
+        PieceCutter {
+            // The walk that found the transaction verified its events.
+            events: txn.events(data).verify_checksums(false),
+            format: Arc::clone(&txn.format),
+            maps: HashMap::new(),
+        }
+    }
+
+    /// Up to `max` pieces; none at the end.
+    fn next_batch(&mut self, max: usize) -> binlog::Result<Vec<TxnPiece>> {
+        let mut pieces = Vec::new();
+        let mut current: Option<TxnPiece> = None;
+        while pieces.len() < max {
+            let Some(ev) = self.events.next() else { break };
+            let ev = ev?;
+            let piece = current.get_or_insert_with(|| {
+                let mut maps: Vec<(u64, u64)> = self.maps.values().copied().collect();
+                maps.sort_unstable();
+                TxnPiece {
+                    start: ev.offset(),
+                    end: ev.offset(),
+                    maps,
+                }
+            });
+            if ev.event_type() == EventType::TABLE_MAP {
+                // A map that does not decode is reported when its piece renders it.
+                if let Ok(EventData::TableMap(tm)) = ev.decode(&self.format) {
+                    self.maps
+                        .insert(tm.table_id, (ev.offset(), ev.end_offset()));
+                }
+            }
+            piece.end = ev.end_offset();
+            if piece.end - piece.start >= CHUNK_BYTES {
+                pieces.extend(current.take());
+            }
+        }
+        pieces.extend(current);
+        Ok(pieces)
+    }
 }
 
 /// Renders a big transaction here, its pieces written as they fill (its notes on stderr

@@ -18,12 +18,24 @@ use binlog::sql::statement::excerpt;
 use binlog::sql::text::Charset;
 use binlog::sql::{self, Change};
 use binlog::txn::{InPayload, Transaction, TxnKind};
-use binlog::{Event, EventData, EventType, Format};
+use binlog::{Event, EventData, EventType, Events, Format};
 
 use super::arrow_rows::{ArrowSetup, ArrowTable, Gatherer, TableBatch, BATCH_ROWS};
 use super::pipeline::Setup;
 use super::{jsonl, DecodeFormat};
 use crate::cli::output::{json_str, local_time, local_time_iso};
+
+/// A piece of a big transaction's events, rendered on its own: the byte range of its
+/// events, and those of the TABLE_MAP events in force at its start (in their order).
+#[derive(Debug, Default)]
+pub struct TxnPiece {
+    /// Where its first event starts.
+    pub start: u64,
+    /// Where its last event ends.
+    pub end: u64,
+    /// The TABLE_MAP events before it that its rows events may refer to.
+    pub maps: Vec<(u64, u64)>,
+}
 
 /// A table's context, with each column's name as a JSON string.
 pub struct Table {
@@ -95,6 +107,33 @@ pub struct Renderer<'s> {
     tables: HashMap<u64, Table>,
     /// SQL: the settings in force within the transaction being rendered.
     session: Session,
+    /// JSON lines: what the lines of the rows event being rendered share.
+    prefix: String,
+    /// A buffer for values' text.
+    scratch: String,
+    /// Commit times as SQL comments and JSON lines show them.
+    times: TimeText,
+    iso_times: TimeText,
+}
+
+/// A timestamp's text, kept for the next transaction (which is most often of the same
+/// second): formatting a local time is far slower than comparing.
+struct TimeText {
+    format: fn(u32) -> String,
+    last: Option<(u32, String)>,
+}
+
+impl TimeText {
+    fn new(format: fn(u32) -> String) -> TimeText {
+        TimeText { format, last: None }
+    }
+
+    fn text(&mut self, ts: u32) -> &str {
+        if self.last.as_ref().is_none_or(|(t, _)| *t != ts) {
+            self.last = Some((ts, (self.format)(ts)));
+        }
+        self.last.as_ref().map_or("", |(_, s)| s)
+    }
 }
 
 impl<'s> Renderer<'s> {
@@ -111,6 +150,10 @@ impl<'s> Renderer<'s> {
             context: String::new(),
             tables: HashMap::new(),
             session: Session::new(),
+            prefix: String::new(),
+            scratch: String::new(),
+            times: TimeText::new(local_time),
+            iso_times: TimeText::new(local_time_iso),
         }
     }
 
@@ -147,6 +190,33 @@ impl<'s> Renderer<'s> {
         self.gathered.clear();
     }
 
+    /// JSON lines: renders the events of `txn` in `piece`, a piece of a transaction too
+    /// big to render on one thread, after taking in the TABLE_MAP events in force at its
+    /// start. Lines depend on nothing else that came before in the transaction.
+    pub fn render_piece(
+        &mut self,
+        data: &[u8],
+        txn: &Transaction,
+        piece: &TxnPiece,
+        file: &str,
+    ) -> binlog::Result<()> {
+        debug_assert!(self.format == DecodeFormat::Jsonl, "pieces are JSON lines");
+        let t = TxnCtx {
+            file,
+            gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+            time: txn.last_timestamp,
+            time_iso: self.iso_times.text(txn.last_timestamp).to_owned(),
+        };
+        let format = Arc::clone(&txn.format);
+        let maps = piece.maps.iter().map(|&(start, end)| (start, end));
+        for (start, end) in maps.chain([(piece.start, piece.end)]) {
+            for ev in Events::range(data, start, end, Arc::clone(&format)).verify_checksums(false) {
+                self.event(&t, &ev?, &format, None)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Renders one selected transaction; one with nothing to show (no row and no
     /// statement selected) leaves nothing. `spill` is called with the buffer when it
     /// grows large (a streaming caller writes it out and clears it; a batching one lets it
@@ -163,7 +233,7 @@ impl<'s> Renderer<'s> {
             gtid: txn.gtid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
             time: txn.last_timestamp,
             time_iso: match self.format {
-                DecodeFormat::Jsonl => local_time_iso(txn.last_timestamp),
+                DecodeFormat::Jsonl => self.iso_times.text(txn.last_timestamp).to_owned(),
                 DecodeFormat::Sql | DecodeFormat::Parquet => String::new(),
             },
         };
@@ -175,7 +245,7 @@ impl<'s> Renderer<'s> {
                 "-- {file}:{}-{} at {}",
                 txn.start,
                 txn.end,
-                local_time(txn.first_timestamp)
+                self.times.text(txn.first_timestamp)
             );
             if !t.gtid.is_empty() {
                 let _ = write!(self.buf, " GTID {}", t.gtid);
@@ -190,7 +260,7 @@ impl<'s> Renderer<'s> {
         let body = self.buf.len();
         let mut spilled = false;
         self.context.clear();
-        txn.visit(data, |ev, format: &Format, payload| {
+        txn.visit_walked(data, |ev, format: &Format, payload| {
             self.event(&t, ev, format, payload)?;
             if self.gathered.rows() >= BATCH_ROWS {
                 self.gathered
@@ -310,6 +380,11 @@ impl<'s> Renderer<'s> {
         }
         let rows_data = re.rows_data()?;
         let (format_out, buf, gathered) = (self.format, &mut self.buf, &mut self.gathered);
+        let (prefix, scratch) = (&mut self.prefix, &mut self.scratch);
+        if format_out == DecodeFormat::Jsonl {
+            prefix.clear();
+            jsonl::row_prefix(prefix, t, place, table, re.kind);
+        }
         let arrow_setup = self.arrow;
         if format_out == DecodeFormat::Sql {
             self.session.rows(re.flags, buf);
@@ -329,7 +404,7 @@ impl<'s> Renderer<'s> {
                         sql_row_change(buf, t, ev.offset(), place, ctx, re.kind, rows)?
                     }
                     DecodeFormat::Jsonl => {
-                        jsonl::row_change(buf, t, place, table, re.kind, before, after)
+                        jsonl::row_change(buf, prefix, table, before, after, scratch)
                     }
                     DecodeFormat::Parquet => {
                         let Some(arrow) = &table.arrow else { continue };
