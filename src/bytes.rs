@@ -362,23 +362,29 @@ pub fn push_escaped(
 }
 
 /// The index of the first byte of `s` for which `special` holds, looking at sixteen
-/// bytes at a time (a test the compiler turns into vector compares).
+/// bytes at a time (a test the compiler turns into vector compares). The last bytes are
+/// looked at the same way, padded with `a`, for which `special` must not hold.
 #[inline(always)]
 fn find_byte(s: &[u8], special: impl Fn(u8) -> bool) -> Option<usize> {
     const LANES: usize = 16;
+    let any = |c: &[u8; LANES]| c.iter().fold(0u8, |hit, &b| hit | u8::from(special(b))) != 0;
     let mut chunks = s.chunks_exact(LANES);
     let mut at = 0;
     for chunk in chunks.by_ref() {
-        if chunk.iter().fold(0u8, |hit, &b| hit | u8::from(special(b))) != 0 {
+        let mut c = [0u8; LANES];
+        c.copy_from_slice(chunk);
+        if any(&c) {
             return chunk.iter().position(|&b| special(b)).map(|p| at + p);
         }
         at += LANES;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| special(b))
-        .map(|p| at + p)
+    let rest = chunks.remainder();
+    let mut c = [b'a'; LANES];
+    c[..rest.len()].copy_from_slice(rest);
+    if !any(&c) {
+        return None;
+    }
+    rest.iter().position(|&b| special(b)).map(|p| at + p)
 }
 
 /// The index of the first byte of `s` that a JSON string must escape (below 0x20, `"`
@@ -392,20 +398,30 @@ pub fn find_json_escape(s: &[u8]) -> Option<usize> {
 /// 0x20, `'`, `\\`, or 0x7F and above (DEL, and the bytes of non-ASCII characters, among
 /// which the C1 controls are).
 pub fn find_sql_special(s: &[u8]) -> Option<usize> {
+    // One unsigned compare for both ends: below 0x20 wraps round to 0xe0 and up.
     find_byte(s, |b| {
-        (b < 0x20) | (b == b'\'') | (b == b'\\') | (b >= 0x7f)
+        (b.wrapping_sub(0x20) >= 0x5f) | (b == b'\'') | (b == b'\\')
     })
 }
 
 /// Appends `b` in upper-case hex digits, two per byte.
 pub fn push_hex_upper(out: &mut String, b: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    /// Each byte's two digits.
+    const PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut pairs = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            pairs[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+            i += 1;
+        }
+        pairs
+    };
     out.reserve(b.len() * 2);
     let mut digits = [0u8; 128];
     for chunk in b.chunks(64) {
         for (pair, &x) in digits.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = DIGITS[usize::from(x >> 4)];
-            pair[1] = DIGITS[usize::from(x & 15)];
+            pair.copy_from_slice(&PAIRS[usize::from(x)]);
         }
         // ASCII digits: always UTF-8.
         out.push_str(std::str::from_utf8(&digits[..chunk.len() * 2]).unwrap_or_default());

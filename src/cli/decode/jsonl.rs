@@ -113,7 +113,12 @@ pub fn json_value(
         Value::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(*f)),
         Value::Double(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(*f)),
         Value::Float(_) | Value::Double(_) => out.push_str("null"),
-        Value::Decimal(d) => json_str(out, d),
+        Value::Decimal(d) => {
+            // Digits, a point and a sign: nothing to escape.
+            out.push('"');
+            out.push_str(d);
+            out.push('"');
+        }
         Value::Year(y) => out.push_str(itoa::Buffer::new().format(*y)),
         Value::Bit(b) => out.push_str(itoa::Buffer::new().format(*b)),
         Value::Date(d) => quoted(d, out),
