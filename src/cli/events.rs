@@ -147,8 +147,11 @@ struct Input<'a> {
 }
 
 /// Lists a piece's events (verifying each one's CRC32, going into compressed payloads).
-fn list(input: &Input, piece: &Piece, p: &Printer) -> Listed {
-    let mut listed = Listed::default();
+fn list(input: &Input, piece: &Piece, p: &Printer, text: String) -> Listed {
+    let mut listed = Listed {
+        text,
+        ..Listed::default()
+    };
     let events = Events::range(
         input.data,
         piece.start,
@@ -317,19 +320,25 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         };
         // Each batch of pieces is listed on the pool while the batch before it is written.
         let mut written: Vec<Listed> = Vec::new();
+        // Buffers of written pieces, listed into again: fresh ones would each be faulted
+        // in page by page.
+        let mut spare: Vec<String> = Vec::new();
         loop {
             let (pieces, walk_error) = cutter.pieces(batch);
             let more = !pieces.is_empty() && walk_error.is_none();
+            let buffers = std::mem::take(&mut spare)
+                .into_iter()
+                .chain(std::iter::repeat_with(String::new));
+            let work: Vec<(&Piece, String)> = pieces.iter().zip(buffers).collect();
             let (w, listed) = rayon::join(
                 || write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems),
                 || {
-                    pieces
-                        .par_iter()
-                        .map(|piece| list(&input, piece, &p))
+                    work.into_par_iter()
+                        .map(|(piece, text)| list(&input, piece, &p, text))
                         .collect::<Vec<_>>()
                 },
             );
-            w?;
+            spare = w?;
             written = listed;
             if !more {
                 write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems)?;
@@ -349,13 +358,14 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
 }
 
 /// Writes listed pieces in order (each one's warnings on stderr first), up to the
-/// first error.
+/// first error. Returns their text buffers, emptied.
 fn write_listed(
     out: &mut OutputFile,
     listed: Vec<Listed>,
     crc_problems: &mut usize,
-) -> CliResult<()> {
-    for piece in listed {
+) -> CliResult<Vec<String>> {
+    let mut buffers = Vec::with_capacity(listed.len());
+    for mut piece in listed {
         *crc_problems += piece.warnings.len();
         for w in &piece.warnings {
             crate::say!("{w}");
@@ -364,6 +374,8 @@ fn write_listed(
         if let Some(f) = piece.failure {
             return Err(f);
         }
+        piece.text.clear();
+        buffers.push(piece.text);
     }
-    Ok(())
+    Ok(buffers)
 }

@@ -276,18 +276,20 @@ fn stream_pieces<O: Sink>(
     let mut cutter = PieceCutter::new(data, big.txn);
     let max = renderers.len() * CHUNKS_PER_THREAD;
     let mut ready: Vec<Result<Rendered, Failure>> = Vec::new();
+    let mut spare: Vec<String> = Vec::new();
     let mut pieces = cutter.next_batch(max).map_err(|e| fail_at(path, &e))?;
     loop {
         let done = pieces.is_empty();
+        let buffers = std::mem::take(&mut spare);
         let ((written, next), rendered) = rayon::join(
             || {
                 let written = write_all(out, std::mem::take(&mut ready));
                 let next = (!done && written.is_ok()).then(|| cutter.next_batch(max));
                 (written, next)
             },
-            || render_pieces(sources, renderers, big, pieces),
+            || render_pieces(sources, renderers, big, pieces, buffers),
         );
-        written?;
+        spare = written?;
         ready = rendered;
         match next {
             None => {
@@ -303,27 +305,33 @@ fn stream_pieces<O: Sink>(
     }
 }
 
-/// Renders pieces of a big transaction on the pool, in their order.
+/// Renders pieces of a big transaction on the pool, in their order, into the empty
+/// `buffers` (then into new ones).
 fn render_pieces(
     sources: &Sources,
     renderers: &[Mutex<Renderer>],
     big: &Big,
     pieces: Vec<TxnPiece>,
+    buffers: Vec<String>,
 ) -> Vec<Result<Rendered, Failure>> {
     let data = sources.files[big.file].bytes();
     let name = &sources.names[big.file];
-    pieces
-        .into_par_iter()
-        .map(|piece| {
+    let buffers = buffers
+        .into_iter()
+        .chain(std::iter::repeat_with(String::new));
+    let work: Vec<(TxnPiece, String)> = pieces.into_iter().zip(buffers).collect();
+    work.into_par_iter()
+        .map(|(piece, mut text)| {
             let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
             let mut r = renderers[i].lock().map_err(|_| Failure::Panicked)?;
             r.set_schema(big.schema);
+            std::mem::swap(&mut r.buf, &mut text);
             if let Err(e) = r.render_piece(data, big.txn, &piece, name) {
                 r.clear();
                 return Err(fail_at(&sources.paths[big.file], &e));
             }
             Ok(Rendered {
-                text: std::mem::take(&mut r.buf),
+                text: std::mem::replace(&mut r.buf, text),
                 notes: std::mem::take(&mut r.notes),
                 tables: Vec::new(),
             })

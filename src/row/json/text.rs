@@ -102,7 +102,7 @@ pub fn push_string(out: &mut String, s: &[u8], controls: Controls) {
 pub fn push_str(out: &mut String, s: &str, controls: Controls) {
     out.push('"');
     let mut rest = s;
-    while let Some(at) = crate::bytes::find_json_escape(rest.as_bytes()) {
+    while let Some(at) = next_escape(rest.as_bytes()) {
         // The byte found is ASCII: `at` and `at + 1` are character boundaries.
         let (run, tail) = rest.split_at(at);
         out.push_str(run);
@@ -126,6 +126,18 @@ pub fn push_str(out: &mut String, s: &str, controls: Controls) {
     }
     out.push_str(rest);
     out.push('"');
+}
+
+/// The index of the first byte of `s` that a JSON string escapes: byte by byte in a
+/// short string (the pieces between the quotes of a JSON document's text), else
+/// sixteen bytes at a time.
+#[inline]
+fn next_escape(s: &[u8]) -> Option<usize> {
+    if s.len() < 32 {
+        s.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    } else {
+        crate::bytes::find_json_escape(s)
+    }
 }
 
 pub(super) fn write_opaque(ft: u8, data: &[u8], quoted: bool, out: &mut String) {
