@@ -94,19 +94,7 @@ impl<W: Write> BinlogWriter<W> {
                 "writing binlogs with a pre-v4 header",
             ));
         }
-        let query_extra = vec![
-            0;
-            format
-                .post_header_len(EventType::QUERY)
-                .saturating_sub(QUERY_POST_HEADER_LEN)
-        ];
-        let mut w = BinlogWriter {
-            out,
-            pos: 0,
-            format,
-            scratch: Vec::with_capacity(8192),
-            query_extra,
-        };
+        let mut w = BinlogWriter::continuing(out, format, 0)?;
         w.put(&MAGIC)?;
         let body = w.format.to_fde(create_timestamp)?;
         let stamp = Stamp {
@@ -115,6 +103,62 @@ impl<W: Write> BinlogWriter<W> {
         };
         w.write_parts(EventType::FORMAT_DESCRIPTION, stamp, &[&body])?;
         Ok(w)
+    }
+
+    /// A writer that goes on from position `pos` of a binlog in `format` whose magic and
+    /// FDE are elsewhere: events encoded apart, to be put in place with
+    /// [`BinlogWriter::append_relocated`].
+    pub fn continuing(out: W, format: Format, pos: u64) -> Result<BinlogWriter<W>> {
+        if usize::from(format.header_len) != HEADER_LEN {
+            return Err(Error::unsupported(
+                0,
+                "writing binlogs with a pre-v4 header",
+            ));
+        }
+        let query_extra = vec![
+            0;
+            format
+                .post_header_len(EventType::QUERY)
+                .saturating_sub(QUERY_POST_HEADER_LEN)
+        ];
+        Ok(BinlogWriter {
+            out,
+            pos,
+            format,
+            scratch: Vec::with_capacity(8192),
+            query_extra,
+        })
+    }
+
+    /// Appends `events`, which a [`BinlogWriter::continuing`] writer in this format
+    /// encoded from position 0: each event's end position is moved to where it lands
+    /// here, and its CRC32 computed again. Refuses bytes that are not whole events.
+    pub fn append_relocated(&mut self, events: &mut [u8]) -> Result<()> {
+        let shift = self.pos;
+        let checksum = self.format.has_checksum();
+        let mut at = 0usize;
+        while at < events.len() {
+            let bad = || Error::malformed(shift + at as u64, "not a whole event to relocate");
+            let ev = &mut events[at..];
+            let len = ev
+                .get(9..13)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(|b| u32::from_le_bytes(b) as usize)
+                .filter(|&n| n >= HEADER_LEN + if checksum { CHECKSUM_LEN } else { 0 })
+                .ok_or_else(bad)?;
+            let ev = ev.get_mut(..len).ok_or_else(bad)?;
+            let mut log_pos = [0u8; 4];
+            log_pos.copy_from_slice(&ev[13..17]);
+            // Past 4 GiB the position wraps, as the writer's own does.
+            let moved = u32::from_le_bytes(log_pos).wrapping_add(shift as u32);
+            ev[13..17].copy_from_slice(&moved.to_le_bytes());
+            if checksum {
+                let crc = crc32fast::hash(&ev[..len - CHECKSUM_LEN]);
+                ev[len - CHECKSUM_LEN..].copy_from_slice(&crc.to_le_bytes());
+            }
+            at += len;
+        }
+        self.put(events)
     }
 
     /// Starts a binlog with a copy of an existing FDE (`fde` must be one), so the output

@@ -275,7 +275,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             sink.stats
         }
         ReportFormat::Binlog | ReportFormat::Table | ReportFormat::Json => {
-            flashback::write_binlog(&logs, &plan, &opts, &mut output)
+            flashback::write_binlog_with(&logs, &plan, &opts, &mut output, &OnThePool)
                 .map_err(located)?
                 .1
         }
@@ -294,6 +294,21 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         );
     }
     Ok(status)
+}
+
+/// Encodes groups of undo transactions on rayon's pool (the output does not depend on
+/// the number of its threads).
+struct OnThePool;
+
+impl flashback::Spread for OnThePool {
+    fn run(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> Result<flashback::Encoded, flashback::FileError> + Sync),
+    ) -> Vec<Result<flashback::Encoded, flashback::FileError>> {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(job).collect()
+    }
 }
 
 /// A library error, with the input's path (or the output's) in front; an I/O error names

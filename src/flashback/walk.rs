@@ -68,42 +68,59 @@ pub fn walk_undo(
     opts: &Options,
     sink: &mut dyn UndoSink,
 ) -> Result<(), FileError> {
-    let formats: Vec<Arc<Format>> = inputs
-        .iter()
-        .map(|l| Arc::new(l.format().clone()))
-        .collect();
+    let formats = formats(inputs);
     let mut w = Walker::default();
     let mut release = Releaser::new(opts);
     for txn in plan.txns.iter().rev() {
-        let fi = txn.file as usize;
-        let bytes = TxnBytes::open(inputs[fi].data(), &formats[fi], txn.start, txn.end)
-            .map_err(|e| FileError::input(fi, e))?;
-        w.transaction(&bytes, *txn, opts, sink)
-            .map_err(|e| match e {
-                Failure::Input(e) => FileError::input(fi, bytes.locate(e)),
-                Failure::Sink(e) => match FileError::sorted(fi, e) {
-                    FileError {
-                        file: Some(_),
-                        error,
-                    } => FileError::input(fi, bytes.locate(error)),
-                    output => output,
-                },
-            })?;
-        release.done(fi, txn.start, txn.end);
+        undo_one(inputs, &formats, txn, opts, &mut w, sink)?;
+        release.done(txn.file as usize, txn.start, txn.end);
     }
     release.flush();
     Ok(())
 }
 
-/// Where an error came from.
+/// The format of each input, as walks of its transactions need it.
+pub(crate) fn formats(inputs: &[Binlog]) -> Vec<Arc<Format>> {
+    inputs
+        .iter()
+        .map(|l| Arc::new(l.format().clone()))
+        .collect()
+}
+
+/// Hands `sink` the undo of one planned transaction, with `w`'s caches.
+pub(crate) fn undo_one(
+    inputs: &[Binlog],
+    formats: &[Arc<Format>],
+    txn: &UndoTxn,
+    opts: &Options,
+    w: &mut Walker,
+    sink: &mut dyn UndoSink,
+) -> Result<(), FileError> {
+    let fi = txn.file as usize;
+    let bytes = TxnBytes::open(inputs[fi].data(), &formats[fi], txn.start, txn.end)
+        .map_err(|e| FileError::input(fi, e))?;
+    w.transaction(&bytes, *txn, opts, sink)
+        .map_err(|e| match e {
+            Failure::Input(e) => FileError::input(fi, bytes.locate(e)),
+            Failure::Sink(e) => match FileError::sorted(fi, e) {
+                FileError {
+                    file: Some(_),
+                    error,
+                } => FileError::input(fi, bytes.locate(error)),
+                output => output,
+            },
+        })
+}
+
 enum Failure {
     Input(Error),
     Sink(Error),
 }
 
 /// Buffers reused from one transaction to the next.
+/// What a walk keeps from one transaction to the next: buffers and the table cache.
 #[derive(Default)]
-struct Walker {
+pub(crate) struct Walker {
     index: TxnIndex,
     tables: TableCache,
     spans: Vec<RowSpan>,
