@@ -13,13 +13,13 @@
 //! closed, so memory stays bounded with many tables).
 //!
 //! The batches come in order on the sink's thread (one of rayon's pool, while the
-//! others render the next chunks). Each open part ([`Part`]) gathers its table's
-//! batches and hands them, a few thousand rows at a time, to a job on the pool that
-//! encodes them column by column (each column a task) and closes the row groups that
-//! fill ([`ROW_GROUP_ROWS`](super::parquet_part::ROW_GROUP_ROWS) rows or
-//! [`ROW_GROUP_BYTES`](super::parquet_part::ROW_GROUP_BYTES) bytes); the sink goes on
-//! meanwhile, and appends the closed row groups to the part's file in order when the
-//! job is done, so the output is the same whatever thread encoded what.
+//! others render the next chunks); each open part ([`Part`]) gathers a table's batches
+//! and encodes them column by column as tasks of the pool, so the pool threads done
+//! rendering take columns to encode, and the sink's thread, waiting on them, takes
+//! chunks to render. Row groups are flushed as they reach
+//! [`ROW_GROUP_ROWS`](super::parquet_part::ROW_GROUP_ROWS) rows or
+//! [`ROW_GROUP_BYTES`](super::parquet_part::ROW_GROUP_BYTES) bytes; their columns are appended to the file in order on the
+//! sink's thread, so the output is the same whatever thread encoded what.
 
 use std::collections::HashMap;
 use std::fs::File;
