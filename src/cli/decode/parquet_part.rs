@@ -87,18 +87,18 @@ impl RowGroup {
 
     /// Rows that still fit in it (0: it is full).
     fn room(&self) -> usize {
-        let mut room = ROW_GROUP_ROWS.saturating_sub(self.rows);
-        if self.rows > 0 {
-            let bytes = self.estimated_bytes();
-            if bytes >= ROW_GROUP_BYTES {
-                return 0;
-            }
-            let per_row = bytes / self.rows;
-            if per_row > 0 {
-                room = room.min((ROW_GROUP_BYTES - bytes) / per_row);
-            }
+        let room = ROW_GROUP_ROWS.saturating_sub(self.rows);
+        let bytes = self.estimated_bytes();
+        let Some(per_row) = bytes.checked_div(self.rows) else {
+            return room;
+        };
+        if bytes >= ROW_GROUP_BYTES {
+            return 0;
         }
-        room
+        match (ROW_GROUP_BYTES - bytes).checked_div(per_row) {
+            Some(fit) => room.min(fit),
+            None => room,
+        }
     }
 }
 
