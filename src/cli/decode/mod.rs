@@ -4,6 +4,7 @@
 mod arrow_rows;
 pub(crate) mod jsonl;
 mod parquet_out;
+mod parquet_part;
 mod pipeline;
 mod render;
 

@@ -10,40 +10,33 @@
 //! A table's part ends when it passes `--part-size` bytes, when the table's columns
 //! change (count, names or types: the next part has the new schema), or when more
 //! than [`MAX_OPEN`] tables are being written (the least recently written one's part is
-//! closed, so memory stays bounded with many tables). Row groups are flushed as they
-//! reach [`ROW_GROUP_ROWS`] rows or [`ROW_GROUP_BYTES`] bytes.
+//! closed, so memory stays bounded with many tables).
+//!
+//! The batches come in order on the sink's thread (one of rayon's pool, while the
+//! others render the next chunks); each open part ([`Part`]) gathers a table's batches
+//! and encodes them column by column as tasks of the pool, so the pool threads done
+//! rendering take columns to encode, and the sink's thread, waiting on them, takes
+//! chunks to render. Row groups are flushed as they reach
+//! [`ROW_GROUP_ROWS`](super::parquet_part::ROW_GROUP_ROWS) rows or
+//! [`ROW_GROUP_BYTES`](super::parquet_part::ROW_GROUP_BYTES) bytes; their columns are appended to the file in order on the
+//! sink's thread, so the output is the same whatever thread encoded what.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::arrow_rows::TableBatch;
+use super::parquet_part::Part;
 use super::pipeline::Sink;
 use crate::cli::output::{fail, CliResult, Failure};
 use crate::cli::signals;
 
 /// Tables whose part is open at once.
 pub const MAX_OPEN: usize = 32;
-/// Rows of a row group at most.
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
-/// Bytes of a row group at most (as the writer estimates them encoded).
-pub const ROW_GROUP_BYTES: usize = 32 << 20;
-
-/// An open part of a table.
-struct Part {
-    writer: ArrowWriter<BufWriter<File>>,
-    schema: SchemaRef,
-    path: PathBuf,
-    /// When it was last written (a counter), to close the least recent.
-    used: u64,
-}
-
 /// The output directory being written.
 pub struct ParquetDir {
     /// DIR, as given.
@@ -99,8 +92,6 @@ impl ParquetDir {
             .map_err(|e| fail(target, format_args!("cannot create the output: {e}")))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .set_created_by(format!("binlog-tool {}", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(ParquetDir {
@@ -132,10 +123,9 @@ impl ParquetDir {
     /// Closes the open part of `key`.
     fn close(&mut self, key: &str) -> CliResult<()> {
         if let Some(p) = self.open.remove(key) {
-            p.writer
-                .close()
-                .map_err(|e| self.parquet_error(&p.path, e))?;
-            self.closed.push(p.path);
+            let path = p.path.clone();
+            p.close().map_err(|e| self.parquet_error(&path, e))?;
+            self.closed.push(path);
         }
         Ok(())
     }
@@ -160,26 +150,14 @@ impl ParquetDir {
             std::fs::create_dir(&dir).map_err(|e| self.parquet_error(&dir, e))?;
         }
         let file = File::create(&path).map_err(|e| self.parquet_error(&path, e))?;
-        let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            schema.clone(),
-            Some(self.props.clone()),
-        )
-        .map_err(|e| self.parquet_error(&path, e))?;
-        self.open.insert(
-            key.to_string(),
-            Part {
-                writer,
-                schema: schema.clone(),
-                path,
-                used: 0,
-            },
-        );
+        let part = Part::create(file, path.clone(), schema, self.props.clone())
+            .map_err(|e| self.parquet_error(&path, e))?;
+        self.open.insert(key.to_string(), part);
         Ok(())
     }
 
-    /// Writes a batch to its table's part.
-    fn write(&mut self, b: &TableBatch) -> CliResult<()> {
+    /// Gives a batch to its table's part.
+    fn write(&mut self, b: TableBatch) -> CliResult<()> {
         if let Some(sig) = signals::caught() {
             return Err(Failure::Interrupted(sig));
         }
@@ -199,12 +177,11 @@ impl ParquetDir {
             return Ok(());
         };
         p.used = clock;
-        if let Err(e) = p.writer.write(&b.batch) {
+        if let Err(e) = p.push(b.batch, self.part_size) {
             let path = p.path.clone();
             return Err(self.parquet_error(&path, e));
         }
-        let size = p.writer.bytes_written() as u64 + p.writer.in_progress_size() as u64;
-        if size >= self.part_size {
+        if p.size() >= self.part_size {
             self.close(&b.key)?;
         }
         Ok(())
@@ -257,7 +234,7 @@ impl Sink for ParquetDir {
 
     fn tables(&mut self, batches: &mut Vec<TableBatch>) -> CliResult<()> {
         for b in batches.drain(..) {
-            self.write(&b)?;
+            self.write(b)?;
         }
         Ok(())
     }
