@@ -256,11 +256,19 @@ impl Server {
         let _ = feeder.join();
         assert!(
             out.status.success(),
-            "SQL failed: {}\n--- SQL ---\n{}",
+            "SQL failed: {}\n--- SQL ---\n{}\n--- the end of the server's error log ---\n{}",
             String::from_utf8_lossy(&out.stderr),
-            sql.get(..2000).unwrap_or(sql)
+            sql.get(..2000).unwrap_or(sql),
+            self.error_log_tail()
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The last lines of the server's error log (a crash's stack, when it crashed).
+    pub fn error_log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
     /// One value (first column of the first row).
