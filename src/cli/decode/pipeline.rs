@@ -215,36 +215,29 @@ fn write_all(
     Ok(buffers)
 }
 
-/// Renders the chunks on the pool, in their order, each with the renderer of the pool
-/// thread that takes it, into the empty `buffers` (then into new ones).
-fn render_batch(
-    sources: &Sources,
-    renderers: &[Mutex<Renderer>],
-    chunks: Vec<Chunk>,
+/// Renders `items` on the pool, in their order, each with the renderer of the pool
+/// thread that takes it, into the empty `buffers` (then into new ones): `render` renders
+/// one item into the renderer's buffer.
+fn on_the_pool<'s, T: Send>(
+    renderers: &[Mutex<Renderer<'s>>],
+    items: Vec<T>,
     buffers: Vec<String>,
+    render: impl Fn(&mut Renderer<'s>, T) -> Result<(), Failure> + Sync,
 ) -> Vec<Result<Rendered, Failure>> {
     let buffers = buffers
         .into_iter()
         .chain(std::iter::repeat_with(String::new));
-    let work: Vec<(Chunk, String)> = chunks.into_iter().zip(buffers).collect();
+    let work: Vec<(T, String)> = items.into_iter().zip(buffers).collect();
     work.into_par_iter()
-        .map(|(chunk, mut text)| {
+        .map(|(item, mut text)| {
             let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
             // Each pool thread has its own: the lock is never contended (a renderer that
             // panicked is poisoned, and the panic ends the run anyway).
             let mut r = renderers[i].lock().map_err(|_| Failure::Panicked)?;
-            r.set_schema(chunk.schema.as_ref());
             std::mem::swap(&mut r.buf, &mut text);
-            let data = sources.files[chunk.file].bytes();
-            let name = &sources.names[chunk.file];
-            let rendered = chunk
-                .txns
-                .iter()
-                .try_for_each(|txn| r.render(data, txn, name, &mut |_, _| Ok(())))
-                .and_then(|()| r.finish_tables(u64::MAX));
-            if let Err(e) = rendered {
+            if let Err(f) = render(&mut r, item) {
                 r.clear();
-                return Err(fail_at(&sources.paths[chunk.file], &e));
+                return Err(f);
             }
             Ok(Rendered {
                 text: std::mem::replace(&mut r.buf, text),
@@ -253,6 +246,26 @@ fn render_batch(
             })
         })
         .collect()
+}
+
+/// Renders the chunks on the pool, in their order.
+fn render_batch(
+    sources: &Sources,
+    renderers: &[Mutex<Renderer>],
+    chunks: Vec<Chunk>,
+    buffers: Vec<String>,
+) -> Vec<Result<Rendered, Failure>> {
+    on_the_pool(renderers, chunks, buffers, |r, chunk| {
+        r.set_schema(chunk.schema.as_ref());
+        let data = sources.files[chunk.file].bytes();
+        let name = &sources.names[chunk.file];
+        chunk
+            .txns
+            .iter()
+            .try_for_each(|txn| r.render(data, txn, name, &mut |_, _| Ok(())))
+            .and_then(|()| r.finish_tables(u64::MAX))
+            .map_err(|e| fail_at(&sources.paths[chunk.file], &e))
+    })
 }
 
 /// A transaction too big for a chunk: its file, itself, the schema it sees.
@@ -305,8 +318,7 @@ fn stream_pieces<O: Sink>(
     }
 }
 
-/// Renders pieces of a big transaction on the pool, in their order, into the empty
-/// `buffers` (then into new ones).
+/// Renders pieces of a big transaction on the pool, in their order.
 fn render_pieces(
     sources: &Sources,
     renderers: &[Mutex<Renderer>],
@@ -316,27 +328,11 @@ fn render_pieces(
 ) -> Vec<Result<Rendered, Failure>> {
     let data = sources.files[big.file].bytes();
     let name = &sources.names[big.file];
-    let buffers = buffers
-        .into_iter()
-        .chain(std::iter::repeat_with(String::new));
-    let work: Vec<(TxnPiece, String)> = pieces.into_iter().zip(buffers).collect();
-    work.into_par_iter()
-        .map(|(piece, mut text)| {
-            let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
-            let mut r = renderers[i].lock().map_err(|_| Failure::Panicked)?;
-            r.set_schema(big.schema);
-            std::mem::swap(&mut r.buf, &mut text);
-            if let Err(e) = r.render_piece(data, big.txn, &piece, name) {
-                r.clear();
-                return Err(fail_at(&sources.paths[big.file], &e));
-            }
-            Ok(Rendered {
-                text: std::mem::replace(&mut r.buf, text),
-                notes: std::mem::take(&mut r.notes),
-                tables: Vec::new(),
-            })
-        })
-        .collect()
+    on_the_pool(renderers, pieces, buffers, |r, piece| {
+        r.set_schema(big.schema);
+        r.render_piece(data, big.txn, &piece, name)
+            .map_err(|e| fail_at(&sources.paths[big.file], &e))
+    })
 }
 
 /// Cuts a big transaction's events into pieces of about [`CHUNK_BYTES`], noting the
