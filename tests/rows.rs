@@ -104,6 +104,8 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
                         continue;
                     }
                 };
+                let at = format!("{file} @{}", ev.offset());
+                same_in_one_pass(Rows::new(&re, &data, table), table, &at, t);
                 let rows = match Rows::new(&re, &data, table) {
                     Ok(r) => r,
                     Err(e) => {
@@ -139,6 +141,50 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
             },
             _ => {}
         }
+    }
+}
+
+/// `Rows::next_values` (images measured while decoded) gives each row the byte range and
+/// the values that `Rows::next` and then `RowImage::values` give, and ends where they end.
+fn same_in_one_pass<'d>(
+    rows: binlog::Result<Rows<'d, '_>>,
+    table: &TableInfo,
+    at: &str,
+    t: &mut Tally,
+) {
+    let Ok(rows) = rows else { return };
+    let mut one_pass = rows.clone();
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let slots = |img: Option<RowImage<'d>>| -> binlog::Result<Vec<Option<Value<'d>>>> {
+        let Some(img) = img else {
+            return Ok(Vec::new());
+        };
+        let mut v = vec![None; table.columns.len()];
+        for x in img.values(table)? {
+            let (i, val) = x?;
+            v[i] = Some(val);
+        }
+        Ok(v)
+    };
+    for (k, row) in rows.enumerate() {
+        let two = row.and_then(|r| Ok((r.start..r.end, slots(r.before)?, slots(r.after)?)));
+        let one = one_pass.next_values(&mut before, &mut after);
+        match (two, one) {
+            (Ok((range, b, a)), Some(Ok(r))) if r == range && b == before && a == after => {}
+            (Err(_), Some(Err(_))) => return,
+            (two, one) => {
+                let two = two.map(|(r, ..)| r);
+                let one = one.map(|r| r.map(|_| ()));
+                t.mismatches.push(format!(
+                    "{at} row {k}: in two passes {two:?}, in one {one:?}"
+                ));
+                return;
+            }
+        }
+    }
+    if one_pass.next_values(&mut before, &mut after).is_some() {
+        t.mismatches
+            .push(format!("{at}: one pass finds a row past the last"));
     }
 }
 

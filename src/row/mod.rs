@@ -279,6 +279,78 @@ impl<'d, 't> Rows<'d, 't> {
     }
 }
 
+impl<'d> Rows<'d, '_> {
+    /// Decodes the next row's images into `before` and `after`, one slot per column of
+    /// the table (`None` where the image lacks the column), measuring each image as its
+    /// values are decoded: one pass where [`Iterator::next`] and then
+    /// [`RowImage::values`] take two. An image the row does not have (the before-image
+    /// of a WRITE_ROWS, the after-image of a DELETE_ROWS) leaves its vector empty.
+    /// Returns the row's byte range in the rows data; `None` at the end, and after an
+    /// error.
+    pub fn next_values(
+        &mut self,
+        before: &mut Vec<Option<Value<'d>>>,
+        after: &mut Vec<Option<Value<'d>>>,
+    ) -> Option<Result<std::ops::Range<usize>>> {
+        if self.done || self.pos >= self.data.len() {
+            return None;
+        }
+        let start = self.pos;
+        before.clear();
+        after.clear();
+        let (b, a) = (self.before_cols, self.after_cols);
+        let r = match self.kind {
+            RowsKind::Write => self.decode_image(a, false, after),
+            RowsKind::Delete => self.decode_image(b, false, before),
+            RowsKind::Update => self
+                .decode_image(b, false, before)
+                .and_then(|()| self.decode_image(a, false, after)),
+            RowsKind::PartialUpdate => self
+                .decode_image(b, false, before)
+                .and_then(|()| self.decode_image(a, true, after)),
+        }
+        .and_then(|()| match self.pos == start {
+            true => Err(Error::malformed(
+                self.base + start as u64,
+                "rows event whose rows take no bytes",
+            )),
+            false => Ok(start..self.pos),
+        });
+        self.done = r.is_err();
+        Some(r)
+    }
+
+    /// Decodes the image at the current position into `out` and moves past it.
+    fn decode_image(
+        &mut self,
+        present: &'d [u8],
+        value_options: bool,
+        out: &mut Vec<Option<Value<'d>>>,
+    ) -> Result<()> {
+        let data = &self.data[self.pos..];
+        let offset = self.base + self.pos as u64;
+        let head = image_head(data, present, self.table, value_options, offset)?;
+        out.resize(self.column_count, None);
+        let mut values = ImageValues {
+            bytes: data,
+            pos: head.values_at,
+            present,
+            nulls: head.nulls,
+            partial_bits: head.partial_bits,
+            table: self.table,
+            col: 0,
+            k: 0,
+            offset,
+        };
+        for x in values.by_ref() {
+            let (i, v) = x?;
+            out[i] = Some(v);
+        }
+        self.pos += values.pos;
+        Ok(())
+    }
+}
+
 impl<'d> Iterator for Rows<'d, '_> {
     type Item = Result<Row<'d>>;
 

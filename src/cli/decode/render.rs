@@ -392,12 +392,11 @@ impl<'s> Renderer<'s> {
         let decoded = (|| -> binlog::Result<()> {
             // One pair of value vectors for all the rows of the event.
             let (mut bv, mut av) = (Vec::new(), Vec::new());
-            for row in Rows::new(re, &rows_data, &ctx.info)? {
-                let row = row?;
-                let has_before = ctx.fill_image(row.before, &mut bv)?;
-                let has_after = ctx.fill_image(row.after, &mut av)?;
-                let before = has_before.then_some(bv.as_slice());
-                let after = has_after.then_some(av.as_slice());
+            let mut rows = Rows::new(re, &rows_data, &ctx.info)?;
+            while let Some(row) = rows.next_values(&mut bv, &mut av) {
+                row?;
+                let before = (!bv.is_empty()).then_some(bv.as_slice());
+                let after = (!av.is_empty()).then_some(av.as_slice());
                 match format_out {
                     DecodeFormat::Sql => {
                         let rows = Images { before, after };
