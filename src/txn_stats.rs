@@ -8,7 +8,7 @@
 //! tool for checksums.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
 use crate::error::Error;
@@ -47,6 +47,32 @@ impl TableRows {
     }
 }
 
+/// Events of one type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeCount {
+    /// How many.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+impl TypeCount {
+    /// Counts one more event of `bytes`.
+    pub fn add(&mut self, bytes: usize) {
+        self.count += 1;
+        self.bytes += bytes as u64;
+    }
+
+    /// Adds the counts of `types` to `into`'s.
+    pub fn merge(into: &mut BTreeMap<u8, TypeCount>, types: &BTreeMap<u8, TypeCount>) {
+        for (code, c) in types {
+            let e = into.entry(*code).or_default();
+            e.count += c.count;
+            e.bytes += c.bytes;
+        }
+    }
+}
+
 /// What one transaction holds.
 #[derive(Debug, Clone)]
 pub struct TxnStats {
@@ -62,6 +88,8 @@ pub struct TxnStats {
     pub events: u64,
     /// Events inside TRANSACTION_PAYLOAD events.
     pub payload_events: u64,
+    /// Those events per type code (their bytes as the decompressed payload holds them).
+    pub payload_types: BTreeMap<u8, TypeCount>,
     /// Rows events (top level and inside payloads).
     pub rows_events: u64,
     /// Rows changed, counted by walking the row images.
@@ -108,6 +136,7 @@ impl Default for TxnStats {
             end_kind: TxnEnd::Incomplete,
             events: 0,
             payload_events: 0,
+            payload_types: BTreeMap::new(),
             rows_events: 0,
             rows: 0,
             uncounted_rows_events: 0,
@@ -336,6 +365,10 @@ impl Scanner {
                 }
             };
             out.payload_events += 1;
+            out.payload_types
+                .entry(iev.event_type().code())
+                .or_default()
+                .add(iev.raw().len());
             self.saw_time(&iev);
             self.size_change += iev.raw().len() as i64 + checksum;
             let had_error = out.row_error.is_some();

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use binlog::EventType;
 use serde_json::Value;
 
 use crate::bigtxn::{bigtxn_json, header_walk};
@@ -211,12 +212,76 @@ fn report_equals_bigtxn_and_header_walk_on_fixtures() {
 fn report_equals_bigtxn_and_header_walk_on_the_corpus() {
     let Some(dir) = shared_fixtures() else { return };
     let mut checked = 0;
+    let mut with_payloads = 0;
     for row in crate::common::manifest(&dir) {
-        if check_against_bigtxn_and_walk(&[&row.path], &[]).is_some() {
-            checked += 1;
+        let Some(rep) = check_against_bigtxn_and_walk(&[&row.path], &[]) else {
+            continue;
+        };
+        checked += 1;
+        // Events inside compressed payloads, per type, as the corpus' manifest lists them.
+        let inner = row
+            .notes
+            .split(' ')
+            .find_map(|n| n.strip_prefix("payload_inner="));
+        let types = |v: &Value| -> BTreeMap<String, u64> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let code = EventType(u(&e["code"]) as u8);
+                    assert!(u(&e["bytes"]) > 0, "{}: {e}", row.rel);
+                    (code.code_name().unwrap().to_string(), u(&e["count"]))
+                })
+                .collect()
+        };
+        let want: BTreeMap<String, u64> = inner
+            .into_iter()
+            .flat_map(|l| l.split(','))
+            .map(|kv| {
+                let (k, v) = kv.rsplit_once(':').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(types(&rep["payload_event_types"]), want, "{}", row.rel);
+        let f = &rep["files"][0];
+        assert_eq!(types(&f["payload_event_types"]), want, "{}", row.rel);
+        assert_eq!(u(&f["payload_events"]), want.values().sum::<u64>());
+        if !want.is_empty() {
+            with_payloads += 1;
+            // The page lists them beside the file's own events.
+            let dir = tempfile::tempdir().unwrap();
+            let page = dir.path().join("r.html");
+            let r = tool(&["report", "-o"]).arg(&page).arg(&row.path).run();
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let html = std::fs::read_to_string(&page).unwrap();
+            assert!(
+                html.contains("<th class=\"n\">in payloads</th>"),
+                "{}",
+                row.rel
+            );
+            // Each type's row: its name and code, then the count inside payloads in the
+            // fifth cell.
+            for (name, n) in &want {
+                let t = (0..=255u8)
+                    .map(EventType)
+                    .find(|t| t.code_name() == Some(name.as_str()))
+                    .unwrap();
+                let head = format!(
+                    "<td>{}</td><td class=\"n\">{}</td>",
+                    t.show_name(),
+                    t.code()
+                );
+                let tr = html
+                    .split("<tr>")
+                    .find(|tr| tr.starts_with(&head))
+                    .unwrap_or_else(|| panic!("{}: no row {head}", row.rel));
+                let fifth = tr.split("</td>").nth(4).unwrap();
+                assert!(fifth.ends_with(&format!(">{n}")), "{}: {tr}", row.rel);
+            }
         }
     }
     assert!(checked > 50, "{checked} corpus files checked");
+    assert!(with_payloads >= 3, "{with_payloads} files with payloads");
 }
 
 /// Renders `html` in headless Chromium: the DOM after load, and a screenshot at `png`.

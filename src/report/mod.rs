@@ -170,8 +170,10 @@ pub struct Report {
     pub top: Vec<Ranked>,
     /// Every table, by bytes (then name).
     pub tables: Vec<(TableName, TableTotals)>,
-    /// Events per type code, over all files.
+    /// Events per type code, over all files (a TRANSACTION_PAYLOAD counts as one).
     pub event_types: BTreeMap<u8, TypeCount>,
+    /// Events inside TRANSACTION_PAYLOAD events per type code, over all files.
+    pub payload_event_types: BTreeMap<u8, TypeCount>,
 }
 
 impl Report {
@@ -181,6 +183,7 @@ impl Report {
         let mut top = TopN::new(Measure::Bytes, opts.top);
         let mut tables: HashMap<TableName, TableTotals> = HashMap::new();
         let mut event_types: BTreeMap<u8, TypeCount> = BTreeMap::new();
+        let mut payload_event_types: BTreeMap<u8, TypeCount> = BTreeMap::new();
         let mut totals = Totals::default();
         let mut markers = Vec::new();
         let mut files = Vec::with_capacity(scans.len());
@@ -199,11 +202,8 @@ impl Report {
             }
             totals.first_timestamp = min_opt(totals.first_timestamp, f.time_range.map(|r| r.0));
             totals.last_timestamp = max_opt(totals.last_timestamp, f.time_range.map(|r| r.1));
-            for (code, c) in &f.event_types {
-                let e = event_types.entry(*code).or_default();
-                e.count += c.count;
-                e.bytes += c.bytes;
-            }
+            TypeCount::merge(&mut event_types, &f.event_types);
+            TypeCount::merge(&mut payload_event_types, &f.payload_event_types);
             let mut names = Vec::with_capacity(s.tables.len());
             for (name, t) in &s.tables {
                 tables.entry((**name).clone()).or_default().merge(t);
@@ -254,6 +254,7 @@ impl Report {
             top,
             tables,
             event_types,
+            payload_event_types,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::reader::Binlog;
 use crate::row::table_cache::TableName;
 use crate::summary::{Checksum, Ending};
 use crate::txn::{Group, Transactions};
+pub use crate::txn_stats::TypeCount;
 use crate::txn_stats::{is_ddl, Measure, Scanner, TopN, TxnStats};
 use crate::Flavor;
 
@@ -61,15 +62,6 @@ impl TableTotals {
         self.bytes += o.bytes;
         self.transactions += o.transactions;
     }
-}
-
-/// Events of one type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TypeCount {
-    /// How many.
-    pub count: u64,
-    /// Their bytes.
-    pub bytes: u64,
 }
 
 /// A DDL statement.
@@ -159,6 +151,8 @@ pub struct FileFacts {
     pub no_rows_bytes: u64,
     /// Events inside TRANSACTION_PAYLOAD events.
     pub payload_events: u64,
+    /// Those events per type code (bytes decompressed).
+    pub payload_event_types: BTreeMap<u8, TypeCount>,
 }
 
 /// What one file holds, gathered in one walk.
@@ -217,6 +211,7 @@ pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
         row_error: None,
         event_types: BTreeMap::new(),
         payload_events: 0,
+        payload_event_types: BTreeMap::new(),
         no_rows_bytes: 0,
     };
     let mut f = FileScan {
@@ -409,6 +404,7 @@ impl Walk<'_> {
             }
         }
         f.facts.payload_events += s.payload_events;
+        TypeCount::merge(&mut f.facts.payload_event_types, &s.payload_types);
         if let Some(g) = &s.gtid {
             f.facts.gtids.insert(g);
         }

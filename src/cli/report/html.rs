@@ -1,10 +1,11 @@
 //! The report as one self-contained HTML page: inline CSS and SVG, no script, nothing
 //! fetched. Every string that comes from a binlog is escaped.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use binlog::report::{MarkerKind, Report};
+use binlog::report::{MarkerKind, Report, TypeCount};
 use binlog::summary::Ending;
 use binlog::EventType;
 
@@ -397,28 +398,57 @@ fn markers(h: &mut String, r: &Report, names: &[String]) {
 
 fn event_types(h: &mut String, r: &Report) {
     h.push_str("<h2>Event types</h2>");
-    let mut v: Vec<_> = r.event_types.iter().collect();
-    v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
-    let max = v.first().map_or(1, |(_, c)| c.count.max(1));
-    h.push_str("<table id=\"event-types\"><thead><tr><th>type</th><th class=\"n\">code</th><th class=\"n\">events</th><th class=\"n\">bytes</th><th class=\"bar-cell\"></th></tr></thead><tbody>");
-    for (code, c) in v {
+    let none = TypeCount::default();
+    // Every type met, in the file or inside a payload; the most frequent first.
+    let mut v: Vec<(u8, &TypeCount, &TypeCount)> = r
+        .event_types
+        .keys()
+        .chain(r.payload_event_types.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|code| {
+            let top = r.event_types.get(code).unwrap_or(&none);
+            let inner = r.payload_event_types.get(code).unwrap_or(&none);
+            (*code, top, inner)
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        (b.1.count + b.2.count)
+            .cmp(&(a.1.count + a.2.count))
+            .then(a.0.cmp(&b.0))
+    });
+    let max = v.first().map_or(1, |(_, t, i)| (t.count + i.count).max(1));
+    let payloads = !r.payload_event_types.is_empty();
+    h.push_str("<table id=\"event-types\"><thead><tr><th>type</th><th class=\"n\">code</th><th class=\"n\">events</th><th class=\"n\">bytes</th>");
+    if payloads {
+        h.push_str("<th class=\"n\">in payloads</th><th class=\"n\">their bytes</th>");
+    }
+    h.push_str("<th class=\"bar-cell\"></th></tr></thead><tbody>");
+    for (code, top, inner) in v {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td class=\"n\">{code}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><div class=\"hbar\" style=\"width:{:.1}%;background:#76b7b2\"></div></td></tr>",
-            esc(&EventType(*code).show_name()),
-            count(c.count),
-            bytes(c.bytes),
-            c.count as f64 * 100.0 / max as f64
+            "<tr><td>{}</td><td class=\"n\">{code}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            esc(&EventType(code).show_name()),
+            count(top.count),
+            bytes(top.bytes),
+        );
+        if payloads {
+            let _ = write!(
+                h,
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                count(inner.count),
+                bytes(inner.bytes),
+            );
+        }
+        let _ = write!(
+            h,
+            "<td><div class=\"hbar\" style=\"width:{:.1}%;background:#76b7b2\"></div></td></tr>",
+            (top.count + inner.count) as f64 * 100.0 / max as f64
         );
     }
     h.push_str("</tbody></table>");
-    let inner: u64 = r.files.iter().map(|f| f.payload_events).sum();
-    if inner > 0 {
-        let _ = write!(
-            h,
-            "<p class=\"caption\">Plus {} events inside TRANSACTION_PAYLOAD events (counted once each as Transaction_payload above).</p>",
-            count(inner)
-        );
+    if payloads {
+        h.push_str("<p class=\"caption\">In payloads: events inside TRANSACTION_PAYLOAD events (MySQL's binlog_transaction_compression), with their bytes decompressed; each payload is counted once under events as Transaction_payload.</p>");
     }
 }
 

@@ -105,6 +105,7 @@ fn file(path: &Path, f: &FileFacts) -> Value {
         "row_error": f.row_error.as_ref().map(|e| e.to_string()),
         "payload_events": f.payload_events,
         "event_types": event_types(&f.event_types),
+        "payload_event_types": event_types(&f.payload_event_types),
     })
 }
 
@@ -244,5 +245,6 @@ pub fn report(r: &Report, paths: &[PathBuf]) -> Value {
         "top": top,
         "tables": tables,
         "event_types": event_types(&r.event_types),
+        "payload_event_types": event_types(&r.payload_event_types),
     })
 }
