@@ -505,3 +505,171 @@ fn refusals_leave_nothing_behind() {
     let r = tool(&["report", "-o"]).arg(&f).arg(&f).run();
     assert_eq!(r.code, 2, "the output over the input: {}", r.stderr);
 }
+
+/// Whether a transaction (an object of `top`) is one the options select.
+type Selects<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
+/// `report --top 0 --format json` of `files` with `args`, in UTC.
+fn report_utc(files: &[PathBuf], args: &[&str]) -> Value {
+    let r = tool(&["report", "--format", "json", "--top", "0", "-o", "-"])
+        .env("TZ", "UTC")
+        .args(args)
+        .args(files)
+        .ok();
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn a_selection_reports_the_transactions_it_selects() {
+    let dir = root().join("fixtures/row_full");
+    let files = vec![
+        dir.join("mariadb-bin.000001"),
+        dir.join("mariadb-bin.000002"),
+    ];
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let full = report_utc(&files, &[]);
+    let all = full["top"].as_array().unwrap().clone();
+    // Transactions in file order, to pick bounds from.
+    let mut by_place = all.clone();
+    by_place.sort_by_key(|t| (t["file"] != names[0].as_str(), u(&t["start_pos"])));
+    let in_file = |i: usize| -> Vec<&Value> {
+        by_place
+            .iter()
+            .filter(|t| t["file"] == names[i].as_str())
+            .collect()
+    };
+    let (first, last) = (in_file(0), in_file(1));
+    assert!(
+        first.len() > 6 && last.len() > 2,
+        "{} {}",
+        first.len(),
+        last.len()
+    );
+    let start = u(&first[3]["start_pos"]);
+    let stop = u(&last[last.len() - 2]["end_pos"]);
+    let times: Vec<u64> = by_place.iter().map(|t| u(&t["last_timestamp"])).collect();
+    let (t0, t1) = (times[4], times[times.len() - 3]);
+    assert!(t0 < t1, "the fixture's commit times are spread: {times:?}");
+    let iso = |t: u64| {
+        chrono::DateTime::from_timestamp(t as i64, 0)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let gtid = first[5]["gtid"].as_str().unwrap().to_string();
+    let cases: Vec<(Vec<String>, Selects)> = vec![
+        (
+            vec!["--start-position".into(), start.to_string()],
+            Box::new(|t: &Value| t["file"] != names[0].as_str() || u(&t["start_pos"]) >= start),
+        ),
+        (
+            vec!["--stop-position".into(), stop.to_string()],
+            Box::new(|t: &Value| t["file"] != names[1].as_str() || u(&t["end_pos"]) <= stop),
+        ),
+        (
+            vec![
+                "--start-datetime".into(),
+                iso(t0),
+                "--stop-datetime".into(),
+                iso(t1),
+            ],
+            Box::new(|t: &Value| (t0..t1).contains(&u(&t["last_timestamp"]))),
+        ),
+        (
+            vec!["--include-gtids".into(), gtid.clone()],
+            Box::new(|t: &Value| t["gtid"] == gtid.as_str()),
+        ),
+        (
+            vec!["--exclude-gtids".into(), gtid.clone()],
+            Box::new(|t: &Value| t["gtid"] != gtid.as_str()),
+        ),
+    ];
+    // Events outside transactions (format descriptions, rotations, GTID lists, ...).
+    let hist_total = |r: &Value| -> u64 {
+        r["event_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| u(&e["count"]))
+            .sum()
+    };
+    let events = |txns: &[&Value]| txns.iter().map(|t| u(&t["events"])).sum::<u64>();
+    let control = hist_total(&full) - events(&all.iter().collect::<Vec<_>>());
+    for (args, selects) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let rep = report_utc(&files, &args);
+        let want: Vec<&Value> = all.iter().filter(|t| selects(t)).collect();
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{args:?} selects some, not all"
+        );
+        let strip = |t: &Value| {
+            let mut t = t.clone();
+            t.as_object_mut().unwrap().remove("rank");
+            t
+        };
+        let got: Vec<Value> = rep["top"].as_array().unwrap().iter().map(strip).collect();
+        let want_stripped: Vec<Value> = want.iter().map(|t| strip(t)).collect();
+        assert_eq!(got, want_stripped, "{args:?}: transactions");
+        let t = &rep["totals"];
+        assert_eq!(u(&t["transactions"]), want.len() as u64, "{args:?}");
+        let sum = |k: &str| want.iter().map(|x| u(&x[k])).sum::<u64>();
+        assert_eq!(u(&t["rows"]), sum("rows"), "{args:?}");
+        assert_eq!(u(&t["transaction_bytes"]), sum("bytes"), "{args:?}");
+        assert_eq!(
+            hist_total(&rep),
+            events(&want) + control,
+            "{args:?}: event types"
+        );
+        // What the files are stays the whole files'.
+        for (a, b) in rep["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(full["files"].as_array().unwrap())
+        {
+            for k in [
+                "size",
+                "server_version",
+                "checksum",
+                "events",
+                "end_position",
+                "ending",
+                "crc_errors",
+            ] {
+                assert_eq!(a[k], b[k], "{args:?}: {k}");
+            }
+        }
+        let (from, to) = (u(&t["first_timestamp"]), u(&t["last_timestamp"]));
+        for m in rep["markers"].as_array().unwrap() {
+            assert!((from..=to).contains(&u(&m["timestamp"])), "{args:?}: {m}");
+        }
+        assert_eq!(rep["selection"].as_object().unwrap().len(), args.len() / 2);
+    }
+    // The page says what it shows.
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("r.html");
+    tool(&["report", "--start-position", &start.to_string(), "-o"])
+        .arg(&page)
+        .args(&files)
+        .ok();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(&format!(
+            "Only the transactions selected by <code>--start-position {start}</code>"
+        )),
+        "the page names its selection"
+    );
+    // A start position inside a transaction is refused, as decode refuses it.
+    let inside = tool(&["report", "--format", "json", "-o", "-"])
+        .args(["--start-position", &(start + 1).to_string()])
+        .args(&files)
+        .run();
+    assert_eq!(inside.code, 2, "{}", inside.stderr);
+    assert!(
+        inside.stderr.contains("inside the transaction"),
+        "{}",
+        inside.stderr
+    );
+    assert!(inside.stdout.is_empty());
+}

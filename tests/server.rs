@@ -351,14 +351,18 @@ impl Server {
     /// form: numbers as the server prints them (floats as exact doubles), everything else
     /// as hex, so that nothing is lost in printing.
     pub fn table_contents(&self, db: &str, table: &str) -> String {
-        let cols = self.sql(&format!(
-            "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='{db}' AND TABLE_NAME='{table}' ORDER BY ORDINAL_POSITION"
-        ));
+        // SHOW COLUMNS rather than information_schema.COLUMNS: a test's server once
+        // crashed in the latter while the whole suite ran (a NULL dereference in mariadbd).
+        let cols = self.sql(&format!("SHOW COLUMNS FROM `{db}`.`{table}`"));
         let exprs: Vec<String> = cols
             .lines()
             .map(|l| {
-                let (c, ty) = l.split_once('\t').unwrap_or((l, ""));
-                let c = c.replace('`', "``");
+                let mut f = l.split('\t');
+                let c = f.next().unwrap_or_default().replace('`', "``");
+                // `int(11) unsigned`, `decimal(10,2)`, `double`: the name before the
+                // parameters.
+                let full = f.next().unwrap_or_default();
+                let ty = full.split(['(', ' ']).next().unwrap_or_default();
                 match ty {
                     "float" | "double" => format!("IFNULL(CAST(`{c}` AS DOUBLE),'NULL')"),
                     "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"

@@ -128,6 +128,17 @@ pub struct Selection {
 }
 
 impl Transactions {
+    /// Whether any of the options is given (without them every transaction is taken).
+    pub fn selects(&self) -> bool {
+        let (p, t, g) = (&self.positions, &self.times, &self.gtids);
+        p.start_position.is_some()
+            || p.stop_position.is_some()
+            || t.start_datetime.is_some()
+            || t.stop_datetime.is_some()
+            || g.include_gtids.is_some()
+            || g.exclude_gtids.is_some()
+    }
+
     /// The library filter these options describe (every row of the transactions).
     pub fn to_filter(&self) -> CliResult<Filter> {
         let gtids = |s: &Option<String>, name: &str| -> CliResult<Option<GtidSet>> {

@@ -12,6 +12,7 @@ pub mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::filter::Filter;
 use crate::row::table_cache::TableName;
 use crate::txn_stats::{Measure, Ranked, TopN};
 
@@ -31,6 +32,12 @@ pub struct Options {
     pub max_buckets: usize,
     /// The biggest transactions marked on the timeline.
     pub marked_transactions: usize,
+    /// Only the transactions this selects (positions, commit times, GTIDs; its row
+    /// options are not used): the timeline, transactions, tables, DDL, gaps, GTIDs and
+    /// event types are theirs (and the control events'), while what each file is
+    /// (version, checksums, events, how it ends, CRC32 problems) stays the whole file's.
+    /// `None`: every transaction.
+    pub selection: Option<Filter>,
 }
 
 impl Default for Options {
@@ -41,6 +48,7 @@ impl Default for Options {
             gap_seconds: 300,
             max_buckets: 120,
             marked_transactions: 5,
+            selection: None,
         }
     }
 }
@@ -240,6 +248,13 @@ impl Report {
                 file: r.file,
                 kind: MarkerKind::BigTransaction(rank + 1),
             });
+        }
+        if opts.selection.is_some() {
+            // Rotations and the quiet stretches between files outside the selection's
+            // time are not of it.
+            let (from, to) = (totals.first_timestamp, totals.last_timestamp);
+            markers
+                .retain(|m| from.is_some_and(|f| m.time >= f) && to.is_some_and(|t| m.time <= t));
         }
         markers.sort_by_key(|m| (m.time, m.file));
         let mut tables: Vec<(TableName, TableTotals)> = tables.into_iter().collect();

@@ -113,7 +113,7 @@ pub struct FileFacts {
     /// See `first_timestamp`.
     pub last_timestamp: Option<u32>,
     /// The earliest and latest header times of its events (statements may carry any
-    /// time: `SET timestamp`).
+    /// time: `SET timestamp`); with a selection, of the selected transactions' events.
     pub time_range: Option<(u32, u32)>,
     /// Offset just past the last complete event.
     pub end_position: u64,
@@ -145,7 +145,8 @@ pub struct FileFacts {
     pub uncounted_rows_events: u64,
     /// Why the first of them could not be.
     pub row_error: Option<Error>,
-    /// Events per type code (top level; a TRANSACTION_PAYLOAD counts as one).
+    /// Events per type code (top level; a TRANSACTION_PAYLOAD counts as one): with a
+    /// selection, those of the selected transactions and the control events.
     pub event_types: BTreeMap<u8, TypeCount>,
     /// Bytes of transactions that changed no counted rows.
     pub no_rows_bytes: u64,
@@ -173,10 +174,11 @@ pub struct FileScan {
 }
 
 /// Walks `log` once and gathers its [`FileScan`]. `index` is the file's number among
-/// those of the report (it identifies the file in [`FileScan::top`]). Nothing here
-/// fails: a damaged or cut-off event ends the walk and is described in
-/// [`FileScan::ending`].
-pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
+/// those of the report (it identifies the file in [`FileScan::top`]; the first is 0),
+/// `last` whether it is the last: [`Options::selection`]'s start position applies to the
+/// first file, its stop position to the last. Nothing here fails: a damaged or cut-off
+/// event ends the walk and is described in [`FileScan::ending`].
+pub fn scan_file(log: &Binlog, index: usize, last: bool, opts: &Options) -> FileScan {
     let format = log.format();
     let facts = FileFacts {
         size: log.data().len() as u64,
@@ -224,6 +226,7 @@ pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
     };
     let mut walk = Walk {
         f: &mut f,
+        selective: opts.selection.is_some(),
         gap_seconds: opts.gap_seconds,
         latest: None,
         last_type: None,
@@ -233,11 +236,15 @@ pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
     let mut scanner = Scanner::new();
     let mut stats = TxnStats::default();
     let mut groups = Transactions::new(log.events().verify_checksums(false));
+    // A transaction's events (type, bytes, time, offset), counted once it is selected.
+    let mut pending: Vec<Counted> = Vec::new();
     loop {
         scanner.start(&mut stats);
         let mut ddl = Vec::new();
+        pending.clear();
         let group = groups.next_with(&mut |ev, format| {
-            walk.event(ev);
+            walk.file_event(ev);
+            pending.push(Counted::of(ev));
             scanner.add(ev, format, &mut stats);
             if matches!(
                 ev.event_type(),
@@ -260,6 +267,16 @@ pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
         let Some(group) = group else { break };
         match group {
             Ok(Group::Transaction(txn)) => {
+                let selected = opts
+                    .selection
+                    .as_ref()
+                    .is_none_or(|s| s.selects_transaction(&txn, index == 0, last));
+                if !selected {
+                    continue;
+                }
+                for c in &pending {
+                    walk.counted(c, true);
+                }
                 scanner.finish(&txn, &mut stats);
                 for mut d in ddl {
                     d.start = stats.start;
@@ -269,10 +286,19 @@ pub fn scan_file(log: &Binlog, index: usize, opts: &Options) -> FileScan {
                 walk.transaction(&stats, index);
             }
             Ok(Group::Control(ev)) => {
-                walk.event(&ev);
+                walk.file_event(&ev);
+                // Outside transactions: counted by type, but timed only when the whole
+                // file is reported.
+                let timed = !walk.selective;
+                walk.counted(&Counted::of(&ev), timed);
                 walk.control(&ev, log.format());
             }
             Err(e) => {
+                // The events read before the damage: counted as the file holds them.
+                let timed = !walk.selective;
+                for c in &pending {
+                    walk.counted(c, timed);
+                }
                 walk.f.facts.ending = Ending::Truncated(e);
                 break;
             }
@@ -302,9 +328,31 @@ fn cut_text(text: &[u8], max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
+/// What the report counts of an event that belongs to a transaction.
+struct Counted {
+    code: u8,
+    bytes: u64,
+    /// Its header time; none when it is encrypted.
+    timestamp: Option<u32>,
+    offset: u64,
+}
+
+impl Counted {
+    fn of(ev: &Event) -> Counted {
+        Counted {
+            code: ev.event_type().code(),
+            bytes: ev.raw().len() as u64,
+            timestamp: (!ev.is_encrypted()).then(|| ev.header().timestamp),
+            offset: ev.offset(),
+        }
+    }
+}
+
 /// The walk's state beside the file's totals.
 struct Walk<'f> {
     f: &'f mut FileScan,
+    /// Whether only some transactions are reported.
+    selective: bool,
     gap_seconds: u32,
     /// The latest event time seen so far.
     latest: Option<u32>,
@@ -314,16 +362,12 @@ struct Walk<'f> {
 }
 
 impl Walk<'_> {
-    /// Every top-level event, in file order.
-    fn event(&mut self, ev: &Event) {
+    /// Every top-level event, in file order: the file's facts.
+    fn file_event(&mut self, ev: &Event) {
         let f = &mut *self.f;
         f.facts.events += 1;
         f.facts.end_position = ev.end_offset();
-        let t = ev.event_type();
-        self.last_type = Some(t);
-        let c = f.facts.event_types.entry(t.code()).or_default();
-        c.count += 1;
-        c.bytes += ev.raw().len() as u64;
+        self.last_type = Some(ev.event_type());
         if ev.is_encrypted() {
             return;
         }
@@ -334,6 +378,18 @@ impl Walk<'_> {
         let ts = ev.header().timestamp;
         f.facts.first_timestamp.get_or_insert(ts);
         f.facts.last_timestamp = Some(ts);
+    }
+
+    /// An event the report counts by type, in file order; `timed`: its time also
+    /// counts (the time range, gaps).
+    fn counted(&mut self, c: &Counted, timed: bool) {
+        let f = &mut *self.f;
+        let t = f.facts.event_types.entry(c.code).or_default();
+        t.count += 1;
+        t.bytes += c.bytes;
+        let Some(ts) = c.timestamp.filter(|_| timed) else {
+            return;
+        };
         f.facts.time_range = Some(
             f.facts
                 .time_range
@@ -345,7 +401,7 @@ impl Walk<'_> {
                     f.gaps.push(Gap {
                         from: l,
                         to: ts,
-                        position: ev.offset(),
+                        position: c.offset,
                     });
                 }
                 self.latest = Some(ts);

@@ -9,10 +9,10 @@ use binlog::report::{MarkerKind, Report, TypeCount};
 use binlog::summary::Ending;
 use binlog::EventType;
 
-use super::decode_command;
 use super::json::{checksum, flavor, series_name};
 use super::svg::{chart, colour, marker_text};
 use super::units::{bytes, count, duration, esc, offset, short, time};
+use super::{decode_command, selection_text};
 use crate::cli::output::file_name;
 
 const STYLE: &str = r#"
@@ -60,7 +60,7 @@ details summary{cursor:pointer;color:var(--muted)}
 "#;
 
 /// The page.
-pub fn page(r: &Report, paths: &[PathBuf]) -> String {
+pub fn page(r: &Report, paths: &[PathBuf], selection: &[(&str, serde_json::Value)]) -> String {
     let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
     let mut h = String::with_capacity(256 * 1024);
     let t = &r.totals;
@@ -88,6 +88,13 @@ pub fn page(r: &Report, paths: &[PathBuf]) -> String {
         names.len(),
         esc(&title(&names))
     );
+    if !selection.is_empty() {
+        let _ = write!(
+            h,
+            "<p class=\"sub\" id=\"selection\">Only the transactions selected by <code>{}</code>; each file's facts are the whole file's.</p>",
+            esc(&selection_text(selection))
+        );
+    }
     cards(&mut h, r);
     problems(&mut h, r, &names);
     timeline(&mut h, r, &names);

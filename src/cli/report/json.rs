@@ -129,7 +129,7 @@ fn series(s: &Series) -> Value {
 }
 
 /// The whole report.
-pub fn report(r: &Report, paths: &[PathBuf]) -> Value {
+pub fn report(r: &Report, paths: &[PathBuf], selection: &[(&str, Value)]) -> Value {
     let t = &r.totals;
     let (first_ts, first_time) = opt_time(t.first_timestamp);
     let (last_ts, last_time) = opt_time(t.last_timestamp);
@@ -230,6 +230,12 @@ pub fn report(r: &Report, paths: &[PathBuf]) -> Value {
             "last_timestamp": last_ts,
             "last_time": last_time,
         },
+        "selection": (!selection.is_empty()).then(|| {
+            selection
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<serde_json::Map<_, _>>()
+        }),
         "files": paths.iter().zip(&r.files).map(|(p, f)| file(p, f)).collect::<Vec<_>>(),
         "timeline": {
             "width": r.timeline.width,

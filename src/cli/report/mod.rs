@@ -13,7 +13,7 @@ use binlog::report::{scan_file, FileScan, Options, Report};
 use binlog::summary::Ending;
 use rayon::prelude::*;
 
-use super::args::Inputs;
+use super::args::{Inputs, Transactions};
 use super::chain::refuse_same_file_twice;
 use super::output::{fail_at, open, refuse_output_over_input, CliResult, OutputFile};
 
@@ -37,6 +37,13 @@ use super::output::{fail_at, open, refuse_output_over_input, CliResult, OutputFi
 ///
 /// `--format json` writes the same data as one JSON object (see README, "Report").
 ///
+/// --start-position/--stop-position (first/last file, in the order given),
+/// --start-datetime/--stop-datetime (commit time) and --include-gtids/--exclude-gtids
+/// select transactions as `decode` does: the timeline, transactions, tables, DDL, gaps
+/// and event types are then those of the selected transactions (and of the events
+/// between transactions), and so are each file's transactions, rows and GTIDs; what each
+/// file is (server, checksum, events, how it ends, CRC32 problems) stays the whole file's.
+///
 /// Exit status: 0 success; 1 the report is written but a file is damaged (cut short
 /// inside an event, or events with bad CRC32s); 2 a file cannot be read at all or the
 /// output cannot be written (nothing is left at -o).
@@ -45,6 +52,8 @@ use super::output::{fail_at, open, refuse_output_over_input, CliResult, OutputFi
 pub struct Args {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub transactions: Transactions,
     /// Where to write the report (`-` for standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
@@ -74,10 +83,15 @@ pub enum ReportFormat {
     Json,
 }
 
-fn scan_one(index: usize, path: &Path, opts: &Options) -> CliResult<FileScan> {
+fn scan_one(index: usize, last: bool, path: &Path, opts: &Options) -> CliResult<FileScan> {
     let file = open(path)?;
     let log = file.binlog().map_err(|e| fail_at(path, &e))?;
-    Ok(scan_file(&log, index, opts))
+    if let (0, Some(s)) = (index, &opts.selection) {
+        // A start position inside an event is refused, as decode refuses it.
+        s.check_start_position(&log)
+            .map_err(|e| fail_at(path, &e))?;
+    }
+    Ok(scan_file(&log, index, last, opts))
 }
 
 /// Runs `report`.
@@ -94,12 +108,18 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         top_tables: args.tables,
         gap_seconds: args.gap,
         max_buckets: args.intervals as usize,
+        selection: args
+            .transactions
+            .selects()
+            .then(|| args.transactions.to_filter())
+            .transpose()?,
         ..Options::default()
     };
+    let last = files.len() - 1;
     let scans = files
         .par_iter()
         .enumerate()
-        .map(|(i, p)| scan_one(i, p, &opts))
+        .map(|(i, p)| scan_one(i, i == last, p, &opts))
         .collect::<CliResult<Vec<FileScan>>>()?;
     let report = Report::build(scans, &opts);
     let mut damaged = false;
@@ -123,14 +143,15 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             );
         }
     }
+    let selected = selection(&args.transactions);
     let mut out = OutputFile::create(&args.output)?;
     match args.format {
         ReportFormat::Html => {
-            let page = html::page(&report, &files);
+            let page = html::page(&report, &files, &selected);
             out.write_all(page.as_bytes())?;
         }
         ReportFormat::Json => {
-            let v = json::report(&report, &files);
+            let v = json::report(&report, &files, &selected);
             out.write_all(v.to_string().as_bytes())?;
             out.write_all(b"\n")?;
         }
@@ -141,6 +162,47 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The selection options given, by their names: positions as numbers, the others as
+/// text.
+fn selection(t: &Transactions) -> Vec<(&'static str, serde_json::Value)> {
+    let (p, d, g) = (&t.positions, &t.times, &t.gtids);
+    let mut v = Vec::new();
+    let number = |v: &mut Vec<_>, name, n: Option<u64>| {
+        if let Some(n) = n {
+            v.push((name, serde_json::Value::from(n)));
+        }
+    };
+    number(&mut v, "start_position", p.start_position);
+    number(&mut v, "stop_position", p.stop_position);
+    let texts = [
+        ("start_datetime", &d.start_datetime),
+        ("stop_datetime", &d.stop_datetime),
+        ("include_gtids", &g.include_gtids),
+        ("exclude_gtids", &g.exclude_gtids),
+    ];
+    for (name, s) in texts {
+        if let Some(s) = s {
+            v.push((name, serde_json::Value::from(s.as_str())));
+        }
+    }
+    v
+}
+
+/// The selection as the options that make it: `--start-datetime '2026-12-01 10:00:00'`.
+pub fn selection_text(selection: &[(&str, serde_json::Value)]) -> String {
+    let words: Vec<String> = selection
+        .iter()
+        .map(|(name, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => shell_quote(s),
+                other => other.to_string(),
+            };
+            format!("--{} {v}", name.replace('_', "-"))
+        })
+        .collect();
+    words.join(" ")
 }
 
 /// The `decode` command line that shows the transaction at `start..end` of `path`.
