@@ -106,6 +106,7 @@ fn walk_rows(events: Events, file: &str, tables: &mut Tables, t: &mut Tally, pay
                 };
                 let at = format!("{file} @{}", ev.offset());
                 same_in_one_pass(Rows::new(&re, &data, table), table, &at, t);
+                cut_rows_fail(&re, &data, table, &at, t);
                 let rows = match Rows::new(&re, &data, table) {
                     Ok(r) => r,
                     Err(e) => {
@@ -185,6 +186,41 @@ fn same_in_one_pass<'d>(
     if one_pass.next_values(&mut before, &mut after).is_some() {
         t.mismatches
             .push(format!("{at}: one pass finds a row past the last"));
+    }
+}
+
+/// Rows data cut inside one of its first rows gives an error for that row, never a row
+/// that ends past the cut.
+fn cut_rows_fail(
+    re: &binlog::event::rows::RowsEvent,
+    data: &[u8],
+    table: &TableInfo,
+    at: &str,
+    t: &mut Tally,
+) {
+    let Ok(rows) = Rows::new(re, data, table) else {
+        return;
+    };
+    for (k, row) in rows.take(3).enumerate() {
+        let Ok(row) = row else { return };
+        for cut in [row.end - 1, row.start + (row.end - row.start) / 2] {
+            if cut <= row.start {
+                continue;
+            }
+            let short = &data[..cut];
+            let Ok(rows) = Rows::new(re, short, table) else {
+                continue;
+            };
+            match rows.take(k + 1).last() {
+                Some(Err(_)) => {}
+                other => t.mismatches.push(format!(
+                    "{at} row {k}: rows data cut at {cut} (row {}..{}) gives {:?}",
+                    row.start,
+                    row.end,
+                    other.map(|r| r.map(|r| r.start..r.end))
+                )),
+            }
+        }
     }
 }
 

@@ -404,9 +404,17 @@ pub fn image_len(
     offset: u64,
 ) -> Result<usize> {
     let head = image_head(data, present, table, value_options, offset)?;
+    let columns = table.columns.len();
+    if count_bits(present, columns) == columns {
+        if let Some(end) = full_image_len(data, head.values_at, head.nulls, &table.widths) {
+            return Ok(end);
+        }
+        // A width the table map does not settle, or a value past the end: the walk
+        // below finds which, and says so.
+    }
     let mut pos = head.values_at;
     let mut k = 0;
-    for i in 0..table.columns.len() {
+    for i in 0..columns {
         if !bit(present, i) {
             continue;
         }
@@ -430,6 +438,28 @@ pub fn image_len(
         pos += n;
     }
     Ok(pos)
+}
+
+/// End of the values of an image holding every column (the common case: FULL row
+/// images), the values starting at `pos`: the null bitmap's bits are the columns'. `None`
+/// when a column's width is not settled by the table map or a value does not fit in
+/// `data` ([`image_len`]'s careful walk then tells which).
+fn full_image_len(data: &[u8], mut pos: usize, nulls: &[u8], widths: &[Width]) -> Option<usize> {
+    for (i, w) in widths.iter().enumerate() {
+        if bit(nulls, i) {
+            continue;
+        }
+        let len = match *w {
+            Width::Fixed(n) => n,
+            Width::Prefixed(k) => {
+                let prefix = data.get(pos..pos.checked_add(k)?)?;
+                k.checked_add(usize::try_from(crate::bytes::le_uint(prefix)).ok()?)?
+            }
+            Width::Unknown => return None,
+        };
+        pos = pos.checked_add(len)?;
+    }
+    (pos <= data.len()).then_some(pos)
 }
 
 impl<'d> RowImage<'d> {
