@@ -285,3 +285,53 @@ pub(super) fn write_double(d: f64, out: &mut String) {
     }
     out.push_str(&text);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The escape rules, one character at a time.
+    fn naive(s: &str, controls: Controls) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match (c, controls) {
+                ('"', _) => out.push_str("\\\""),
+                ('\\', _) => out.push_str("\\\\"),
+                ('\t', _) => out.push_str("\\t"),
+                ('\n', _) => out.push_str("\\n"),
+                ('\r', _) => out.push_str("\\r"),
+                ('\u{8}', Controls::Named) => out.push_str("\\b"),
+                ('\u{c}', Controls::Named) => out.push_str("\\f"),
+                (c, _) if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                (c, _) => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn strings_are_escaped_as_a_character_walk_escapes_them() {
+        let mut rng = crate::test_support::Rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || rng.next();
+        const ODD: [char; 12] = [
+            '"', '\\', '\u{1f}', '\u{0}', '\t', '\n', '\u{8}', '\u{c}', '\u{7f}', 'é', '€', '😀',
+        ];
+        for _ in 0..20_000 {
+            let len = (next() % 70) as usize;
+            // Mostly plain text, sometimes quotes, controls and characters of 2 to 4 bytes,
+            // so that escapes fall on every place of a sixteen-byte block.
+            let s: String = (0..len)
+                .map(|_| match next() % 6 {
+                    0 => ODD[(next() % ODD.len() as u64) as usize],
+                    _ => char::from(b'a' + (next() % 26) as u8),
+                })
+                .collect();
+            for controls in [Controls::Named, Controls::Numbered] {
+                let mut out = String::from("x");
+                push_str(&mut out, &s, controls);
+                assert_eq!(out[1..], naive(&s, controls), "{s:?}");
+            }
+        }
+    }
+}
