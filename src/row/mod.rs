@@ -329,24 +329,34 @@ impl<'d> Rows<'d, '_> {
     ) -> Result<()> {
         let data = &self.data[self.pos..];
         let offset = self.base + self.pos as u64;
-        let head = image_head(data, present, self.table, value_options, offset)?;
+        let table = self.table;
+        let head = image_head(data, present, table, value_options, offset)?;
         out.resize(self.column_count, None);
-        let mut values = ImageValues {
-            bytes: data,
-            pos: head.values_at,
-            present,
-            nulls: head.nulls,
-            partial_bits: head.partial_bits,
-            table: self.table,
-            col: 0,
-            k: 0,
-            offset,
-        };
-        for x in values.by_ref() {
-            let (i, v) = x?;
-            out[i] = Some(v);
+        // What `ImageValues` does, as one loop writing straight into `out`.
+        let mut pos = head.values_at;
+        let mut k = 0;
+        for (i, slot) in out.iter_mut().enumerate() {
+            if !bit(present, i) {
+                continue;
+            }
+            let null = bit(head.nulls, k);
+            k += 1;
+            if null {
+                *slot = Some(Value::Null);
+                continue;
+            }
+            let partial = match (head.partial_bits, table.json_position(i)) {
+                (Some(bits), Some(j)) => bit(bits, j),
+                _ => false,
+            };
+            let rest = data.get(pos..).unwrap_or(&[]);
+            let at = offset + pos as u64;
+            let n = table.value_len(i, rest, at)?;
+            let col = &table.columns[i];
+            *slot = Some(value::decode_sized(col, table.is_unsigned(i), partial, rest, n, at)?);
+            pos += n;
         }
-        self.pos += values.pos;
+        self.pos += pos;
         Ok(())
     }
 }
