@@ -353,7 +353,14 @@ impl<'d> Rows<'d, '_> {
             let at = offset + pos as u64;
             let n = table.value_len(i, rest, at)?;
             let col = &table.columns[i];
-            *slot = Some(value::decode_sized(col, table.is_unsigned(i), partial, rest, n, at)?);
+            *slot = Some(value::decode_sized(
+                col,
+                table.is_unsigned(i),
+                partial,
+                rest,
+                n,
+                at,
+            )?);
             pos += n;
         }
         self.pos += pos;

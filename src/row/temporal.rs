@@ -357,6 +357,13 @@ pub fn encode_datetime_old(t: DateTime, out: &mut Vec<u8>) -> Result<()> {
 /// Appends `v` in decimal with at least `width` digits (zero-padded): the temporal
 /// renderings below are on hot paths and avoid the formatter's padding machinery.
 fn push_padded(out: &mut [u8; 48], len: &mut usize, v: u64, width: usize) {
+    if width == 2 && v < 100 && *len + 2 <= out.len() {
+        // Months, days, hours, minutes, seconds: the common case, without itoa.
+        out[*len] = b'0' + (v / 10) as u8;
+        out[*len + 1] = b'0' + (v % 10) as u8;
+        *len += 2;
+        return;
+    }
     let mut digits = itoa::Buffer::new();
     let d = digits.format(v).as_bytes();
     let pad = width.saturating_sub(d.len());
@@ -413,8 +420,20 @@ impl fmt::Display for Date {
 /// A value with a number of fractional digits to show.
 pub struct WithFsp<T>(pub T, pub u8);
 
-impl fmt::Display for WithFsp<DateTime> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Appends the text of `b[..n]` (ASCII digits and punctuation) to `out`.
+fn append(out: &mut String, b: &[u8; 48], n: usize) {
+    out.push_str(std::str::from_utf8(&b[..n]).unwrap_or(""));
+}
+
+impl WithFsp<DateTime> {
+    /// Appends `YYYY-MM-DD hh:mm:ss[.ffffff]` to `out`: what `Display` writes, without
+    /// the formatter (a hot path of `decode`).
+    pub fn push_to(&self, out: &mut String) {
+        let (b, n) = self.text();
+        append(out, &b, n);
+    }
+
+    fn text(&self) -> ([u8; 48], usize) {
         let t = &self.0;
         let (mut b, mut n) = ([0u8; 48], 0);
         push_date(&mut b, &mut n, &t.date);
@@ -425,12 +444,26 @@ impl fmt::Display for WithFsp<DateTime> {
         push_byte(&mut b, &mut n, b':');
         push_padded(&mut b, &mut n, u64::from(t.second), 2);
         push_frac(&mut b, &mut n, t.micros, self.1);
+        (b, n)
+    }
+}
+
+impl fmt::Display for WithFsp<DateTime> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (b, n) = self.text();
         emit(f, &b, n)
     }
 }
 
-impl fmt::Display for WithFsp<Time> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl WithFsp<Time> {
+    /// Appends `[-]hh:mm:ss[.ffffff]` to `out`: what `Display` writes, without the
+    /// formatter.
+    pub fn push_to(&self, out: &mut String) {
+        let (b, n) = self.text();
+        append(out, &b, n);
+    }
+
+    fn text(&self) -> ([u8; 48], usize) {
         let t = &self.0;
         let (mut b, mut n) = ([0u8; 48], 0);
         if t.negative {
@@ -442,6 +475,13 @@ impl fmt::Display for WithFsp<Time> {
         push_byte(&mut b, &mut n, b':');
         push_padded(&mut b, &mut n, u64::from(t.seconds), 2);
         push_frac(&mut b, &mut n, t.micros, self.1);
+        (b, n)
+    }
+}
+
+impl fmt::Display for WithFsp<Time> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (b, n) = self.text();
         emit(f, &b, n)
     }
 }
@@ -603,6 +643,29 @@ mod tests {
             micros: 990_000,
         };
         assert_eq!(WithFsp(tm, 2).to_string(), "-838:59:59.99");
+        // push_to writes what Display writes.
+        for fsp in 0..=6 {
+            let mut out = String::from("x");
+            WithFsp(t, fsp).push_to(&mut out);
+            assert_eq!(out[1..], WithFsp(t, fsp).to_string());
+            let mut out = String::new();
+            WithFsp(tm, fsp).push_to(&mut out);
+            assert_eq!(out, WithFsp(tm, fsp).to_string());
+        }
+        let early = DateTime {
+            date: Date {
+                year: 7,
+                month: 1,
+                day: 2,
+            },
+            hour: 0,
+            minute: 5,
+            second: 9,
+            micros: 7,
+        };
+        let mut out = String::new();
+        WithFsp(early, 6).push_to(&mut out);
+        assert_eq!(out, "0007-01-02 00:05:09.000007");
         let mut b = Vec::new();
         let whole = Time { micros: 0, ..tm };
         encode_time_old(whole, &mut b).unwrap();

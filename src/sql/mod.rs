@@ -250,14 +250,20 @@ pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
             let _ = write!(out, "'{d}'");
         }
         Value::DateTime(t, fsp) => {
-            let _ = write!(out, "'{}'", WithFsp(*t, *fsp));
+            out.push('\'');
+            WithFsp(*t, *fsp).push_to(out);
+            out.push('\'');
         }
         Value::Time(t, fsp) => {
-            let _ = write!(out, "'{}'", WithFsp(*t, *fsp));
+            out.push('\'');
+            WithFsp(*t, *fsp).push_to(out);
+            out.push('\'');
         }
         Value::Timestamp { secs, micros, fsp } => {
             // In UTC: the output's session has time_zone '+00:00'.
-            let _ = write!(out, "'{}'", timestamp_text(*secs, *micros, *fsp));
+            out.push('\'');
+            timestamp_text(*secs, *micros, *fsp).push_to(out);
+            out.push('\'');
         }
         Value::Bit(b) => {
             let _ = write!(out, "b'{b:b}'");

@@ -122,8 +122,16 @@ pub fn json_value(
         Value::Year(y) => out.push_str(itoa::Buffer::new().format(*y)),
         Value::Bit(b) => out.push_str(itoa::Buffer::new().format(*b)),
         Value::Date(d) => quoted(d, out),
-        Value::Time(t, fsp) => quoted(binlog::row::temporal::WithFsp(*t, *fsp), out),
-        Value::DateTime(t, fsp) => quoted(binlog::row::temporal::WithFsp(*t, *fsp), out),
+        Value::Time(t, fsp) => {
+            out.push('"');
+            binlog::row::temporal::WithFsp(*t, *fsp).push_to(out);
+            out.push('"');
+        }
+        Value::DateTime(t, fsp) => {
+            out.push('"');
+            binlog::row::temporal::WithFsp(*t, *fsp).push_to(out);
+            out.push('"');
+        }
         Value::Timestamp { secs, micros, fsp } => {
             let start = out.len();
             quoted(timestamp_text(*secs, *micros, *fsp), out);
