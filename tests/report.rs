@@ -621,6 +621,7 @@ fn a_selection_reports_the_transactions_it_selects() {
             events(&want) + control,
             "{args:?}: event types"
         );
+        assert_eq!(u(&t["events"]), hist_total(&rep), "{args:?}: events in all");
         // What the files are stays the whole files'.
         for (a, b) in rep["files"]
             .as_array()

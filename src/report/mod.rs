@@ -135,7 +135,7 @@ pub struct Marker {
 pub struct Totals {
     /// Bytes of the files.
     pub file_bytes: u64,
-    /// Events (top level).
+    /// Events (top level); with a selection, those the event-type histogram counts.
     pub events: u64,
     /// Transactions.
     pub transactions: u64,
@@ -239,6 +239,11 @@ impl Report {
             totals.inserted += t.inserted;
             totals.updated += t.updated;
             totals.deleted += t.deleted;
+        }
+        if opts.selection.is_some() {
+            // The events of the selected transactions and those between transactions,
+            // as the event-type histogram counts them (each file's count stays whole).
+            totals.events = event_types.values().map(|c| c.count).sum();
         }
         file_boundaries(&files, opts.gap_seconds, &mut markers);
         let top = top.into_sorted();
