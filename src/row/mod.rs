@@ -100,6 +100,20 @@ pub fn bit(bitmap: &[u8], i: usize) -> bool {
     bitmap.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)
 }
 
+/// The columns an image holds, in order, each with whether its value is NULL: the
+/// `present` bitmap walked over `columns` columns, the k-th present column's NULL flag
+/// being bit k of `nulls`.
+fn present_columns<'a>(
+    present: &'a [u8],
+    nulls: &'a [u8],
+    columns: usize,
+) -> impl Iterator<Item = (usize, bool)> + 'a {
+    (0..columns)
+        .filter(move |&i| bit(present, i))
+        .enumerate()
+        .map(move |(k, i)| (i, bit(nulls, k)))
+}
+
 /// Number of bits set among the first `n` of a bitmap.
 #[inline]
 pub fn count_bits(bitmap: &[u8], n: usize) -> usize {
@@ -334,13 +348,8 @@ impl<'d> Rows<'d, '_> {
         out.resize(self.column_count, None);
         // What `ImageValues` does, as one loop writing straight into `out`.
         let mut pos = head.values_at;
-        let mut k = 0;
-        for (i, slot) in out.iter_mut().enumerate() {
-            if !bit(present, i) {
-                continue;
-            }
-            let null = bit(head.nulls, k);
-            k += 1;
+        for (i, null) in present_columns(present, head.nulls, out.len()) {
+            let slot = &mut out[i];
             if null {
                 *slot = Some(Value::Null);
                 continue;
@@ -430,13 +439,7 @@ pub fn image_len(
         // below finds which, and says so.
     }
     let mut pos = head.values_at;
-    let mut k = 0;
-    for i in 0..columns {
-        if !bit(present, i) {
-            continue;
-        }
-        let null = bit(head.nulls, k);
-        k += 1;
+    for (i, null) in present_columns(present, head.nulls, columns) {
         if null {
             continue;
         }
@@ -520,18 +523,13 @@ impl<'d> RowImage<'d> {
     pub fn raw_values(&self, table: &TableInfo) -> Result<Vec<RawValue<'d>>> {
         let head = self.head(table)?;
         let mut pos = head.values_at;
-        let mut k = 0;
         let mut out = Vec::with_capacity(table.columns.len());
-        for (i, col) in table.columns.iter().enumerate() {
-            if !bit(self.present, i) {
-                continue;
-            }
-            let null = bit(head.nulls, k);
-            k += 1;
+        for (i, null) in present_columns(self.present, head.nulls, table.columns.len()) {
             if null {
                 out.push((i, None));
                 continue;
             }
+            let col = &table.columns[i];
             let rest = self.bytes.get(pos..).unwrap_or(&[]);
             let n = col.value_len_at(rest, self.offset + pos as u64)?;
             let v = rest.get(..n).ok_or_else(|| {
