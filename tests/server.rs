@@ -154,7 +154,11 @@ impl Server {
                 "--log-bin={}",
                 self.binlog_dir.join("mariadb-bin").display()
             ))
-            .arg(format!("--server-id={}", self.server_id));
+            .arg(format!("--server-id={}", self.server_id))
+            // Its own temporary directory: the test servers once crashed while creating
+            // an information-schema temporary table (`create_tmp_table_for_schema`,
+            // failing in `/tmp` shared by every test of the parallel suite).
+            .arg(format!("--tmpdir={}", self.dir.path().display()));
         // With a --port option the server listens on 127.0.0.1 too.
         if self.options.iter().any(|o| o.starts_with("--port=")) {
             cmd.arg("--bind-address=127.0.0.1");
