@@ -333,8 +333,15 @@ impl Col {
     }
 
     /// Appends `v` of column `c` (of kind `kind`); `Err` says why Arrow cannot hold it
-    /// (nothing is appended then).
-    fn push(&mut self, v: &Value, kind: Kind, c: &ColumnInfo, cs: Charset) -> Result<(), String> {
+    /// (nothing is appended then). `scratch` holds the text of a JSON document.
+    fn push(
+        &mut self,
+        v: &Value,
+        kind: Kind,
+        c: &ColumnInfo,
+        cs: Charset,
+        scratch: &mut String,
+    ) -> Result<(), String> {
         let mismatch = || format!("a {v:?} value for a {:?} column", c.column.real_type);
         match (self, v) {
             (col, Value::Null) => col.null(),
@@ -400,9 +407,9 @@ impl Col {
             (Col::Str(b), Value::Json(j)) => {
                 let doc = json::decode(j)
                     .map_err(|e| format!("a JSON value that does not decode: {e}"))?;
-                let mut text = String::new();
-                json::to_text(&doc, &mut text);
-                b.append_value(text)
+                scratch.clear();
+                json::to_text(&doc, scratch);
+                b.append_value(&*scratch)
             }
             (Col::Str(b), Value::JsonDiff(_)) => {
                 // The expression that applies the diff to the column, as jsonl writes it.
@@ -462,11 +469,33 @@ fn decimal_digits_text(d: &str, scale: i8) -> Result<String, String> {
     Ok(s)
 }
 
-/// DECIMAL text as its unscaled integer at `scale` fractional digits.
+/// DECIMAL text as its unscaled integer at `scale` fractional digits (what
+/// [`decimal_digits_text`] writes, read as it goes: no text is made for each value).
 fn decimal_digits(d: &str, scale: i8) -> Result<i128, String> {
-    decimal_digits_text(d, scale)?
-        .parse()
-        .map_err(|_| format!("DECIMAL text {d:?}"))
+    let bad = || format!("DECIMAL text {d:?}");
+    let (neg, body) = match d.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, d),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let scale = usize::try_from(scale).map_err(|_| bad())?;
+    if frac.len() > scale || int.is_empty() {
+        return Err(bad());
+    }
+    let mut n: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            return Err(bad());
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(i128::from(b - b'0')))
+            .ok_or_else(bad)?;
+    }
+    for _ in frac.len()..scale {
+        n = n.checked_mul(10).ok_or_else(bad)?;
+    }
+    Ok(if neg { -n } else { n })
 }
 
 /// Days since 1970-01-01, for a valid date.
@@ -574,6 +603,8 @@ pub struct Gatherer {
     /// Batches finished and not yet taken, in order for each table.
     pub done: Vec<TableBatch>,
     rows: usize,
+    /// The text of a JSON document being converted.
+    scratch: String,
 }
 
 impl Gatherer {
@@ -583,6 +614,7 @@ impl Gatherer {
             open: HashMap::new(),
             done: Vec::new(),
             rows: 0,
+            scratch: String::new(),
         }
     }
 
@@ -651,7 +683,13 @@ impl Gatherer {
                     col.null();
                     continue;
                 };
-                if let Err(why) = col.push(v, table.kinds[i], &columns[i], charsets[i]) {
+                if let Err(why) = col.push(
+                    v,
+                    table.kinds[i],
+                    &columns[i],
+                    charsets[i],
+                    &mut self.scratch,
+                ) {
                     let img = if image_no == 0 { "before" } else { "after" };
                     let what = format!(
                         "{}.{} column {} ({img} image): {why}",
@@ -717,6 +755,51 @@ mod tests {
         assert_eq!(decimal_digits("7", 0), Ok(7));
         assert!(decimal_digits("1.2345", 3).is_err());
         assert!(decimal_digits("1e5", 0).is_err());
+    }
+
+    #[test]
+    fn decimal_digits_read_as_the_text_would() {
+        // Random texts of up to 38 digits at every scale they allow, signs and zeros:
+        // the integer read as it goes equals the unscaled text parsed whole.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..20_000 {
+            let digits = 1 + next(38) as usize;
+            let scale = next(digits as u64 + 1) as usize;
+            let frac = next(scale as u64 + 1) as usize;
+            let int = (digits - scale).max(1);
+            let mut d = String::new();
+            if next(2) == 0 {
+                d.push('-');
+            }
+            (0..int).for_each(|_| d.push(char::from(b'0' + next(10) as u8)));
+            if frac > 0 {
+                d.push('.');
+                (0..frac).for_each(|_| d.push(char::from(b'0' + next(10) as u8)));
+            }
+            let scale = scale as i8;
+            // (39 digits, "9.99…" at scale 38, overflow i128: both say so.)
+            let whole = decimal_digits_text(&d, scale)
+                .ok()
+                .and_then(|t| t.parse::<i128>().ok());
+            assert_eq!(
+                decimal_digits(&d, scale).ok(),
+                whole,
+                "{d} at scale {scale}"
+            );
+        }
+        assert_eq!(decimal_digits("-0.000", 3), Ok(0));
+        let nines = "9".repeat(38);
+        assert_eq!(decimal_digits(&nines, 0), Ok(nines.parse().unwrap()));
+        assert!(decimal_digits(&"9".repeat(40), 0).is_err());
+        assert!(decimal_digits("", 0).is_err());
+        assert!(decimal_digits("-.5", 1).is_err());
+        assert!(decimal_digits("1.+5", 2).is_err());
     }
 
     #[test]

@@ -237,6 +237,7 @@ impl Part {
         group
             .writers
             .par_iter_mut()
+            .with_max_len(1)
             .enumerate()
             .try_for_each(|(i, writer)| {
                 for b in batches {
@@ -264,6 +265,7 @@ impl Part {
         let chunks: Vec<ArrowColumnChunk> = group
             .writers
             .into_par_iter()
+            .with_max_len(1)
             .map(ArrowColumnWriter::close)
             .collect::<Result<_>>()?;
         let dropped = self.drop_dictionaries(&chunks);

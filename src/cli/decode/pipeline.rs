@@ -229,6 +229,7 @@ fn on_the_pool<'s, T: Send>(
         .chain(std::iter::repeat_with(String::new));
     let work: Vec<(T, String)> = items.into_iter().zip(buffers).collect();
     work.into_par_iter()
+        .with_max_len(1)
         .map(|(item, mut text)| {
             let i = rayon::current_thread_index().unwrap_or(0) % renderers.len();
             // Each pool thread has its own: the lock is never contended (a renderer that
