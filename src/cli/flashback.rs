@@ -187,6 +187,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Arc::new(paths.iter().map(|p| open(p)).collect::<CliResult<_>>()?);
     // Pages of the maps already read leave memory: a 1 GiB input does not stay resident.
     let maps = Arc::clone(&files);
+    // Ahead of the walks, the next pages are mapped on another thread.
+    let ahead = ReadAhead::new(Arc::clone(&files));
     let mut opts = Options {
         filter: args.selection.to_filter()?,
         skip_ddl: args.skip_ddl,
@@ -195,7 +197,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
             && !args.dry_run
             && (args.schema.schema.is_some() || args.schema.schema_from_server),
         release: Some(Release(Arc::new(move |i, start, end| {
-            maps[i].release(start, end)
+            maps[i].release(start, end);
+            ahead.released(i, start, end);
         }))),
         leave_out: None,
     };
@@ -294,6 +297,56 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         );
     }
     Ok(status)
+}
+
+/// Bytes mapped ahead of a walk, past the range it last let go.
+const READ_AHEAD: u64 = 32 << 20;
+
+/// Maps the pages a walk of the inputs reads next, on a pool thread, while the walk reads
+/// the ones before: the planning walk is one thread, and faulting a gigabyte in page by
+/// page is a good part of its time. The walk's direction (forward while planning,
+/// backward while writing the undo) is that of the ranges it lets go, in tens of
+/// megabytes ([`Release`]); at most [`READ_AHEAD`] bytes are mapped ahead of it, so
+/// resident memory stays small.
+struct ReadAhead {
+    files: Arc<Vec<BinlogFile>>,
+    /// The last range let go (input, start, end), and how far the pages are mapped
+    /// ahead of it in its direction.
+    state: std::sync::Mutex<Option<(usize, u64, u64, u64)>>,
+}
+
+impl ReadAhead {
+    fn new(files: Arc<Vec<BinlogFile>>) -> Arc<ReadAhead> {
+        Arc::new(ReadAhead {
+            files,
+            state: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The walk let `start..end` of input `file` go: maps what it reads next.
+    fn released(self: &Arc<ReadAhead>, file: usize, start: u64, end: u64) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        // Forward unless this range lies before the last one let go.
+        let (backward, reached) = match *state {
+            Some((f, s, _, reached)) if f == file && end <= s => (true, reached.min(start)),
+            Some((f, _, e, reached)) if f == file && start >= e => (false, reached.max(end)),
+            _ => (false, end),
+        };
+        let (lo, hi, reached) = if backward {
+            let to = start.saturating_sub(READ_AHEAD);
+            (to, reached, to.min(reached))
+        } else {
+            let to = end.saturating_add(READ_AHEAD);
+            (reached, to, to.max(reached))
+        };
+        *state = Some((file, start, end, reached));
+        if hi > lo {
+            let me = Arc::clone(self);
+            rayon::spawn(move || me.files[file].prefetch(lo, hi));
+        }
+    }
 }
 
 /// Encodes groups of undo transactions on rayon's pool (the output does not depend on
