@@ -323,15 +323,21 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         // Buffers of written pieces, listed into again: fresh ones would each be faulted
         // in page by page.
         let mut spare: Vec<String> = Vec::new();
+        let mut next = cutter.pieces(batch);
         loop {
-            let (pieces, walk_error) = cutter.pieces(batch);
+            let (pieces, walk_error) = next;
             let more = !pieces.is_empty() && walk_error.is_none();
             let buffers = std::mem::take(&mut spare)
                 .into_iter()
                 .chain(std::iter::repeat_with(String::new));
             let work: Vec<(&Piece, String)> = pieces.iter().zip(buffers).collect();
-            let (w, listed) = rayon::join(
-                || write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems),
+            // The batch before is written and the next one cut while this one is listed.
+            let ((w, following), listed) = rayon::join(
+                || {
+                    let w = write_listed(&mut out, std::mem::take(&mut written), &mut crc_problems);
+                    let following = (more && w.is_ok()).then(|| cutter.pieces(batch));
+                    (w, following)
+                },
                 || {
                     work.into_par_iter()
                         .map(|(piece, text)| list(&input, piece, &p, text))
@@ -347,6 +353,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
                 }
                 break;
             }
+            // Cut above, since there was more.
+            next = following.unwrap_or_default();
         }
     }
     out.commit()?;
