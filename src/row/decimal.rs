@@ -205,6 +205,20 @@ impl Digits {
 
 /// Appends `value` zero-padded to `width` digits.
 fn push_padded(out: &mut Digits, value: u32, width: usize) {
+    // A whole group (the common case: `value` fits `width`), its digits from the last.
+    if let (Some(&limit), Some(slots)) =
+        (POW10.get(width), out.buf.get_mut(out.len..out.len + width))
+    {
+        if width > 0 && value < limit {
+            let mut v = value;
+            for d in slots.iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            out.len += width;
+            return;
+        }
+    }
     let mut b = itoa::Buffer::new();
     let s = b.format(value).as_bytes();
     for _ in s.len()..width {
