@@ -443,59 +443,72 @@ fn fit<A: Copy + std::fmt::Debug, B: TryFrom<A>>(x: A, v: &Value) -> Result<B, S
     B::try_from(x).map_err(|_| format!("{v:?} is out of its column type's range"))
 }
 
+/// DECIMAL text (`-12.340`) read at `scale` fractional digits: its sign, integer digits,
+/// fractional digits (as many as `scale` at most) and the zeros that pad them to `scale`.
+struct DecimalParts<'d> {
+    neg: bool,
+    int: &'d str,
+    frac: &'d str,
+    pad: usize,
+}
+
+impl<'d> DecimalParts<'d> {
+    fn read(d: &'d str, scale: i8) -> Result<DecimalParts<'d>, String> {
+        let (neg, body) = match d.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, d),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let pad = usize::try_from(scale)
+            .ok()
+            .and_then(|s| s.checked_sub(frac.len()));
+        match pad {
+            Some(pad)
+                if !int.is_empty()
+                    && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(DecimalParts {
+                    neg,
+                    int,
+                    frac,
+                    pad,
+                })
+            }
+            _ => Err(format!("DECIMAL text {d:?}")),
+        }
+    }
+
+    /// The digits, then the padding zeros.
+    fn digits(&self) -> impl Iterator<Item = u8> + '_ {
+        let zeros = std::iter::repeat_n(b'0', self.pad);
+        self.int.bytes().chain(self.frac.bytes()).chain(zeros)
+    }
+}
+
 /// DECIMAL text (`-12.340`) as the digits of its unscaled integer with its sign, at
 /// `scale` fractional digits.
 fn decimal_digits_text(d: &str, scale: i8) -> Result<String, String> {
-    let bad = || format!("DECIMAL text {d:?}");
-    let (neg, body) = match d.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, d),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let scale = usize::try_from(scale).map_err(|_| bad())?;
-    if frac.len() > scale
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-        || int.is_empty()
-    {
-        return Err(bad());
-    }
-    let mut s = String::with_capacity(d.len() + scale + 1);
-    if neg {
+    let p = DecimalParts::read(d, scale)?;
+    let mut s = String::with_capacity(d.len() + p.pad + 1);
+    if p.neg {
         s.push('-');
     }
-    s.push_str(int);
-    s.push_str(frac);
-    s.extend(std::iter::repeat_n('0', scale - frac.len()));
+    s.extend(p.digits().map(char::from));
     Ok(s)
 }
 
 /// DECIMAL text as its unscaled integer at `scale` fractional digits (what
 /// [`decimal_digits_text`] writes, read as it goes: no text is made for each value).
 fn decimal_digits(d: &str, scale: i8) -> Result<i128, String> {
-    let bad = || format!("DECIMAL text {d:?}");
-    let (neg, body) = match d.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, d),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let scale = usize::try_from(scale).map_err(|_| bad())?;
-    if frac.len() > scale || int.is_empty() {
-        return Err(bad());
+    let p = DecimalParts::read(d, scale)?;
+    let n = p.digits().try_fold(0i128, |n, b| {
+        n.checked_mul(10)?.checked_add(i128::from(b - b'0'))
+    });
+    match n {
+        Some(n) if p.neg => Ok(-n),
+        Some(n) => Ok(n),
+        None => Err(format!("DECIMAL text {d:?} does not fit 38 digits")),
     }
-    let mut n: i128 = 0;
-    for b in int.bytes().chain(frac.bytes()) {
-        if !b.is_ascii_digit() {
-            return Err(bad());
-        }
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(i128::from(b - b'0')))
-            .ok_or_else(bad)?;
-    }
-    for _ in frac.len()..scale {
-        n = n.checked_mul(10).ok_or_else(bad)?;
-    }
-    Ok(if neg { -n } else { n })
 }
 
 /// Days since 1970-01-01, for a valid date.
@@ -759,39 +772,36 @@ mod tests {
 
     #[test]
     fn decimal_digits_read_as_the_text_would() {
-        // Random texts of up to 38 digits at every scale they allow, signs and zeros:
-        // the integer read as it goes equals the unscaled text parsed whole.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
-        for _ in 0..20_000 {
-            let digits = 1 + next(38) as usize;
-            let scale = next(digits as u64 + 1) as usize;
-            let frac = next(scale as u64 + 1) as usize;
-            let int = (digits - scale).max(1);
-            let mut d = String::new();
-            if next(2) == 0 {
-                d.push('-');
+        // Every length up to 38 digits, every scale it allows and every count of
+        // fractional digits written, signs and zeros: the integer read as it goes equals
+        // the unscaled text parsed whole (both refuse 39 digits that overflow i128).
+        let mut k = 0usize;
+        for digits in 1..=38usize {
+            for scale in 0..=digits {
+                for frac in 0..=scale {
+                    k += 1;
+                    let int = (digits - scale).max(1);
+                    let digit = |i: usize| char::from(b'0' + ((i * 7 + k) % 10) as u8);
+                    let mut d = String::new();
+                    if k.is_multiple_of(3) {
+                        d.push('-');
+                    }
+                    d.extend((0..int).map(digit));
+                    if frac > 0 {
+                        d.push('.');
+                        d.extend((int..int + frac).map(digit));
+                    }
+                    let scale = scale as i8;
+                    let whole = decimal_digits_text(&d, scale)
+                        .ok()
+                        .and_then(|t| t.parse::<i128>().ok());
+                    assert_eq!(
+                        decimal_digits(&d, scale).ok(),
+                        whole,
+                        "{d} at scale {scale}"
+                    );
+                }
             }
-            (0..int).for_each(|_| d.push(char::from(b'0' + next(10) as u8)));
-            if frac > 0 {
-                d.push('.');
-                (0..frac).for_each(|_| d.push(char::from(b'0' + next(10) as u8)));
-            }
-            let scale = scale as i8;
-            // (39 digits, "9.99…" at scale 38, overflow i128: both say so.)
-            let whole = decimal_digits_text(&d, scale)
-                .ok()
-                .and_then(|t| t.parse::<i128>().ok());
-            assert_eq!(
-                decimal_digits(&d, scale).ok(),
-                whole,
-                "{d} at scale {scale}"
-            );
         }
         assert_eq!(decimal_digits("-0.000", 3), Ok(0));
         let nines = "9".repeat(38);
