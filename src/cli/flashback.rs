@@ -310,9 +310,20 @@ const READ_AHEAD: u64 = 32 << 20;
 /// resident memory stays small.
 struct ReadAhead {
     files: Arc<Vec<BinlogFile>>,
-    /// The last range let go (input, start, end), and how far the pages are mapped
-    /// ahead of it in its direction.
-    state: std::sync::Mutex<Option<(usize, u64, u64, u64)>>,
+    state: std::sync::Mutex<Option<Walked>>,
+}
+
+/// Where a walk is, as [`ReadAhead`] learns it.
+#[derive(Clone, Copy)]
+struct Walked {
+    /// The input, and the range it let go last.
+    file: usize,
+    start: u64,
+    end: u64,
+    /// Whether it goes from the end of the input to its start.
+    backward: bool,
+    /// How far the pages are mapped ahead of it, in its direction.
+    reached: u64,
 }
 
 impl ReadAhead {
@@ -330,8 +341,8 @@ impl ReadAhead {
         };
         // Forward unless this range lies before the last one let go.
         let (backward, reached) = match *state {
-            Some((f, s, _, reached)) if f == file && end <= s => (true, reached.min(start)),
-            Some((f, _, e, reached)) if f == file && start >= e => (false, reached.max(end)),
+            Some(w) if w.file == file && end <= w.start => (true, w.reached.min(start)),
+            Some(w) if w.file == file && start >= w.end => (false, w.reached.max(end)),
             _ => (false, end),
         };
         let (lo, hi, reached) = if backward {
@@ -341,11 +352,34 @@ impl ReadAhead {
             let to = end.saturating_add(READ_AHEAD);
             (reached, to, to.max(reached))
         };
-        *state = Some((file, start, end, reached));
+        *state = Some(Walked {
+            file,
+            start,
+            end,
+            backward,
+            reached,
+        });
         if hi > lo {
             let me = Arc::clone(self);
-            rayon::spawn(move || me.files[file].prefetch(lo, hi));
+            rayon::spawn(move || {
+                if let Some((lo, hi)) = me.still_ahead(file, lo, hi) {
+                    me.files[file].prefetch(lo, hi);
+                }
+            });
         }
+    }
+
+    /// The part of `lo..hi` of input `file` the walk has not let go since it was asked
+    /// for (a pool busy encoding may run the job late): pages mapped behind the walk
+    /// would stay resident.
+    fn still_ahead(&self, file: usize, lo: u64, hi: u64) -> Option<(u64, u64)> {
+        let w = (*self.state.lock().ok()?)?;
+        let (lo, hi) = match (w.file == file, w.backward) {
+            (false, _) => return None,
+            (true, false) => (lo.max(w.end), hi),
+            (true, true) => (lo, hi.min(w.start)),
+        };
+        (hi > lo).then_some((lo, hi))
     }
 }
 
