@@ -429,18 +429,21 @@ impl WithFsp<DateTime> {
     /// Appends `YYYY-MM-DD hh:mm:ss[.ffffff]` to `out`: what `Display` writes, without
     /// the formatter (a hot path of `decode`).
     pub fn push_to(&self, out: &mut String) {
-        if let Some((b, n)) = self.fixed_text() {
-            out.push_str(std::str::from_utf8(&b[..n]).unwrap_or(""));
-            return;
-        }
         let (b, n) = self.text();
         append(out, &b, n);
     }
 
+    /// The text: by [`Self::fixed_text`] when every field fits its width, else by
+    /// [`Self::general_text`].
+    fn text(&self) -> ([u8; 48], usize) {
+        self.fixed_text().unwrap_or_else(|| self.general_text())
+    }
+
     /// The text when every field fits its width (a year below 10000, months to seconds
     /// below 100, microseconds below a million: any value a server writes), two digits
-    /// at a time from a table: the common case, a few times cheaper than [`Self::text`].
-    fn fixed_text(&self) -> Option<([u8; 26], usize)> {
+    /// at a time from a table: the common case, a few times cheaper than
+    /// [`Self::general_text`].
+    fn fixed_text(&self) -> Option<([u8; 48], usize)> {
         const PAIRS: [[u8; 2]; 100] = {
             let mut p = [[0u8; 2]; 100];
             let mut i = 0;
@@ -457,7 +460,8 @@ impl WithFsp<DateTime> {
             return None;
         }
         let pair = |v: u32| PAIRS[(v % 100) as usize];
-        let mut b = *b"0000-00-00 00:00:00.000000";
+        let mut b = [0u8; 48];
+        b[..26].copy_from_slice(b"0000-00-00 00:00:00.000000");
         b[0..2].copy_from_slice(&pair(d.year / 100));
         b[2..4].copy_from_slice(&pair(d.year));
         for (at, f) in [5, 8, 11, 14, 17].into_iter().zip(fields) {
@@ -473,7 +477,8 @@ impl WithFsp<DateTime> {
         Some((b, 20 + fsp))
     }
 
-    fn text(&self) -> ([u8; 48], usize) {
+    /// The text of any fields, each as wide as it needs.
+    fn general_text(&self) -> ([u8; 48], usize) {
         let t = &self.0;
         let (mut b, mut n) = ([0u8; 48], 0);
         push_date(&mut b, &mut n, &t.date);
@@ -706,8 +711,8 @@ mod tests {
         let mut out = String::new();
         WithFsp(early, 6).push_to(&mut out);
         assert_eq!(out, "0007-01-02 00:05:09.000007");
-        // The fixed-width fast path against Display, on random fields (some past their
-        // widths, which take the general path) at every fsp.
+        // The fixed-width fast path against the general one, on random fields (some
+        // past their widths, which only the general path writes) at every fsp.
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = |m: u64| {
             seed ^= seed << 13;
@@ -728,9 +733,20 @@ mod tests {
                 micros: next(1_000_100) as u32,
             };
             let fsp = next(7) as u8;
+            let w = WithFsp(t, fsp);
+            let fits = t.date.year <= 9999
+                && t.micros <= 999_999
+                && [t.date.month, t.date.day, t.hour, t.minute, t.second]
+                    .iter()
+                    .all(|&f| f <= 99);
+            let (g, gn) = w.general_text();
+            match w.fixed_text() {
+                Some((f, n)) => assert_eq!(f[..n], g[..gn], "{t:?} fsp {fsp}"),
+                None => assert!(!fits, "{t:?} fsp {fsp}"),
+            }
             let mut out = String::from("x");
-            WithFsp(t, fsp).push_to(&mut out);
-            assert_eq!(out[1..], WithFsp(t, fsp).to_string(), "{t:?} fsp {fsp}");
+            w.push_to(&mut out);
+            assert_eq!(out[1..], w.to_string(), "{t:?} fsp {fsp}");
         }
         let mut b = Vec::new();
         let whole = Time { micros: 0, ..tm };
