@@ -17,7 +17,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! - [`reader`]: [`Binlog`] over `&[u8]`, the [`Events`] iterator, [`BinlogFile`].
+//! - [`reader`]: [`Binlog`] over `&[u8]`, the [`Events`] iterator, [`BinlogFile`];
+//!   [`checked_ahead`]: CRC32 checks made by another thread ahead of a walk.
 //! - [`event`]: the event frame and the typed bodies, each with `parse` and `encode`.
 //! - [`row`]: row images: spans, values, encoding; DECIMAL, binary JSON and JSON diffs;
 //!   counting rows; table contexts across a walk.
@@ -46,6 +47,7 @@
 #![warn(missing_docs)]
 
 pub mod bytes;
+pub mod checked_ahead;
 pub mod compress;
 pub mod cut;
 pub mod deep_walk;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::checked_ahead::CheckedAhead;
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::fde::{Format, FormatDescription, StartV3};
 use crate::event::header::{EventHeader, EventType, HEADER_LEN, MAGIC, V1_HEADER_LEN};
@@ -17,6 +18,8 @@ pub struct Binlog<'a> {
     format: Format,
     has_format_event: bool,
     encrypted_from: Option<u64>,
+    /// A thread checking the events' CRC32s ahead of the walks of [`Binlog::events`].
+    checked: Option<&'a CheckedAhead>,
 }
 
 impl<'a> Binlog<'a> {
@@ -46,6 +49,7 @@ impl<'a> Binlog<'a> {
             format,
             has_format_event,
             encrypted_from: None,
+            checked: None,
         };
         // MariaDB writes START_ENCRYPTION right after the FDE; everything after it is
         // encrypted. Note where, so that walks starting later know.
@@ -61,6 +65,24 @@ impl<'a> Binlog<'a> {
     /// Offset from which events are encrypted (MariaDB `encrypt_binlog`), if they are.
     pub fn encrypted_from(&self) -> Option<u64> {
         self.encrypted_from
+    }
+
+    /// The same file, whose walks from the first event ([`Binlog::events`]) leave the
+    /// CRC32 checks to `checker`, a thread running [`CheckedAhead::check`] on it (see
+    /// [`crate::checked_ahead`]).
+    pub fn checked_ahead(&self, checker: &'a CheckedAhead) -> Binlog<'a> {
+        Binlog {
+            checked: Some(checker),
+            ..self.clone()
+        }
+    }
+
+    /// The same file without a checker.
+    pub(crate) fn unchecked(&self) -> Binlog<'a> {
+        Binlog {
+            checked: None,
+            ..self.clone()
+        }
     }
 
     /// The whole file.
@@ -90,7 +112,9 @@ impl<'a> Binlog<'a> {
         } else {
             self.format.clone()
         };
-        Events::new(self.data, 4, 0, format)
+        let mut ev = Events::new(self.data, 4, 0, format);
+        ev.checked = self.checked;
+        ev
     }
 
     /// The events starting at byte `offset`, which must be an event boundary; the format
@@ -160,6 +184,8 @@ pub struct Events<'a> {
     base: u64,
     format: Arc<Format>,
     verify: bool,
+    /// Who checks the CRC32s of the events from the first one, when not this walk.
+    checked: Option<&'a CheckedAhead>,
     done: bool,
     encrypted: bool,
 }
@@ -173,6 +199,7 @@ impl<'a> Events<'a> {
             base,
             format: Arc::new(format),
             verify: true,
+            checked: None,
             done: false,
             encrypted: false,
         }
@@ -189,6 +216,7 @@ impl<'a> Events<'a> {
             base: 0,
             format,
             verify: true,
+            checked: None,
             done: false,
             encrypted: false,
         }
@@ -272,7 +300,8 @@ impl<'a> Events<'a> {
         };
         let mut ev = Event::new(offset, header, raw, header_len as u8, checksum)?;
         ev.set_checksum_verifiable(verifiable);
-        if self.verify {
+        let end = offset + len as u64;
+        if self.verify && !self.checked.is_some_and(|c| c.covers(end)) {
             ev.verify_checksum()?;
         }
         if header.event_type == EventType::MARIADB_START_ENCRYPTION {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use binlog::checked_ahead::CheckedAhead;
 use binlog::flashback::{
     self, Begin, Commit, FileError, LeaveOutRows, Options, Plan, Position, Release, Summary,
     UndoRows, UndoSink,
@@ -217,7 +218,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         (false, Some(target), _) => Some((target, OutputFile::create(target)?)),
     };
     let located = |e: FileError| located(&paths, args.output.as_deref(), e);
-    let plan = flashback::plan(&logs, &opts).map_err(located)?;
+    let plan = plan_checked_ahead(&logs, &opts).map_err(located)?;
     for n in &plan.notes {
         crate::say!(
             "binlog-tool: note: {}: at offset {}: {}",
@@ -299,7 +300,38 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
     Ok(status)
 }
 
-/// Bytes mapped ahead of a walk, past the range it last let go.
+/// Plans the undo while a thread of its own checks the inputs' CRC32s ahead of the planning
+/// walk (see [`binlog::checked_ahead`]): the walk, one thread, then does the rest of its
+/// work on one core and the checks go on the other. The plan and its errors are those of
+/// [`flashback::plan`] alone.
+fn plan_checked_ahead(logs: &[Binlog], opts: &Options) -> Result<Plan, FileError> {
+    let checkers: Vec<CheckedAhead> = logs.iter().map(|_| CheckedAhead::new(READ_AHEAD)).collect();
+    /// Stops the checker however the plan ends (a panic too), so that the scope's join
+    /// does not wait for a checker waiting for the walk.
+    struct Close<'c>(&'c [CheckedAhead]);
+    impl Drop for Close<'_> {
+        fn drop(&mut self) {
+            self.0.iter().for_each(CheckedAhead::close);
+        }
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for (log, checker) in logs.iter().zip(&checkers) {
+                checker.check(log);
+            }
+        });
+        let _close = Close(&checkers);
+        let checked: Vec<Binlog> = logs
+            .iter()
+            .zip(&checkers)
+            .map(|(log, checker)| log.checked_ahead(checker))
+            .collect();
+        flashback::plan(&checked, opts)
+    })
+}
+
+/// Bytes mapped ahead of a walk, past the range it last let go (and checked ahead of the
+/// planning walk).
 const READ_AHEAD: u64 = 32 << 20;
 
 /// Maps the pages a walk of the inputs reads next, on a pool thread, while the walk reads
