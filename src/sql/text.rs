@@ -80,6 +80,15 @@ impl Charset {
         matches!(self, Charset::Utf8mb4 | Charset::Utf8mb3 | Charset::Ascii)
     }
 
+    /// Whether the bytes below 0x80 are ASCII's characters in this set (so that ASCII
+    /// bytes are the same text in it and in UTF-8).
+    pub fn ascii_is_itself(self) -> bool {
+        matches!(
+            self,
+            Charset::Utf8mb4 | Charset::Utf8mb3 | Charset::Ascii | Charset::SingleByte(..)
+        )
+    }
+
     /// The set's name as SQL writes it (`CONVERT(… USING name)`), when it is text.
     pub fn name(self) -> Option<&'static str> {
         Some(match self {
