@@ -53,9 +53,6 @@ pub const MAX_PRECISION: u8 = 65;
 /// Largest scale MySQL allows.
 pub const MAX_SCALE: u8 = 30;
 
-/// The largest possible encoding: DECIMAL(65,30) takes 30 bytes.
-const MAX_BIN_SIZE: usize = 32;
-
 /// Bytes a `DECIMAL(precision, scale)` value takes in a row image.
 ///
 /// For a scale larger than the precision the integer side counts as empty; such a pair is
@@ -114,29 +111,28 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
             ),
         ));
     }
-    // Undo the sign folding on a private copy.
-    let mut buf = [0u8; MAX_BIN_SIZE];
-    let work = buf.get_mut(..size).unwrap_or_default();
-    work.copy_from_slice(bytes);
     let negative = bytes.first().is_some_and(|b| b & 0x80 == 0);
-    if let Some(first) = work.first_mut() {
-        *first ^= 0x80;
-    }
-    if negative {
-        work.iter_mut().for_each(|b| *b = !*b);
-    }
-
     let intg_digits = usize::from(precision - scale);
-    // Digits go to stack buffers: at most 65 of them, and this runs for every value.
-    let mut int_text = Digits::default();
-    let mut frac_text = Digits::default();
+    // The text on the stack (this runs for every value): a place for the sign, then at
+    // most 65 digits, a point and a lone `0`.
+    let mut text = Digits::default();
+    text.push(b'-');
     let mut pos = 0usize;
     let mut digits_done = 0usize;
     let mut all_zero = true;
+    let mut point = false;
     for digits in groups(precision, scale) {
         let n = GROUP_BYTES[digits];
-        let chunk = work.get(pos..pos + n).unwrap_or_default();
-        let value = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+        let chunk = bytes.get(pos..pos + n).unwrap_or_default();
+        let mut value = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+        // Undo the sign folding: the value's first byte has its top bit flipped, and
+        // every byte of a negative value is inverted.
+        if pos == 0 {
+            value ^= 0x80 << (8 * (n - 1));
+        }
+        if negative {
+            value = !value & (u32::MAX >> (32 - 8 * n));
+        }
         if value >= POW10[digits] {
             return Err(Error::malformed(
                 pos as u64,
@@ -145,28 +141,35 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
         }
         all_zero &= value == 0;
         if digits_done >= intg_digits {
-            push_padded(&mut frac_text, value, digits);
-        } else if !int_text.is_empty() {
-            push_padded(&mut int_text, value, digits);
+            if !point {
+                // No integer digit written: the integer part is 0.
+                if text.len == 1 {
+                    text.push(b'0');
+                }
+                text.push(b'.');
+                point = true;
+            }
+            push_padded(&mut text, value, digits);
+        } else if text.len > 1 {
+            push_padded(&mut text, value, digits);
         } else if value != 0 {
             // The first non-zero integer group is printed without leading zeros.
-            push_padded(&mut int_text, value, 0);
+            push_padded(&mut text, value, 0);
         }
         digits_done += digits;
         pos += n;
     }
+    if text.len == 1 {
+        text.push(b'0');
+    }
     // The server drops the sign of a zero only when there is no fractional part.
-    if negative && !(all_zero && scale == 0) {
-        out.push('-');
-    }
-    if int_text.is_empty() {
-        out.push('0');
-    }
-    out.push_str(int_text.as_str());
-    if scale > 0 {
-        out.push('.');
-        out.push_str(frac_text.as_str());
-    }
+    let signed = negative && !(all_zero && scale == 0);
+    let text = text.as_str();
+    out.push_str(if signed {
+        text
+    } else {
+        text.get(1..).unwrap_or_default()
+    });
     Ok(())
 }
 
@@ -186,10 +189,6 @@ impl Default for Digits {
 }
 
 impl Digits {
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     fn push(&mut self, d: u8) {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = d;
