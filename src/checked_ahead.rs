@@ -2,7 +2,7 @@
 //!
 //! A walk that does much besides checking each event's CRC32 (flashback's planning: the
 //! transactions, the filter, the rows events' index) can hand the checks to a second
-//! thread and go twice as fast on two cores. [`CheckedAhead::check`] walks a file's events
+//! thread, on another core. [`CheckedAhead::check`] walks a file's events
 //! from the first one with checks on and publishes how far it got; a walk of the same
 //! file through [`Binlog::checked_ahead`] skips the check of every event that ends there or
 //! before, and waits for the checker when it catches up with it.
