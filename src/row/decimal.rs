@@ -100,39 +100,271 @@ fn groups(precision: u8, scale: u8) -> impl Iterator<Item = usize> {
 /// for an invalid type, a wrong length (offset 0), or a digit group that holds more than
 /// its digits allow (offset of that group). Nothing is appended on error.
 pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Result<()> {
-    check_type(precision, scale)?;
-    let size = bin_size(precision, scale);
-    if bytes.len() != size {
-        return Err(Error::malformed(
-            0,
-            format!(
-                "DECIMAL({precision},{scale}) takes {size} bytes, got {}",
-                bytes.len()
-            ),
-        ));
+    Decimal::new(bytes, precision, scale)?.push_text(out);
+    Ok(())
+}
+
+/// A DECIMAL value in the binary form a row image holds, its type, length and digit
+/// groups checked. Its text (what the server prints) is written where it is needed, and
+/// its unscaled integer read straight from the groups.
+#[derive(Clone)]
+pub struct Decimal<'a>(Repr<'a>);
+
+/// The bytes borrowed or owned, with the type beside the enum's tag: the whole is as
+/// small as a `Cow<[u8]>`, so that it does not make every [`crate::row::Value`] larger.
+#[derive(Clone)]
+enum Repr<'a> {
+    Borrowed {
+        bytes: &'a [u8],
+        precision: u8,
+        scale: u8,
+    },
+    Owned {
+        bytes: Box<[u8]>,
+        precision: u8,
+        scale: u8,
+    },
+}
+
+impl<'a> Decimal<'a> {
+    /// `bytes` as a DECIMAL(`precision`, `scale`) value. Fails as [`decode`] does.
+    pub fn new(bytes: &'a [u8], precision: u8, scale: u8) -> Result<Decimal<'a>> {
+        check_type(precision, scale)?;
+        let size = bin_size(precision, scale);
+        if bytes.len() != size {
+            return Err(Error::malformed(
+                0,
+                format!(
+                    "DECIMAL({precision},{scale}) takes {size} bytes, got {}",
+                    bytes.len()
+                ),
+            ));
+        }
+        walk_groups(bytes, precision, scale, |_, _| {})?;
+        Ok(Decimal(Repr::Borrowed {
+            bytes,
+            precision,
+            scale,
+        }))
     }
+
+    /// The value of `text` as a DECIMAL(`precision`, `scale`) (what [`encode`] accepts,
+    /// and its errors).
+    pub fn parse(text: &str, precision: u8, scale: u8) -> Result<Decimal<'static>> {
+        let mut bytes = Vec::with_capacity(bin_size(precision, scale));
+        encode(text, precision, scale, &mut bytes)?;
+        Ok(Decimal(Repr::Owned {
+            bytes: bytes.into_boxed_slice(),
+            precision,
+            scale,
+        }))
+    }
+
+    /// The type's precision.
+    pub fn precision(&self) -> u8 {
+        match self.0 {
+            Repr::Borrowed { precision, .. } | Repr::Owned { precision, .. } => precision,
+        }
+    }
+
+    /// The type's scale: the digits after the point.
+    pub fn scale(&self) -> u8 {
+        match self.0 {
+            Repr::Borrowed { scale, .. } | Repr::Owned { scale, .. } => scale,
+        }
+    }
+
+    /// The value's bytes, as a row image holds them.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Borrowed { bytes, .. } => bytes,
+            Repr::Owned { bytes, .. } => bytes,
+        }
+    }
+
+    /// The value with its bytes owned.
+    pub fn into_owned(self) -> Decimal<'static> {
+        Decimal(Repr::Owned {
+            bytes: self.bytes().into(),
+            precision: self.precision(),
+            scale: self.scale(),
+        })
+    }
+
+    /// Appends the value's text, as the server prints it: an optional `-`, the integer
+    /// part without leading zeros (at least `0`), and when the scale is above 0 a `.` and
+    /// exactly that many digits.
+    pub fn push_text(&self, out: &mut String) {
+        if self.precision() <= 18 {
+            self.push_text_u64(out)
+        } else {
+            self.push_text_groups(out)
+        }
+    }
+
+    /// [`Decimal::push_text`] for any precision, a digit group at a time.
+    fn push_text_groups(&self, out: &mut String) {
+        let (precision, scale) = (self.precision(), self.scale());
+        let intg_digits = usize::from(precision - scale);
+        // The text on the stack (this runs for every value): a place for the sign, then
+        // at most 65 digits, a point and a lone `0`.
+        let mut text = Digits::default();
+        text.push(b'-');
+        let mut digits_done = 0usize;
+        let mut point = false;
+        let walked = walk_groups(self.bytes(), precision, scale, |value, digits| {
+            if digits_done >= intg_digits {
+                if !point {
+                    // No integer digit written: the integer part is 0.
+                    if text.len == 1 {
+                        text.push(b'0');
+                    }
+                    text.push(b'.');
+                    point = true;
+                }
+                push_padded(&mut text, value, digits);
+            } else if text.len > 1 {
+                push_padded(&mut text, value, digits);
+            } else if value != 0 {
+                // The first non-zero integer group is printed without leading zeros.
+                push_padded(&mut text, value, 0);
+            }
+            digits_done += digits;
+        });
+        // Checked when made: the walk does not fail.
+        let Ok(Walked { negative, all_zero }) = walked else {
+            return;
+        };
+        if text.len == 1 {
+            text.push(b'0');
+        }
+        // The server drops the sign of a zero only when there is no fractional part.
+        let signed = negative && !(all_zero && scale == 0);
+        let text = text.as_str();
+        out.push_str(if signed {
+            text
+        } else {
+            text.get(1..).unwrap_or_default()
+        });
+    }
+
+    /// [`Decimal::push_text`] for a precision up to 18: the digits are those of the
+    /// unscaled value, which fits a `u64`, with the point put in.
+    fn push_text_u64(&self, out: &mut String) {
+        let mut magnitude = 0u64;
+        let walked = walk_groups(
+            self.bytes(),
+            self.precision(),
+            self.scale(),
+            |value, digits| {
+                magnitude = magnitude * u64::from(POW10[digits]) + u64::from(value);
+            },
+        );
+        // Checked when made: the walk does not fail.
+        let Ok(Walked { negative, all_zero }) = walked else {
+            return;
+        };
+        let scale = usize::from(self.scale());
+        // The server drops the sign of a zero only when there is no fractional part.
+        if negative && !(all_zero && scale == 0) {
+            out.push('-');
+        }
+        let mut buf = itoa::Buffer::new();
+        let digits = buf.format(magnitude);
+        match digits.len().checked_sub(scale) {
+            Some(int) if int > 0 => {
+                let (int, frac) = digits.split_at(int);
+                out.push_str(int);
+                if scale > 0 {
+                    out.push('.');
+                    out.push_str(frac);
+                }
+            }
+            // Below 1: `0.`, then zeros up to the digits.
+            _ => {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', scale - digits.len()));
+                out.push_str(digits);
+            }
+        }
+    }
+
+    /// The value times 10^scale (`-12.340` in DECIMAL(5,3) is -12340), when it fits an
+    /// `i128` (always for a precision up to 38).
+    pub fn unscaled(&self) -> Option<i128> {
+        let mut n = Some(0i128);
+        let walked = walk_groups(
+            self.bytes(),
+            self.precision(),
+            self.scale(),
+            |value, digits| {
+                n = n
+                    .and_then(|n| n.checked_mul(i128::from(POW10[digits])))
+                    .and_then(|n| n.checked_add(i128::from(value)));
+            },
+        );
+        let Walked { negative, .. } = walked.ok()?;
+        if negative {
+            n.map(|n| -n)
+        } else {
+            n
+        }
+    }
+}
+
+/// Equal when of the same type and bytes.
+impl PartialEq for Decimal<'_> {
+    fn eq(&self, other: &Decimal<'_>) -> bool {
+        (self.precision(), self.scale(), self.bytes())
+            == (other.precision(), other.scale(), other.bytes())
+    }
+}
+
+impl Eq for Decimal<'_> {}
+
+impl std::fmt::Display for Decimal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        self.push_text(&mut text);
+        f.write_str(&text)
+    }
+}
+
+impl std::fmt::Debug for Decimal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self} DECIMAL({},{})", self.precision(), self.scale())
+    }
+}
+
+/// What a walk of a value's groups learned: its sign, and whether all digits are 0.
+struct Walked {
+    negative: bool,
+    all_zero: bool,
+}
+
+/// Calls `each(value, digits)` for each digit group of `bytes` (a DECIMAL(`precision`,
+/// `scale`) of [`bin_size`] bytes, type checked) in storage order, its sign folding undone.
+/// Fails at the first group holding more than its digits allow (offset of that group).
+fn walk_groups(
+    bytes: &[u8],
+    precision: u8,
+    scale: u8,
+    mut each: impl FnMut(u32, usize),
+) -> Result<Walked> {
     let negative = bytes.first().is_some_and(|b| b & 0x80 == 0);
-    let intg_digits = usize::from(precision - scale);
-    // The text on the stack (this runs for every value): a place for the sign, then at
-    // most 65 digits, a point and a lone `0`.
-    let mut text = Digits::default();
-    text.push(b'-');
+    // Undo the sign folding: every byte of a negative value is inverted, and then the
+    // first byte's top bit flipped.
+    let flip = if negative { u32::MAX } else { 0 };
     let mut pos = 0usize;
-    let mut digits_done = 0usize;
     let mut all_zero = true;
-    let mut point = false;
     for digits in groups(precision, scale) {
         let n = GROUP_BYTES[digits];
         let chunk = bytes.get(pos..pos + n).unwrap_or_default();
         let mut value = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-        // Undo the sign folding: the value's first byte has its top bit flipped, and
-        // every byte of a negative value is inverted.
         if pos == 0 {
             value ^= 0x80 << (8 * (n - 1));
         }
-        if negative {
-            value = !value & (u32::MAX >> (32 - 8 * n));
-        }
+        value = (value ^ flip) & (u32::MAX >> (32 - 8 * n));
         if value >= POW10[digits] {
             return Err(Error::malformed(
                 pos as u64,
@@ -140,37 +372,10 @@ pub fn decode(bytes: &[u8], precision: u8, scale: u8, out: &mut String) -> Resul
             ));
         }
         all_zero &= value == 0;
-        if digits_done >= intg_digits {
-            if !point {
-                // No integer digit written: the integer part is 0.
-                if text.len == 1 {
-                    text.push(b'0');
-                }
-                text.push(b'.');
-                point = true;
-            }
-            push_padded(&mut text, value, digits);
-        } else if text.len > 1 {
-            push_padded(&mut text, value, digits);
-        } else if value != 0 {
-            // The first non-zero integer group is printed without leading zeros.
-            push_padded(&mut text, value, 0);
-        }
-        digits_done += digits;
+        each(value, digits);
         pos += n;
     }
-    if text.len == 1 {
-        text.push(b'0');
-    }
-    // The server drops the sign of a zero only when there is no fractional part.
-    let signed = negative && !(all_zero && scale == 0);
-    let text = text.as_str();
-    out.push_str(if signed {
-        text
-    } else {
-        text.get(1..).unwrap_or_default()
-    });
-    Ok(())
+    Ok(Walked { negative, all_zero })
 }
 
 /// Up to 72 ASCII digits on the stack.
@@ -562,6 +767,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Random valid values of every type up to DECIMAL(65,30) (negative zeros included):
+    /// the fast text of precisions up to 18 is the group-by-group text, and the unscaled
+    /// integer is the text without its point (or `None` where that overflows `i128`).
+    #[test]
+    fn text_paths_and_unscaled_value_agree() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for p in 1..=MAX_PRECISION {
+            for s in 0..=p.min(MAX_SCALE) {
+                for k in 0..40 {
+                    let mut b = Vec::new();
+                    for digits in groups(p, s) {
+                        let v = match rng.below(4) {
+                            0 => 0,
+                            1 => u64::from(POW10[digits]) - 1,
+                            _ => rng.below(u64::from(POW10[digits])),
+                        };
+                        put_uint_be(&mut b, v, GROUP_BYTES[digits]);
+                    }
+                    if k % 2 == 0 {
+                        b.iter_mut().for_each(|x| *x = !*x);
+                    }
+                    b[0] ^= 0x80;
+                    let d = Decimal::new(&b, p, s).unwrap();
+                    let mut text = String::new();
+                    d.push_text(&mut text);
+                    let mut groups_text = String::new();
+                    d.push_text_groups(&mut groups_text);
+                    assert_eq!(text, groups_text, "DECIMAL({p},{s}) {b:02x?}");
+                    let unscaled: String = text.chars().filter(|&c| c != '.').collect();
+                    assert_eq!(d.unscaled(), unscaled.parse::<i128>().ok(), "{text}");
+                    assert_eq!(d.to_string(), text);
+                }
+            }
+        }
+        // Up to 38 digits, every value fits.
+        let nines = enc(&"9".repeat(38), 38, 0);
+        let d = Decimal::new(&nines, 38, 0).unwrap();
+        assert_eq!(d.unscaled(), Some(10i128.pow(38) - 1));
+        let b = enc("-1.5", 65, 30);
+        assert_eq!(
+            Decimal::new(&b, 65, 30).unwrap().unscaled(),
+            Some(-15 * 10i128.pow(29))
+        );
+        assert_eq!(
+            Decimal::new(&enc(&"9".repeat(39), 39, 0), 39, 0)
+                .unwrap()
+                .unscaled(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_decimal_is_as_small_as_a_cow_and_owns_what_it_parses() {
+        // Not larger than the value's other byte strings: `Value` does not grow.
+        assert_eq!(
+            std::mem::size_of::<Decimal>(),
+            std::mem::size_of::<std::borrow::Cow<[u8]>>()
+        );
+        let d = Decimal::parse("-12.340", 5, 3).unwrap();
+        assert_eq!((d.precision(), d.scale()), (5, 3));
+        assert_eq!(d.to_string(), "-12.340");
+        assert_eq!(d.bytes(), enc("-12.34", 5, 3));
+        let bytes = enc("7.5", 4, 1);
+        let borrowed = Decimal::new(&bytes, 4, 1).unwrap();
+        let owned = borrowed.clone().into_owned();
+        drop(bytes);
+        assert_eq!(owned.to_string(), "7.5");
+        assert_eq!(format!("{owned:?}"), "7.5 DECIMAL(4,1)");
+        assert!(Decimal::parse("1234.5", 4, 1).is_err());
+        // Same number, other type: not equal (equality is of type and bytes).
+        assert_ne!(
+            Decimal::parse("7.5", 4, 1).unwrap(),
+            Decimal::parse("7.5", 5, 1).unwrap()
+        );
     }
 
     /// Arbitrary bytes never panic, and whatever decodes re-encodes to the same bytes

@@ -98,9 +98,14 @@ pub fn encode_value(col: &Column, unsigned: bool, v: &Value, out: &mut Vec<u8>) 
         (ColumnType::LONGLONG, _) => encode_int(col, unsigned, v, 8, out)?,
         (ColumnType::FLOAT, Value::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
         (ColumnType::DOUBLE, Value::Double(f)) => out.extend_from_slice(&f.to_le_bytes()),
-        (ColumnType::NEWDECIMAL, Value::Decimal(text)) => {
+        (ColumnType::NEWDECIMAL, Value::Decimal(d)) => {
             let (p, s) = col.decimal_precision();
-            decimal::encode(text, p, s, out)?;
+            if (d.precision(), d.scale()) == (p, s) {
+                out.extend_from_slice(d.bytes());
+            } else {
+                // Another DECIMAL type: the same number, if it fits this one.
+                decimal::encode(&d.to_string(), p, s, out)?;
+            }
         }
         (ColumnType::YEAR, Value::Year(y)) => {
             let b = match *y {
@@ -234,4 +239,41 @@ pub fn encode_image(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::row::decimal::{self, Decimal};
+
+    fn decimal_col(p: u8, s: u8) -> Column {
+        Column::new(ColumnType::NEWDECIMAL, &[p, s], true)
+    }
+
+    fn enc(text: &str, p: u8, s: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        decimal::encode(text, p, s, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_decimal_keeps_its_bytes_in_its_type_and_its_number_in_another() {
+        // Its own type: the bytes as they came, a negative zero too.
+        let negative_zero: Vec<u8> = enc("0.00", 5, 2).iter().map(|b| !b).collect();
+        for bytes in [enc("-123.45", 5, 2), negative_zero] {
+            let v = Value::Decimal(Decimal::new(&bytes, 5, 2).unwrap());
+            let mut out = Vec::new();
+            encode_value(&decimal_col(5, 2), false, &v, &mut out).unwrap();
+            assert_eq!(out, bytes);
+        }
+        // Another type: the same number in that type's bytes, or an error when it does
+        // not fit (nothing written).
+        let v = Value::Decimal(Decimal::parse("-123.45", 5, 2).unwrap());
+        let mut out = Vec::new();
+        encode_value(&decimal_col(10, 4), false, &v, &mut out).unwrap();
+        assert_eq!(out, enc("-123.4500", 10, 4));
+        out.clear();
+        assert!(encode_value(&decimal_col(4, 2), false, &v, &mut out).is_err());
+        assert!(out.is_empty());
+    }
 }

@@ -6,7 +6,7 @@ use super::column::{Column, ColumnType};
 use super::temporal::{self, Date, DateTime, Time};
 use crate::bytes::{be_uint, le_uint, Short};
 use crate::error::{Error, Result};
-use crate::row::decimal;
+use crate::row::decimal::Decimal;
 
 /// One column value of a row image. Byte-string values borrow from the image.
 #[derive(Clone, PartialEq)]
@@ -21,8 +21,8 @@ pub enum Value<'a> {
     Float(f32),
     /// DOUBLE.
     Double(f64),
-    /// DECIMAL, as exact text (`-12.340`).
-    Decimal(Cow<'a, str>),
+    /// DECIMAL, in its binary form (its text is `-12.340`).
+    Decimal(Decimal<'a>),
     /// YEAR (0 or 1901–2155).
     Year(u16),
     /// DATE.
@@ -102,7 +102,7 @@ impl Value<'_> {
             Value::UInt(v) => Value::UInt(v),
             Value::Float(v) => Value::Float(v),
             Value::Double(v) => Value::Double(v),
-            Value::Decimal(v) => Value::Decimal(Cow::Owned(v.into_owned())),
+            Value::Decimal(v) => Value::Decimal(v.into_owned()),
             Value::Year(v) => Value::Year(v),
             Value::Date(v) => Value::Date(v),
             Value::Time(v, p) => Value::Time(v, p),
@@ -196,9 +196,7 @@ pub(crate) fn decode_sized<'a>(
         ColumnType::DOUBLE => Value::Double(f64::from_le_bytes(array(b, offset)?)),
         ColumnType::NEWDECIMAL => {
             let (p, s) = col.decimal_precision();
-            let mut text = String::with_capacity(usize::from(p) + 2);
-            decimal::decode(b, p, s, &mut text).map_err(at)?;
-            Value::Decimal(Cow::Owned(text))
+            Value::Decimal(Decimal::new(b, p, s).map_err(at)?)
         }
         ColumnType::YEAR => {
             let [y] = array(b, offset)?;

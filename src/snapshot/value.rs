@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use super::table::{ReadAs, TableLayout};
 use crate::error::{Error, Result};
 use crate::row::column::Column;
+use crate::row::decimal::Decimal;
 use crate::row::encode::encode_value;
 use crate::row::json;
 use crate::row::temporal::{Date, DateTime, Time};
@@ -166,9 +167,11 @@ pub fn convert<'v>(
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Decimal => match v {
-            ServerValue::Bytes(b) => Value::Decimal(Cow::Borrowed(
-                std::str::from_utf8(b).map_err(|_| wrong(read, v))?,
-            )),
+            ServerValue::Bytes(b) => {
+                let text = std::str::from_utf8(b).map_err(|_| wrong(read, v))?;
+                let (p, s) = col.decimal_precision();
+                Value::Decimal(Decimal::parse(text, p, s)?)
+            }
             _ => return Err(wrong(read, v)),
         },
         ReadAs::Date | ReadAs::DateTime | ReadAs::Time | ReadAs::Timestamp => {

@@ -242,7 +242,7 @@ pub fn literal(v: &Value, col: &ColumnInfo, out: &mut String) {
         Value::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
         Value::Float(f) => float_literal(*f, out),
         Value::Double(f) => double_literal(*f, out),
-        Value::Decimal(d) => out.push_str(d),
+        Value::Decimal(d) => d.push_text(out),
         Value::Year(y) => {
             let _ = write!(out, "{y}");
         }

@@ -355,19 +355,23 @@ impl Col {
             (Col::U64(b), Value::UInt(u)) => b.append_value(*u),
             (Col::F32(b), Value::Float(f)) => b.append_value(*f),
             (Col::F64(b), Value::Double(f)) => b.append_value(*f),
-            (Col::D128(b), Value::Decimal(d)) => {
-                let Kind::Dec128(_, s) = kind else {
-                    return Err(mismatch());
-                };
-                b.append_value(decimal_digits(d, s)?)
+            // The Arrow type was made from the column's scale: a value of another
+            // scale is a malformed event.
+            (Col::D128(_) | Col::D256(_), Value::Decimal(d))
+                if !matches!(kind, Kind::Dec128(_, s) | Kind::Dec256(_, s)
+                    if i8::try_from(d.scale()) == Ok(s)) =>
+            {
+                return Err(mismatch())
             }
+            (Col::D128(b), Value::Decimal(d)) => b.append_value(
+                d.unscaled()
+                    .ok_or_else(|| format!("DECIMAL {d} does not fit 38 digits"))?,
+            ),
             (Col::D256(b), Value::Decimal(d)) => {
-                let Kind::Dec256(_, s) = kind else {
-                    return Err(mismatch());
-                };
-                let text = decimal_digits_text(d, s)?;
-                let n = i256::from_string(&text).ok_or_else(mismatch)?;
-                b.append_value(n)
+                // Wider than 38 digits (a rare type): through its text, point left out.
+                let mut text = d.to_string();
+                text.retain(|c| c != '.');
+                b.append_value(i256::from_string(&text).ok_or_else(mismatch)?)
             }
             (Col::I16(b), Value::Year(y)) => b.append_value(fit(*y, v)?),
             (Col::Date(b), Value::Date(d)) => b
@@ -441,74 +445,6 @@ impl Col {
 /// malformed event, not a value).
 fn fit<A: Copy + std::fmt::Debug, B: TryFrom<A>>(x: A, v: &Value) -> Result<B, String> {
     B::try_from(x).map_err(|_| format!("{v:?} is out of its column type's range"))
-}
-
-/// DECIMAL text (`-12.340`) read at `scale` fractional digits: its sign, integer digits,
-/// fractional digits (as many as `scale` at most) and the zeros that pad them to `scale`.
-struct DecimalParts<'d> {
-    neg: bool,
-    int: &'d str,
-    frac: &'d str,
-    pad: usize,
-}
-
-impl<'d> DecimalParts<'d> {
-    fn read(d: &'d str, scale: i8) -> Result<DecimalParts<'d>, String> {
-        let (neg, body) = match d.strip_prefix('-') {
-            Some(b) => (true, b),
-            None => (false, d),
-        };
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        let pad = usize::try_from(scale)
-            .ok()
-            .and_then(|s| s.checked_sub(frac.len()));
-        match pad {
-            Some(pad)
-                if !int.is_empty()
-                    && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) =>
-            {
-                Ok(DecimalParts {
-                    neg,
-                    int,
-                    frac,
-                    pad,
-                })
-            }
-            _ => Err(format!("DECIMAL text {d:?}")),
-        }
-    }
-
-    /// The digits, then the padding zeros.
-    fn digits(&self) -> impl Iterator<Item = u8> + '_ {
-        let zeros = std::iter::repeat_n(b'0', self.pad);
-        self.int.bytes().chain(self.frac.bytes()).chain(zeros)
-    }
-}
-
-/// DECIMAL text (`-12.340`) as the digits of its unscaled integer with its sign, at
-/// `scale` fractional digits.
-fn decimal_digits_text(d: &str, scale: i8) -> Result<String, String> {
-    let p = DecimalParts::read(d, scale)?;
-    let mut s = String::with_capacity(d.len() + p.pad + 1);
-    if p.neg {
-        s.push('-');
-    }
-    s.extend(p.digits().map(char::from));
-    Ok(s)
-}
-
-/// DECIMAL text as its unscaled integer at `scale` fractional digits (what
-/// [`decimal_digits_text`] writes, read as it goes: no text is made for each value).
-fn decimal_digits(d: &str, scale: i8) -> Result<i128, String> {
-    let p = DecimalParts::read(d, scale)?;
-    let n = p.digits().try_fold(0i128, |n, b| {
-        n.checked_mul(10)?.checked_add(i128::from(b - b'0'))
-    });
-    match n {
-        Some(n) if p.neg => Ok(-n),
-        Some(n) => Ok(n),
-        None => Err(format!("DECIMAL text {d:?} does not fit 38 digits")),
-    }
 }
 
 /// Days since 1970-01-01, for a valid date.
@@ -760,57 +696,6 @@ impl Gatherer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimal_text_becomes_its_unscaled_integer() {
-        assert_eq!(decimal_digits("-12.340", 3), Ok(-12340));
-        assert_eq!(decimal_digits("0.5", 3), Ok(500));
-        assert_eq!(decimal_digits("7", 0), Ok(7));
-        assert!(decimal_digits("1.2345", 3).is_err());
-        assert!(decimal_digits("1e5", 0).is_err());
-    }
-
-    #[test]
-    fn decimal_digits_read_as_the_text_would() {
-        // Every length up to 38 digits, every scale it allows and every count of
-        // fractional digits written, signs and zeros: the integer read as it goes equals
-        // the unscaled text parsed whole (both refuse 39 digits that overflow i128).
-        let mut k = 0usize;
-        for digits in 1..=38usize {
-            for scale in 0..=digits {
-                for frac in 0..=scale {
-                    k += 1;
-                    let int = (digits - scale).max(1);
-                    let digit = |i: usize| char::from(b'0' + ((i * 7 + k) % 10) as u8);
-                    let mut d = String::new();
-                    if k.is_multiple_of(3) {
-                        d.push('-');
-                    }
-                    d.extend((0..int).map(digit));
-                    if frac > 0 {
-                        d.push('.');
-                        d.extend((int..int + frac).map(digit));
-                    }
-                    let scale = scale as i8;
-                    let whole = decimal_digits_text(&d, scale)
-                        .ok()
-                        .and_then(|t| t.parse::<i128>().ok());
-                    assert_eq!(
-                        decimal_digits(&d, scale).ok(),
-                        whole,
-                        "{d} at scale {scale}"
-                    );
-                }
-            }
-        }
-        assert_eq!(decimal_digits("-0.000", 3), Ok(0));
-        let nines = "9".repeat(38);
-        assert_eq!(decimal_digits(&nines, 0), Ok(nines.parse().unwrap()));
-        assert!(decimal_digits(&"9".repeat(40), 0).is_err());
-        assert!(decimal_digits("", 0).is_err());
-        assert!(decimal_digits("-.5", 1).is_err());
-        assert!(decimal_digits("1.+5", 2).is_err());
-    }
 
     #[test]
     fn zero_and_invalid_dates_are_not_days() {

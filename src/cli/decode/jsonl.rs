@@ -126,7 +126,7 @@ pub fn json_value(
         Value::Decimal(d) => {
             // Digits, a point and a sign: nothing to escape.
             out.push('"');
-            out.push_str(d);
+            d.push_text(out);
             out.push('"');
         }
         Value::Year(y) => out.push_str(itoa::Buffer::new().format(*y)),
