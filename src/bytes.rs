@@ -413,8 +413,43 @@ pub fn find_sql_special(s: &[u8]) -> Option<usize> {
     })
 }
 
+/// Where text is appended: a `String`, or bytes (a `Vec<u8>`) that every writer keeps
+/// UTF-8. Writers of ASCII they made themselves (digits, hex) use [`TextOut::push_ascii`]:
+/// a `String` must check it (safe code cannot skip the check), bytes take it as it is.
+pub trait TextOut {
+    /// Appends text.
+    fn push_str(&mut self, s: &str);
+    /// Appends `b`, ASCII made by the caller (bytes at 0x80 and above are a bug of the
+    /// caller: a `String` drops them, bytes keep them).
+    fn push_ascii(&mut self, b: &[u8]);
+}
+
+impl TextOut for String {
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    #[inline]
+    fn push_ascii(&mut self, b: &[u8]) {
+        debug_assert!(b.is_ascii(), "push_ascii of non-ASCII bytes");
+        String::push_str(self, std::str::from_utf8(b).unwrap_or_default());
+    }
+}
+
+impl TextOut for Vec<u8> {
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+    #[inline]
+    fn push_ascii(&mut self, b: &[u8]) {
+        debug_assert!(b.is_ascii(), "push_ascii of non-ASCII bytes");
+        self.extend_from_slice(b);
+    }
+}
+
 /// Appends `b` in upper-case hex digits, two per byte.
-pub fn push_hex_upper(out: &mut String, b: &[u8]) {
+pub fn push_hex_upper<O: TextOut + ?Sized>(out: &mut O, b: &[u8]) {
     /// Each byte's two digits.
     const PAIRS: [[u8; 2]; 256] = {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
@@ -426,14 +461,12 @@ pub fn push_hex_upper(out: &mut String, b: &[u8]) {
         }
         pairs
     };
-    out.reserve(b.len() * 2);
     let mut digits = [0u8; 128];
     for chunk in b.chunks(64) {
         for (pair, &x) in digits.chunks_exact_mut(2).zip(chunk) {
             pair.copy_from_slice(&PAIRS[usize::from(x)]);
         }
-        // ASCII digits: always UTF-8.
-        out.push_str(std::str::from_utf8(&digits[..chunk.len() * 2]).unwrap_or_default());
+        out.push_ascii(&digits[..chunk.len() * 2]);
     }
 }
 
@@ -528,6 +561,10 @@ mod tests {
         push_hex_upper(&mut out, &bytes);
         let want: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(out, format!("x{want}"));
+        // Into bytes, the same.
+        let mut out = b"x".to_vec();
+        push_hex_upper(&mut out, &bytes);
+        assert_eq!(out, format!("x{want}").into_bytes());
     }
 
     #[test]

@@ -525,7 +525,16 @@ fn object(out: &mut String, l: &Live, values: &[(usize, Value)]) {
         json_str(out, &l.layout.column_names[*i]);
         out.push(':');
         let col = &l.cols[*i];
-        json_value(v, col, Charset::of(col.charset), out, &mut String::new());
+        // jsonl writes bytes; its values are UTF-8, checked here once more.
+        let mut value = Vec::new();
+        json_value(
+            v,
+            col,
+            Charset::of(col.charset),
+            &mut value,
+            &mut String::new(),
+        );
+        out.push_str(&String::from_utf8_lossy(&value));
     }
     out.push('}');
 }

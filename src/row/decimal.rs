@@ -24,7 +24,7 @@
 //! when `s = 0`), which is the one case where [`encode`] does not give the bytes back
 //! (encoding any zero yields the positive zero).
 
-use crate::bytes::put_uint_be;
+use crate::bytes::{put_uint_be, TextOut};
 use crate::error::{Error, Result};
 
 /// Decimal digits held by one full group.
@@ -194,7 +194,7 @@ impl<'a> Decimal<'a> {
     /// Appends the value's text, as the server prints it: an optional `-`, the integer
     /// part without leading zeros (at least `0`), and when the scale is above 0 a `.` and
     /// exactly that many digits.
-    pub fn push_text(&self, out: &mut String) {
+    pub fn push_text<O: TextOut + ?Sized>(&self, out: &mut O) {
         if self.precision() <= 18 {
             self.push_text_u64(out)
         } else {
@@ -203,7 +203,7 @@ impl<'a> Decimal<'a> {
     }
 
     /// [`Decimal::push_text`] for any precision, a digit group at a time.
-    fn push_text_groups(&self, out: &mut String) {
+    fn push_text_groups<O: TextOut + ?Sized>(&self, out: &mut O) {
         let (precision, scale) = (self.precision(), self.scale());
         let intg_digits = usize::from(precision - scale);
         // The text on the stack (this runs for every value): a place for the sign, then
@@ -240,8 +240,9 @@ impl<'a> Decimal<'a> {
         }
         // The server drops the sign of a zero only when there is no fractional part.
         let signed = negative && !(all_zero && scale == 0);
-        let text = text.as_str();
-        out.push_str(if signed {
+        // Only ASCII digits, a point and a sign were pushed.
+        let text = text.buf.get(..text.len).unwrap_or_default();
+        out.push_ascii(if signed {
             text
         } else {
             text.get(1..).unwrap_or_default()
@@ -250,7 +251,7 @@ impl<'a> Decimal<'a> {
 
     /// [`Decimal::push_text`] for a precision up to 18: the digits are those of the
     /// unscaled value, which fits a `u64`, with the point put in.
-    fn push_text_u64(&self, out: &mut String) {
+    fn push_text_u64<O: TextOut + ?Sized>(&self, out: &mut O) {
         let mut magnitude = 0u64;
         let walked = walk_groups(
             self.bytes(),
@@ -267,7 +268,7 @@ impl<'a> Decimal<'a> {
         let scale = usize::from(self.scale());
         // The server drops the sign of a zero only when there is no fractional part.
         if negative && !(all_zero && scale == 0) {
-            out.push('-');
+            out.push_str("-");
         }
         let mut buf = itoa::Buffer::new();
         let digits = buf.format(magnitude);
@@ -276,14 +277,16 @@ impl<'a> Decimal<'a> {
                 let (int, frac) = digits.split_at(int);
                 out.push_str(int);
                 if scale > 0 {
-                    out.push('.');
+                    out.push_str(".");
                     out.push_str(frac);
                 }
             }
             // Below 1: `0.`, then zeros up to the digits.
             _ => {
                 out.push_str("0.");
-                out.extend(std::iter::repeat_n('0', scale - digits.len()));
+                for _ in digits.len()..scale {
+                    out.push_str("0");
+                }
                 out.push_str(digits);
             }
         }
@@ -399,11 +402,6 @@ impl Digits {
             *slot = d;
             self.len += 1;
         }
-    }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII digits are pushed.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
 
@@ -797,6 +795,9 @@ mod tests {
                     let mut groups_text = String::new();
                     d.push_text_groups(&mut groups_text);
                     assert_eq!(text, groups_text, "DECIMAL({p},{s}) {b:02x?}");
+                    let mut bytes = Vec::new();
+                    d.push_text(&mut bytes);
+                    assert_eq!(bytes, text.as_bytes());
                     let unscaled: String = text.chars().filter(|&c| c != '.').collect();
                     assert_eq!(d.unscaled(), unscaled.parse::<i128>().ok(), "{text}");
                     assert_eq!(d.to_string(), text);

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::bytes::TextOut;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A calendar date; zero parts are allowed (`0000-00-00`, `2024-00-00`).
@@ -421,14 +422,14 @@ impl fmt::Display for Date {
 pub struct WithFsp<T>(pub T, pub u8);
 
 /// Appends the text of `b[..n]` (ASCII digits and punctuation) to `out`.
-fn append(out: &mut String, b: &[u8; 48], n: usize) {
-    out.push_str(std::str::from_utf8(&b[..n]).unwrap_or(""));
+fn append<O: TextOut + ?Sized>(out: &mut O, b: &[u8; 48], n: usize) {
+    out.push_ascii(b.get(..n).unwrap_or_default());
 }
 
 impl WithFsp<DateTime> {
     /// Appends `YYYY-MM-DD hh:mm:ss[.ffffff]` to `out`: what `Display` writes, without
     /// the formatter (a hot path of `decode`).
-    pub fn push_to(&self, out: &mut String) {
+    pub fn push_to<O: TextOut + ?Sized>(&self, out: &mut O) {
         let (b, n) = self.text();
         append(out, &b, n);
     }
@@ -503,7 +504,7 @@ impl fmt::Display for WithFsp<DateTime> {
 impl WithFsp<Time> {
     /// Appends `[-]hh:mm:ss[.ffffff]` to `out`: what `Display` writes, without the
     /// formatter.
-    pub fn push_to(&self, out: &mut String) {
+    pub fn push_to<O: TextOut + ?Sized>(&self, out: &mut O) {
         let (b, n) = self.text();
         append(out, &b, n);
     }
@@ -696,6 +697,12 @@ mod tests {
             let mut out = String::new();
             WithFsp(tm, fsp).push_to(&mut out);
             assert_eq!(out, WithFsp(tm, fsp).to_string());
+            // Into bytes, the same.
+            let mut bytes = Vec::new();
+            WithFsp(t, fsp).push_to(&mut bytes);
+            WithFsp(tm, fsp).push_to(&mut bytes);
+            let both = WithFsp(t, fsp).to_string() + &WithFsp(tm, fsp).to_string();
+            assert_eq!(bytes, both.as_bytes());
         }
         let early = DateTime {
             date: Date {

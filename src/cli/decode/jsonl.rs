@@ -5,9 +5,14 @@
 //! (converted from its column's character set to UTF-8), and JSON documents (their text);
 //! `{"hex": "…"}` for bytes that are not text here (binary columns, geometry, unknown
 //! character sets, bytes invalid in theirs). The only JSON objects among values are hex.
+//!
+//! Lines are written into bytes, not a `String`: what is appended is UTF-8 already (text
+//! checked in its character set, or ASCII made here), and bytes take it without checking
+//! it again.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
+use binlog::bytes::TextOut;
 use binlog::event::rows::RowsKind;
 use binlog::row::value::padded_binary;
 use binlog::row::{json, Value};
@@ -15,11 +20,15 @@ use binlog::sql::text::Charset;
 use binlog::sql::{self, timestamp_text, ColumnInfo};
 
 use super::render::{Place, Table, TxnCtx};
-use crate::cli::output::json_str;
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    json::push_str_bytes(out, s.as_bytes(), json::Controls::Numbered);
+}
 
 /// Appends what the lines of a rows event's row changes share, `{"file":…,"op":"…"`:
 /// written once per event and copied into each line.
-pub fn row_prefix(b: &mut String, t: &TxnCtx, place: Place, table: &Table, kind: RowsKind) {
+pub fn row_prefix(b: &mut Vec<u8>, t: &TxnCtx, place: Place, table: &Table, kind: RowsKind) {
     b.push_str("{\"file\":");
     json_str(b, t.file);
     b.push_str(",\"pos\":");
@@ -49,14 +58,14 @@ pub fn row_prefix(b: &mut String, t: &TxnCtx, place: Place, table: &Table, kind:
 /// Appends the JSON line of one row change (with its newline), after its event's
 /// [`row_prefix`]; `scratch` is a buffer for the values' text.
 pub fn row_change(
-    b: &mut String,
-    prefix: &str,
+    b: &mut Vec<u8>,
+    prefix: &[u8],
     table: &Table,
     before: Option<&[Option<Value>]>,
     after: Option<&[Option<Value>]>,
     scratch: &mut String,
 ) {
-    b.push_str(prefix);
+    b.extend_from_slice(prefix);
     for (key, image) in [(",\"before\":{", &before), (",\"after\":{", &after)] {
         let Some(image) = image else { continue };
         b.push_str(key);
@@ -64,20 +73,20 @@ pub fn row_change(
         for (i, v) in image.iter().enumerate() {
             let Some(v) = v else { continue };
             if !first {
-                b.push(',');
+                b.push(b',');
             }
             first = false;
             b.push_str(&table.json_names[i]);
-            b.push(':');
+            b.push(b':');
             json_value(v, &table.ctx.columns()[i], table.charsets[i], b, scratch);
         }
-        b.push('}');
+        b.push(b'}');
     }
     b.push_str("}\n");
 }
 
 /// Appends `{"hex":"…"}`.
-fn hex(b: &[u8], out: &mut String) {
+fn hex(b: &[u8], out: &mut Vec<u8>) {
     out.push_str("{\"hex\":\"");
     binlog::bytes::push_hex_upper(out, b);
     out.push_str("\"}");
@@ -85,15 +94,22 @@ fn hex(b: &[u8], out: &mut String) {
 
 /// Appends bytes of character set `cs` as a JSON string, or as hex when they are not
 /// valid text in it.
-fn text(b: &[u8], cs: Charset, out: &mut String) {
-    // Most text is ASCII with nothing to escape: one look at the bytes, and they are
-    // copied as they are.
-    if cs.ascii_is_itself() && binlog::bytes::find_json_special(b).is_none() {
-        if let Ok(s) = std::str::from_utf8(b) {
-            out.push('"');
-            out.push_str(s);
-            out.push('"');
-            return;
+fn text(b: &[u8], cs: Charset, out: &mut Vec<u8>) {
+    // Most text is ASCII: in a set where ASCII is itself, it is copied as it is when
+    // there is nothing to escape (one look at the bytes), else escaped.
+    if cs.ascii_is_itself() {
+        match binlog::bytes::find_json_special(b) {
+            None => {
+                out.push(b'"');
+                out.extend_from_slice(b);
+                out.push(b'"');
+                return;
+            }
+            Some(at) if b[at..].is_ascii() => {
+                json::push_str_bytes(out, b, json::Controls::Numbered);
+                return;
+            }
+            Some(_) => {}
         }
     }
     match cs.decode(b) {
@@ -103,7 +119,7 @@ fn text(b: &[u8], cs: Charset, out: &mut String) {
 }
 
 /// Appends `v` (plain ASCII text) in quotes.
-fn quoted(v: impl std::fmt::Display, out: &mut String) {
+fn quoted(v: impl std::fmt::Display, out: &mut Vec<u8>) {
     let _ = write!(out, "\"{v}\"");
 }
 
@@ -113,7 +129,7 @@ pub fn json_value(
     v: &Value,
     col: &ColumnInfo,
     cs: Charset,
-    out: &mut String,
+    out: &mut Vec<u8>,
     scratch: &mut String,
 ) {
     match v {
@@ -125,31 +141,35 @@ pub fn json_value(
         Value::Float(_) | Value::Double(_) => out.push_str("null"),
         Value::Decimal(d) => {
             // Digits, a point and a sign: nothing to escape.
-            out.push('"');
+            out.push(b'"');
             d.push_text(out);
-            out.push('"');
+            out.push(b'"');
         }
         Value::Year(y) => out.push_str(itoa::Buffer::new().format(*y)),
         Value::Bit(b) => out.push_str(itoa::Buffer::new().format(*b)),
         Value::Date(d) => quoted(d, out),
         Value::Time(t, fsp) => {
-            out.push('"');
+            out.push(b'"');
             binlog::row::temporal::WithFsp(*t, *fsp).push_to(out);
-            out.push('"');
+            out.push(b'"');
         }
         Value::DateTime(t, fsp) => {
-            out.push('"');
+            out.push(b'"');
             binlog::row::temporal::WithFsp(*t, *fsp).push_to(out);
-            out.push('"');
+            out.push(b'"');
         }
         Value::Timestamp { secs, micros, fsp } => {
+            out.push(b'"');
             let start = out.len();
-            quoted(timestamp_text(*secs, *micros, *fsp), out);
+            timestamp_text(*secs, *micros, *fsp).push_to(out);
             if *secs != 0 || *micros != 0 {
                 // `YYYY-MM-DD HH:MM:SS…` in UTC: ISO 8601's `T` and `Z`.
-                out.replace_range(start + 11..start + 12, "T");
-                out.insert(out.len() - 1, 'Z');
+                if let Some(space) = out.get_mut(start + 10) {
+                    *space = b'T';
+                }
+                out.push(b'Z');
             }
+            out.push(b'"');
         }
         Value::Enum(_) | Value::Set(_) => match col.member_names(v) {
             Some(names) => text(&names, cs, out),
@@ -200,9 +220,9 @@ mod tests {
     }
 
     fn render(v: &Value, c: &ColumnInfo) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         json_value(v, c, Charset::of(c.charset), &mut s, &mut String::new());
-        s
+        String::from_utf8(s).unwrap()
     }
 
     #[test]
@@ -278,14 +298,19 @@ mod tests {
                 })
                 .collect();
             for cs in sets {
-                let mut fast = String::new();
+                let mut fast = Vec::new();
                 text(&b, cs, &mut fast);
+                // The general path, into a `String` as every other JSON writer does.
                 let mut general = String::new();
                 match cs.decode(&b) {
-                    Some(s) => json_str(&mut general, &s),
-                    None => hex(&b, &mut general),
+                    Some(s) => crate::cli::output::json_str(&mut general, &s),
+                    None => {
+                        general.push_str("{\"hex\":\"");
+                        binlog::bytes::push_hex_upper(&mut general, &b);
+                        general.push_str("\"}");
+                    }
                 }
-                assert_eq!(fast, general, "{b:?} in {cs:?}");
+                assert_eq!(String::from_utf8(fast).unwrap(), general, "{b:?} in {cs:?}");
             }
         }
     }

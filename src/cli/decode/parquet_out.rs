@@ -227,7 +227,7 @@ impl Drop for ParquetDir {
 }
 
 impl Sink for ParquetDir {
-    fn text(&mut self, s: &str) -> CliResult<()> {
+    fn text(&mut self, s: &[u8]) -> CliResult<()> {
         debug_assert!(s.is_empty(), "no text goes to Parquet");
         Ok(())
     }

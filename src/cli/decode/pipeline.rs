@@ -23,7 +23,7 @@ use binlog::{Binlog, BinlogFile, EventData, EventType, Events, Format};
 use rayon::prelude::*;
 
 use super::arrow_rows::{ArrowSetup, TableBatch};
-use super::render::{Renderer, TxnPiece};
+use super::render::{Output, Renderer, TxnPiece};
 use super::DecodeFormat;
 use crate::cli::chain::tell_outcome;
 use crate::cli::output::{fail_at, CliResult, Failure, OutputFile};
@@ -60,15 +60,15 @@ pub struct Setup<'a> {
 /// Where rendered chunks go: text to an output file, Arrow batches to a Parquet
 /// directory.
 pub trait Sink: Send {
-    /// Writes rendered text.
-    fn text(&mut self, s: &str) -> CliResult<()>;
+    /// Writes rendered text (UTF-8).
+    fn text(&mut self, s: &[u8]) -> CliResult<()>;
     /// Writes (and takes) tables' batches.
     fn tables(&mut self, batches: &mut Vec<TableBatch>) -> CliResult<()>;
 }
 
 impl Sink for OutputFile {
-    fn text(&mut self, s: &str) -> CliResult<()> {
-        self.write_all(s.as_bytes()).map_err(Failure::from)
+    fn text(&mut self, s: &[u8]) -> CliResult<()> {
+        self.write_all(s).map_err(Failure::from)
     }
     fn tables(&mut self, batches: &mut Vec<TableBatch>) -> CliResult<()> {
         debug_assert!(batches.is_empty(), "no batches go to a text output");
@@ -98,7 +98,7 @@ struct Chunk {
 /// A rendered chunk: its text, and the notes (statements left out) for stderr, told when
 /// it is written.
 struct Rendered {
-    text: String,
+    text: Output,
     notes: Vec<String>,
     tables: Vec<TableBatch>,
 }
@@ -145,7 +145,7 @@ pub fn render_in_order<O: Sink>(
     let mut ready: Vec<Result<Rendered, Failure>> = Vec::new();
     // Buffers of written chunks, rendered into again: fresh ones would each be faulted
     // in page by page.
-    let mut spare: Vec<String> = Vec::new();
+    let mut spare: Vec<Output> = Vec::new();
     loop {
         let Batch { chunks, then } = batch;
         let more = matches!(then, Then::More | Then::Big(..));
@@ -195,19 +195,25 @@ pub fn render_in_order<O: Sink>(
     }
 }
 
+/// Writes what a renderer rendered: its SQL text, or its JSON lines.
+fn write_output(out: &mut impl Sink, o: &Output) -> CliResult<()> {
+    out.text(o.text.as_bytes())?;
+    out.text(&o.lines)
+}
+
 /// Writes rendered chunks in order (their notes on stderr first), up to the first that
 /// failed (whose error it returns). Returns their text buffers, emptied.
 fn write_all(
     out: &mut impl Sink,
     rendered: Vec<Result<Rendered, Failure>>,
-) -> CliResult<Vec<String>> {
+) -> CliResult<Vec<Output>> {
     let mut buffers = Vec::with_capacity(rendered.len());
     for piece in rendered {
         let mut piece = piece?;
         for n in &piece.notes {
             crate::say!("binlog-tool: note: {n}");
         }
-        out.text(&piece.text)?;
+        write_output(out, &piece.text)?;
         out.tables(&mut piece.tables)?;
         piece.text.clear();
         buffers.push(piece.text);
@@ -221,13 +227,13 @@ fn write_all(
 fn on_the_pool<'s, T: Send>(
     renderers: &[Mutex<Renderer<'s>>],
     items: Vec<T>,
-    buffers: Vec<String>,
+    buffers: Vec<Output>,
     render: impl Fn(&mut Renderer<'s>, T) -> Result<(), Failure> + Sync,
 ) -> Vec<Result<Rendered, Failure>> {
     let buffers = buffers
         .into_iter()
-        .chain(std::iter::repeat_with(String::new));
-    let work: Vec<(T, String)> = items.into_iter().zip(buffers).collect();
+        .chain(std::iter::repeat_with(Output::default));
+    let work: Vec<(T, Output)> = items.into_iter().zip(buffers).collect();
     work.into_par_iter()
         .with_max_len(1)
         .map(|(item, mut text)| {
@@ -254,7 +260,7 @@ fn render_batch(
     sources: &Sources,
     renderers: &[Mutex<Renderer>],
     chunks: Vec<Chunk>,
-    buffers: Vec<String>,
+    buffers: Vec<Output>,
 ) -> Vec<Result<Rendered, Failure>> {
     on_the_pool(renderers, chunks, buffers, |r, chunk| {
         r.set_schema(chunk.schema.as_ref());
@@ -290,7 +296,7 @@ fn stream_pieces<O: Sink>(
     let mut cutter = PieceCutter::new(data, big.txn);
     let max = renderers.len() * CHUNKS_PER_THREAD;
     let mut ready: Vec<Result<Rendered, Failure>> = Vec::new();
-    let mut spare: Vec<String> = Vec::new();
+    let mut spare: Vec<Output> = Vec::new();
     let mut pieces = cutter.next_batch(max).map_err(|e| fail_at(path, &e))?;
     loop {
         let done = pieces.is_empty();
@@ -325,7 +331,7 @@ fn render_pieces(
     renderers: &[Mutex<Renderer>],
     big: &Big,
     pieces: Vec<TxnPiece>,
-    buffers: Vec<String>,
+    buffers: Vec<Output>,
 ) -> Vec<Result<Rendered, Failure>> {
     let data = sources.files[big.file].bytes();
     let name = &sources.names[big.file];
@@ -397,8 +403,8 @@ fn stream(
     txn: &Transaction,
     out: &mut impl Sink,
 ) -> CliResult<()> {
-    let mut spill = |b: &mut String, t: &mut Vec<TableBatch>| {
-        let r = out.text(b).and_then(|()| out.tables(t));
+    let mut spill = |b: &mut Output, t: &mut Vec<TableBatch>| {
+        let r = write_output(out, b).and_then(|()| out.tables(t));
         b.clear();
         r.map_err(as_io)
     };
@@ -413,9 +419,7 @@ fn stream(
     for n in std::mem::take(&mut r.notes) {
         crate::say!("binlog-tool: note: {n}");
     }
-    let written = out
-        .text(&r.buf)
-        .and_then(|()| out.tables(&mut r.gathered.done));
+    let written = write_output(out, &r.buf).and_then(|()| out.tables(&mut r.gathered.done));
     r.buf.clear();
     written
 }

@@ -88,6 +88,29 @@ impl Place {
     }
 }
 
+/// What a renderer rendered: SQL text, or JSON lines as bytes (see [`jsonl`]). One of
+/// the two is used in a run, by its format.
+#[derive(Default)]
+pub struct Output {
+    /// SQL.
+    pub text: String,
+    /// JSON lines.
+    pub lines: Vec<u8>,
+}
+
+impl Output {
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.text.len() + self.lines.len()
+    }
+
+    /// Forgets what is held (keeping the room).
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.lines.clear();
+    }
+}
+
 /// Renders transactions into its buffer, keeping the table contexts it built.
 pub struct Renderer<'s> {
     format: DecodeFormat,
@@ -96,7 +119,7 @@ pub struct Renderer<'s> {
     filter: &'s Filter,
     arrow: &'s ArrowSetup,
     /// What was rendered and not yet taken.
-    pub buf: String,
+    pub buf: Output,
     /// Parquet: row changes gathered per table, and batches not yet taken.
     pub gathered: Gatherer,
     /// Notes for stderr (statements left out), not yet taken.
@@ -108,7 +131,7 @@ pub struct Renderer<'s> {
     /// SQL: the settings in force within the transaction being rendered.
     session: Session,
     /// JSON lines: what the lines of the rows event being rendered share.
-    prefix: String,
+    prefix: Vec<u8>,
     /// A buffer for values' text.
     scratch: String,
     /// Commit times as SQL comments and JSON lines show them.
@@ -144,13 +167,13 @@ impl<'s> Renderer<'s> {
             schema: None,
             filter: setup.filter,
             arrow: setup.arrow,
-            buf: String::with_capacity(1 << 16),
+            buf: Output::default(),
             gathered: Gatherer::new(),
             notes: Vec::new(),
             context: String::new(),
             tables: HashMap::new(),
             session: Session::new(),
-            prefix: String::new(),
+            prefix: Vec::new(),
             scratch: String::new(),
             times: TimeText::new(local_time),
             iso_times: TimeText::new(local_time_iso),
@@ -226,7 +249,7 @@ impl<'s> Renderer<'s> {
         data: &[u8],
         txn: &Transaction,
         file: &str,
-        spill: &mut dyn FnMut(&mut String, &mut Vec<TableBatch>) -> std::io::Result<()>,
+        spill: &mut dyn FnMut(&mut Output, &mut Vec<TableBatch>) -> std::io::Result<()>,
     ) -> binlog::Result<()> {
         let t = TxnCtx {
             file,
@@ -237,27 +260,27 @@ impl<'s> Renderer<'s> {
                 DecodeFormat::Sql | DecodeFormat::Parquet => String::new(),
             },
         };
-        let start = self.buf.len();
+        let start = self.buf.text.len();
         self.session = Session::new();
         if self.sql() {
             let _ = write!(
-                self.buf,
+                self.buf.text,
                 "-- {file}:{}-{} at {}",
                 txn.start,
                 txn.end,
                 self.times.text(txn.first_timestamp)
             );
             if !t.gtid.is_empty() {
-                let _ = write!(self.buf, " GTID {}", t.gtid);
+                let _ = write!(self.buf.text, " GTID {}", t.gtid);
             }
-            self.buf.push('\n');
+            self.buf.text.push('\n');
         }
         // XA transactions are reproduced as XA: START … END, PREPARE, and later COMMIT.
         let in_block = matches!(txn.kind, TxnKind::Dml | TxnKind::Payload) && self.sql();
         if in_block {
-            self.buf.push_str("BEGIN;\n");
+            self.buf.text.push_str("BEGIN;\n");
         }
-        let body = self.buf.len();
+        let body = self.buf.text.len();
         let mut spilled = false;
         self.context.clear();
         txn.visit_walked(data, |ev, format: &Format, payload| {
@@ -274,15 +297,15 @@ impl<'s> Renderer<'s> {
             }
             Ok(())
         })?;
-        if !spilled && self.buf.len() == body {
-            self.buf.truncate(start);
+        if !spilled && self.buf.text.len() == body {
+            self.buf.text.truncate(start);
             return Ok(());
         }
         if in_block {
-            self.buf.push_str("COMMIT;\n");
+            self.buf.text.push_str("COMMIT;\n");
         }
         if self.sql() {
-            self.session.end(&mut self.buf);
+            self.session.end(&mut self.buf.text);
         }
         Ok(())
     }
@@ -379,7 +402,8 @@ impl<'s> Renderer<'s> {
             return Ok(());
         }
         let rows_data = re.rows_data()?;
-        let (format_out, buf, gathered) = (self.format, &mut self.buf, &mut self.gathered);
+        let (format_out, gathered) = (self.format, &mut self.gathered);
+        let (buf, lines) = (&mut self.buf.text, &mut self.buf.lines);
         let (prefix, scratch) = (&mut self.prefix, &mut self.scratch);
         if format_out == DecodeFormat::Jsonl {
             prefix.clear();
@@ -403,7 +427,7 @@ impl<'s> Renderer<'s> {
                         sql_row_change(buf, t, ev.offset(), place, ctx, re.kind, rows)?
                     }
                     DecodeFormat::Jsonl => {
-                        jsonl::row_change(buf, prefix, table, before, after, scratch)
+                        jsonl::row_change(lines, prefix, table, before, after, scratch)
                     }
                     DecodeFormat::Parquet => {
                         let Some(arrow) = &table.arrow else { continue };
@@ -431,7 +455,7 @@ impl<'s> Renderer<'s> {
         if let (Some(x), true) = (&g.xid, g.flags & FL_PREPARED_XA != 0) {
             if self.sql() {
                 let _ = writeln!(
-                    self.buf,
+                    self.buf.text,
                     "XA START {};",
                     xid_sql(x.gtrid, x.bqual, x.format_id)
                 );
@@ -455,9 +479,15 @@ impl<'s> Renderer<'s> {
                 StatementChoice::Keep if self.sql() => {
                     let mariadb = format.flavor == Flavor::MariaDb;
                     let time = ev.header().timestamp;
-                    self.session
-                        .statement(q, &raw, mariadb, time, ev.offset(), &mut self.buf)?;
-                    self.buf.push_str(&context);
+                    self.session.statement(
+                        q,
+                        &raw,
+                        mariadb,
+                        time,
+                        ev.offset(),
+                        &mut self.buf.text,
+                    )?;
+                    self.buf.text.push_str(&context);
                     // LOG_EVENT_SUPPRESS_USE_F: the statement names its database itself
                     // (CREATE DATABASE: it does not exist before).
                     let db = if ev.header().flags & FLAG_SUPPRESS_USE != 0 {
@@ -484,14 +514,16 @@ impl<'s> Renderer<'s> {
         if !self.sql() {
             return;
         }
-        let _ = write!(self.buf, "/* {}:{} */ ", t.file, ev.offset());
+        let _ = write!(self.buf.text, "/* {}:{} */ ", t.file, ev.offset());
         if !db.is_empty() {
-            self.buf.push_str("USE ");
-            sql::quote_ident(&String::from_utf8_lossy(db), &mut self.buf);
-            self.buf.push_str("; ");
+            self.buf.text.push_str("USE ");
+            sql::quote_ident(&String::from_utf8_lossy(db), &mut self.buf.text);
+            self.buf.text.push_str("; ");
         }
-        self.buf.push_str(text.trim_end().trim_end_matches(';'));
-        self.buf.push_str(";\n");
+        self.buf
+            .text
+            .push_str(text.trim_end().trim_end_matches(';'));
+        self.buf.text.push_str(";\n");
     }
 
     fn user_var(&mut self, u: &UserVar) {
@@ -517,9 +549,9 @@ impl<'s> Renderer<'s> {
     fn xa_prepare(&mut self, x: &XaPrepare) {
         let xid = xid_sql(x.gtrid, x.bqual, x.format_id);
         if x.one_phase {
-            let _ = writeln!(self.buf, "XA COMMIT {xid} ONE PHASE;");
+            let _ = writeln!(self.buf.text, "XA COMMIT {xid} ONE PHASE;");
         } else {
-            let _ = writeln!(self.buf, "XA PREPARE {xid};");
+            let _ = writeln!(self.buf.text, "XA PREPARE {xid};");
         }
     }
 }

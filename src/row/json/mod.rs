@@ -181,5 +181,5 @@ pub(crate) mod fixture;
 mod tests;
 
 pub use read::decode;
-pub use text::{push_str, push_string, to_text, to_text_unquoted, Controls};
+pub use text::{push_str, push_str_bytes, push_string, to_text, to_text_unquoted, Controls};
 pub use write::{encode, from_serde};

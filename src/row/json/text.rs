@@ -1,6 +1,7 @@
 //! [`Json`] as the JSON text MySQL prints.
 
 use super::*;
+use crate::bytes::TextOut;
 use crate::row::decimal;
 
 /// Appends the JSON text MySQL prints for `value` (what `SELECT` shows).
@@ -106,37 +107,73 @@ pub fn push_str(out: &mut String, s: &str, controls: Controls) {
         // The byte found is ASCII: `at` and `at + 1` are character boundaries.
         let (run, tail) = rest.split_at(at);
         out.push_str(run);
-        let b = tail.as_bytes()[0];
-        match (b, controls) {
-            (b'"', _) => out.push_str("\\\""),
-            (b'\\', _) => out.push_str("\\\\"),
-            (0x09, _) => out.push_str("\\t"),
-            (0x0a, _) => out.push_str("\\n"),
-            (0x0d, _) => out.push_str("\\r"),
-            (0x08, Controls::Named) => out.push_str("\\b"),
-            (0x0c, Controls::Named) => out.push_str("\\f"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
+        push_escape(out, tail.as_bytes()[0], controls);
         rest = &tail[1..];
     }
     out.push_str(rest);
     out.push('"');
 }
 
+/// [`push_str`] into bytes, for `s` that is UTF-8 (or ASCII): its bytes are copied as
+/// they are but for the escapes, which are put in place of ASCII bytes, so the bytes
+/// written are UTF-8 too. A short string is escaped a byte at a time, without copying
+/// runs.
+pub fn push_str_bytes(out: &mut Vec<u8>, s: &[u8], controls: Controls) {
+    out.push(b'"');
+    if s.len() < SHORT {
+        out.reserve(s.len() + 1);
+        for &b in s {
+            if b < 0x20 || b == b'"' || b == b'\\' {
+                push_escape(out, b, controls);
+            } else {
+                out.push(b);
+            }
+        }
+    } else {
+        let mut rest = s;
+        while let Some(at) = crate::bytes::find_json_escape(rest) {
+            let (run, tail) = rest.split_at(at);
+            out.extend_from_slice(run);
+            push_escape(out, tail[0], controls);
+            rest = &tail[1..];
+        }
+        out.extend_from_slice(rest);
+    }
+    out.push(b'"');
+}
+
+/// Strings shorter than this are searched for escapes (and into bytes, escaped) a byte
+/// at a time.
+const SHORT: usize = 32;
+
 /// The index of the first byte of `s` that a JSON string escapes: byte by byte in a
 /// short string (the pieces between the quotes of a JSON document's text), else
 /// sixteen bytes at a time.
 #[inline]
 fn next_escape(s: &[u8]) -> Option<usize> {
-    if s.len() < 32 {
+    if s.len() < SHORT {
         s.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\')
     } else {
         crate::bytes::find_json_escape(s)
+    }
+}
+
+/// Appends the escape of `b`, a byte below 0x20, `"` or `\\` (each a literal of known
+/// length: a copy call per escape costs more).
+fn push_escape<O: TextOut + ?Sized>(out: &mut O, b: u8, controls: Controls) {
+    match (b, controls) {
+        (b'"', _) => out.push_str("\\\""),
+        (b'\\', _) => out.push_str("\\\\"),
+        (0x09, _) => out.push_str("\\t"),
+        (0x0a, _) => out.push_str("\\n"),
+        (0x0d, _) => out.push_str("\\r"),
+        (0x08, Controls::Named) => out.push_str("\\b"),
+        (0x0c, Controls::Named) => out.push_str("\\f"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push_ascii(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
     }
 }
 
@@ -331,6 +368,9 @@ mod tests {
                 let mut out = String::from("x");
                 push_str(&mut out, &s, controls);
                 assert_eq!(out[1..], naive(&s, controls), "{s:?}");
+                let mut bytes = b"x".to_vec();
+                push_str_bytes(&mut bytes, s.as_bytes(), controls);
+                assert_eq!(bytes[1..], *naive(&s, controls).as_bytes(), "{s:?}");
             }
         }
     }
