@@ -737,6 +737,22 @@ mod tests {
         }
     }
 
+    /// The bytes of the non-negative DECIMAL(`p`, `s`) whose digit groups `group(digits)`
+    /// gives, in storage order.
+    fn value_bytes(p: u8, s: u8, mut group: impl FnMut(usize) -> u64) -> Vec<u8> {
+        let mut b = Vec::new();
+        for digits in groups(p, s) {
+            put_uint_be(&mut b, group(digits), GROUP_BYTES[digits]);
+        }
+        b[0] ^= 0x80;
+        b
+    }
+
+    /// Bytes of a value → those of its negation (every byte inverted).
+    fn negate(b: &mut [u8]) {
+        b.iter_mut().for_each(|x| *x = !*x);
+    }
+
     /// Random valid encodings: bytes → text → the same bytes.
     #[test]
     fn random_bytes_round_trip() {
@@ -744,9 +760,8 @@ mod tests {
         for p in 1..=MAX_PRECISION {
             for s in 0..=p.min(MAX_SCALE) {
                 for _ in 0..20 {
-                    let mut b = Vec::new();
                     let mut all_zero = true;
-                    for digits in groups(p, s) {
+                    let mut b = value_bytes(p, s, |digits| {
                         // Bias towards zero groups so leading-zero trimming gets exercised.
                         let v = if rng.below(3) == 0 {
                             0
@@ -754,12 +769,11 @@ mod tests {
                             rng.below(u64::from(POW10[digits]))
                         };
                         all_zero &= v == 0;
-                        put_uint_be(&mut b, v, GROUP_BYTES[digits]);
-                    }
+                        v
+                    });
                     if !all_zero && rng.below(2) == 0 {
-                        b.iter_mut().for_each(|x| *x = !*x);
+                        negate(&mut b);
                     }
-                    b[0] ^= 0x80;
                     let text = dec(&b, p, s);
                     assert_eq!(enc(&text, p, s), b, "DECIMAL({p},{s}) {text}");
                 }
@@ -776,19 +790,14 @@ mod tests {
         for p in 1..=MAX_PRECISION {
             for s in 0..=p.min(MAX_SCALE) {
                 for k in 0..40 {
-                    let mut b = Vec::new();
-                    for digits in groups(p, s) {
-                        let v = match rng.below(4) {
-                            0 => 0,
-                            1 => u64::from(POW10[digits]) - 1,
-                            _ => rng.below(u64::from(POW10[digits])),
-                        };
-                        put_uint_be(&mut b, v, GROUP_BYTES[digits]);
-                    }
+                    let mut b = value_bytes(p, s, |digits| match rng.below(4) {
+                        0 => 0,
+                        1 => u64::from(POW10[digits]) - 1,
+                        _ => rng.below(u64::from(POW10[digits])),
+                    });
                     if k % 2 == 0 {
-                        b.iter_mut().for_each(|x| *x = !*x);
+                        negate(&mut b);
                     }
-                    b[0] ^= 0x80;
                     let d = Decimal::new(&b, p, s).unwrap();
                     let mut text = String::new();
                     d.push_text(&mut text);
