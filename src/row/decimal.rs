@@ -697,44 +697,47 @@ mod tests {
     #[test]
     fn random_text_round_trip() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        for p in 1..=MAX_PRECISION {
-            for s in 0..=p.min(MAX_SCALE) {
-                for _ in 0..20 {
-                    let intg = usize::from(p - s);
-                    let n_int = rng.below(intg as u64 + 1) as usize;
-                    let mut text = String::new();
-                    if rng.below(2) == 0 {
-                        text.push('-');
-                    }
-                    for k in 0..n_int {
-                        let d = if k == 0 {
-                            1 + rng.below(9)
-                        } else {
-                            rng.below(10)
-                        };
-                        text.push(char::from(b'0' + d as u8));
-                    }
-                    if n_int == 0 {
-                        text.push('0');
-                    }
-                    if s > 0 {
-                        text.push('.');
-                        for _ in 0..s {
-                            text.push(char::from(b'0' + rng.below(10) as u8));
-                        }
-                    }
-                    let b = enc(&text, p, s);
-                    let back = dec(&b, p, s);
-                    let is_zero = !text.bytes().any(|c| (b'1'..=b'9').contains(&c));
-                    let expect = if is_zero {
-                        text.trim_start_matches('-').to_string()
-                    } else {
-                        text.clone()
-                    };
-                    assert_eq!(back, expect, "DECIMAL({p},{s})");
+        for (p, s) in every_type() {
+            for _ in 0..20 {
+                let intg = usize::from(p - s);
+                let n_int = rng.below(intg as u64 + 1) as usize;
+                let mut text = String::new();
+                if rng.below(2) == 0 {
+                    text.push('-');
                 }
+                for k in 0..n_int {
+                    let d = if k == 0 {
+                        1 + rng.below(9)
+                    } else {
+                        rng.below(10)
+                    };
+                    text.push(char::from(b'0' + d as u8));
+                }
+                if n_int == 0 {
+                    text.push('0');
+                }
+                if s > 0 {
+                    text.push('.');
+                    for _ in 0..s {
+                        text.push(char::from(b'0' + rng.below(10) as u8));
+                    }
+                }
+                let b = enc(&text, p, s);
+                let back = dec(&b, p, s);
+                let is_zero = !text.bytes().any(|c| (b'1'..=b'9').contains(&c));
+                let expect = if is_zero {
+                    text.trim_start_matches('-').to_string()
+                } else {
+                    text.clone()
+                };
+                assert_eq!(back, expect, "DECIMAL({p},{s})");
             }
         }
+    }
+
+    /// Every DECIMAL(precision, scale) MySQL can declare.
+    fn every_type() -> impl Iterator<Item = (u8, u8)> {
+        (1..=MAX_PRECISION).flat_map(|p| (0..=p.min(MAX_SCALE)).map(move |s| (p, s)))
     }
 
     /// The bytes of the non-negative DECIMAL(`p`, `s`) whose digit groups `group(digits)`
@@ -757,26 +760,24 @@ mod tests {
     #[test]
     fn random_bytes_round_trip() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-        for p in 1..=MAX_PRECISION {
-            for s in 0..=p.min(MAX_SCALE) {
-                for _ in 0..20 {
-                    let mut all_zero = true;
-                    let mut b = value_bytes(p, s, |digits| {
-                        // Bias towards zero groups so leading-zero trimming gets exercised.
-                        let v = if rng.below(3) == 0 {
-                            0
-                        } else {
-                            rng.below(u64::from(POW10[digits]))
-                        };
-                        all_zero &= v == 0;
-                        v
-                    });
-                    if !all_zero && rng.below(2) == 0 {
-                        negate(&mut b);
-                    }
-                    let text = dec(&b, p, s);
-                    assert_eq!(enc(&text, p, s), b, "DECIMAL({p},{s}) {text}");
+        for (p, s) in every_type() {
+            for _ in 0..20 {
+                let mut all_zero = true;
+                let mut b = value_bytes(p, s, |digits| {
+                    // Bias towards zero groups so leading-zero trimming gets exercised.
+                    let v = if rng.below(3) == 0 {
+                        0
+                    } else {
+                        rng.below(u64::from(POW10[digits]))
+                    };
+                    all_zero &= v == 0;
+                    v
+                });
+                if !all_zero && rng.below(2) == 0 {
+                    negate(&mut b);
                 }
+                let text = dec(&b, p, s);
+                assert_eq!(enc(&text, p, s), b, "DECIMAL({p},{s}) {text}");
             }
         }
     }
@@ -787,30 +788,28 @@ mod tests {
     #[test]
     fn text_paths_and_unscaled_value_agree() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        for p in 1..=MAX_PRECISION {
-            for s in 0..=p.min(MAX_SCALE) {
-                for k in 0..40 {
-                    let mut b = value_bytes(p, s, |digits| match rng.below(4) {
-                        0 => 0,
-                        1 => u64::from(POW10[digits]) - 1,
-                        _ => rng.below(u64::from(POW10[digits])),
-                    });
-                    if k % 2 == 0 {
-                        negate(&mut b);
-                    }
-                    let d = Decimal::new(&b, p, s).unwrap();
-                    let mut text = String::new();
-                    d.push_text(&mut text);
-                    let mut groups_text = String::new();
-                    d.push_text_groups(&mut groups_text);
-                    assert_eq!(text, groups_text, "DECIMAL({p},{s}) {b:02x?}");
-                    let mut bytes = Vec::new();
-                    d.push_text(&mut bytes);
-                    assert_eq!(bytes, text.as_bytes());
-                    let unscaled: String = text.chars().filter(|&c| c != '.').collect();
-                    assert_eq!(d.unscaled(), unscaled.parse::<i128>().ok(), "{text}");
-                    assert_eq!(d.to_string(), text);
+        for (p, s) in every_type() {
+            for k in 0..40 {
+                let mut b = value_bytes(p, s, |digits| match rng.below(4) {
+                    0 => 0,
+                    1 => u64::from(POW10[digits]) - 1,
+                    _ => rng.below(u64::from(POW10[digits])),
+                });
+                if k % 2 == 0 {
+                    negate(&mut b);
                 }
+                let d = Decimal::new(&b, p, s).unwrap();
+                let mut text = String::new();
+                d.push_text(&mut text);
+                let mut groups_text = String::new();
+                d.push_text_groups(&mut groups_text);
+                assert_eq!(text, groups_text, "DECIMAL({p},{s}) {b:02x?}");
+                let mut bytes = Vec::new();
+                d.push_text(&mut bytes);
+                assert_eq!(bytes, text.as_bytes());
+                let unscaled: String = text.chars().filter(|&c| c != '.').collect();
+                assert_eq!(d.unscaled(), unscaled.parse::<i128>().ok(), "{text}");
+                assert_eq!(d.to_string(), text);
             }
         }
         // Up to 38 digits, every value fits.
@@ -881,27 +880,23 @@ mod tests {
     fn matches_mysql_common() {
         use mysql_common::binlog::decimal::Decimal;
         let mut rng = Rng(99);
-        for p in 1..=MAX_PRECISION {
-            for s in 0..=p.min(MAX_SCALE) {
-                for _ in 0..10 {
-                    let mut b = Vec::new();
-                    let mut all_zero = true;
-                    for digits in groups(p, s) {
-                        let v = rng.below(u64::from(POW10[digits]));
-                        all_zero &= v == 0;
-                        put_uint_be(&mut b, v, GROUP_BYTES[digits]);
-                    }
-                    if all_zero {
-                        continue;
-                    }
-                    if rng.below(2) == 0 {
-                        b.iter_mut().for_each(|x| *x = !*x);
-                    }
-                    b[0] ^= 0x80;
-                    let theirs =
-                        Decimal::read_bin(&b[..], usize::from(p), usize::from(s), false).unwrap();
-                    assert_eq!(dec(&b, p, s), theirs.to_string(), "DECIMAL({p},{s})");
+        for (p, s) in every_type() {
+            for _ in 0..10 {
+                let mut all_zero = true;
+                let mut b = value_bytes(p, s, |digits| {
+                    let v = rng.below(u64::from(POW10[digits]));
+                    all_zero &= v == 0;
+                    v
+                });
+                if all_zero {
+                    continue;
                 }
+                if rng.below(2) == 0 {
+                    negate(&mut b);
+                }
+                let theirs =
+                    Decimal::read_bin(&b[..], usize::from(p), usize::from(s), false).unwrap();
+                assert_eq!(dec(&b, p, s), theirs.to_string(), "DECIMAL({p},{s})");
             }
         }
     }

@@ -123,7 +123,7 @@ pub fn push_str_bytes(out: &mut Vec<u8>, s: &[u8], controls: Controls) {
     if s.len() < SHORT {
         out.reserve(s.len() + 1);
         for &b in s {
-            if b < 0x20 || b == b'"' || b == b'\\' {
+            if needs_escape(b) {
                 push_escape(out, b, controls);
             } else {
                 out.push(b);
@@ -142,6 +142,12 @@ pub fn push_str_bytes(out: &mut Vec<u8>, s: &[u8], controls: Controls) {
     out.push(b'"');
 }
 
+/// Whether a JSON string escapes `b`: below 0x20, `"` or `\\`.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 /// Strings shorter than this are searched for escapes (and into bytes, escaped) a byte
 /// at a time.
 const SHORT: usize = 32;
@@ -152,7 +158,7 @@ const SHORT: usize = 32;
 #[inline]
 fn next_escape(s: &[u8]) -> Option<usize> {
     if s.len() < SHORT {
-        s.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        s.iter().position(|&b| needs_escape(b))
     } else {
         crate::bytes::find_json_escape(s)
     }
