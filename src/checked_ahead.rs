@@ -32,10 +32,12 @@ const STOPPED: u8 = 2;
 /// How far a checker thread has checked one file's events, shared with the walk.
 #[derive(Debug)]
 pub struct CheckedAhead {
-    /// Every event from the first one up to this offset checked.
-    to: AtomicU64,
-    /// Where the walk is (the end of the last event it asked about).
-    walk_at: AtomicU64,
+    /// Every event from the first one up to this offset checked. Written by the checker
+    /// at every event, on a cache line of its own so that the walk's writes do not take
+    /// the line away from it.
+    to: Line<AtomicU64>,
+    /// Where the walk is (the end of the last event it told of).
+    walk_at: Line<AtomicU64>,
     state: AtomicU8,
     lead: u64,
     /// Either side waiting on the other: the other one notifies `moved` when it gets to
@@ -48,12 +50,28 @@ pub struct CheckedAhead {
     moved: Condvar,
 }
 
+/// How often (in bytes of events) a walk that remembers how far the checker got
+/// tells it where it is ([`CheckedAhead::reach`]).
+pub const TELL_EVERY: u64 = 1 << 20;
+
+/// A value alone on its cache line (two lines: neighbouring lines are fetched together).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Line<T>(T);
+
+impl<T> std::ops::Deref for Line<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 impl CheckedAhead {
     /// A checker that stays at most `lead` bytes ahead of the walk.
     pub fn new(lead: u64) -> CheckedAhead {
         CheckedAhead {
-            to: AtomicU64::new(0),
-            walk_at: AtomicU64::new(0),
+            to: Line(AtomicU64::new(0)),
+            walk_at: Line(AtomicU64::new(0)),
             state: AtomicU8::new(IDLE),
             lead,
             walk_waits: AtomicBool::new(false),
@@ -110,12 +128,23 @@ impl CheckedAhead {
     /// checked; waits for the checker while it runs behind. False when the walk is to
     /// check it itself.
     pub fn covers(&self, end: u64) -> bool {
+        self.reach(end) >= end
+    }
+
+    /// The walk is at `end` (the end of an event of the walk from the first one): how far
+    /// the events have been checked, waiting for the checker while it runs behind. Every
+    /// event that ends there or before has been checked; the walk checks the others
+    /// itself. A walk that remembers the answer need not ask again before it gets there,
+    /// but tells where it is now and then ([`TELL_EVERY`]), so that the checker's lead is
+    /// measured from near where the walk really is.
+    pub fn reach(&self, end: u64) -> u64 {
         self.walk_at.store(end, Ordering::SeqCst);
         if end >= self.checker_wants.load(Ordering::SeqCst) {
             self.wake(&self.checker_waits);
         }
-        if self.to.load(Ordering::SeqCst) >= end {
-            return true;
+        let to = self.to.load(Ordering::SeqCst);
+        if to >= end {
+            return to;
         }
         // Waits until the checker is a quarter of its lead ahead, not just this event:
         // the two do not wake each other at every event.
@@ -124,7 +153,7 @@ impl CheckedAhead {
         self.wait(&self.walk_waits, || {
             self.to.load(Ordering::SeqCst) >= want || self.state.load(Ordering::SeqCst) != RUNNING
         });
-        self.to.load(Ordering::SeqCst) >= end
+        self.to.load(Ordering::SeqCst)
     }
 
     /// After the checker checked up to `end`: waits while it is more than `lead` bytes

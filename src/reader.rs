@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::checked_ahead::CheckedAhead;
+use crate::checked_ahead::{CheckedAhead, TELL_EVERY};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::fde::{Format, FormatDescription, StartV3};
 use crate::event::header::{EventHeader, EventType, HEADER_LEN, MAGIC, V1_HEADER_LEN};
@@ -186,6 +186,10 @@ pub struct Events<'a> {
     verify: bool,
     /// Who checks the CRC32s of the events from the first one, when not this walk.
     checked: Option<&'a CheckedAhead>,
+    /// Events ending there or before were checked by `checked`, as it said when last
+    /// asked (at `told`).
+    checked_to: u64,
+    told: u64,
     done: bool,
     encrypted: bool,
 }
@@ -200,6 +204,8 @@ impl<'a> Events<'a> {
             format: Arc::new(format),
             verify: true,
             checked: None,
+            checked_to: 0,
+            told: 0,
             done: false,
             encrypted: false,
         }
@@ -217,6 +223,8 @@ impl<'a> Events<'a> {
             format,
             verify: true,
             checked: None,
+            checked_to: 0,
+            told: 0,
             done: false,
             encrypted: false,
         }
@@ -242,6 +250,20 @@ impl<'a> Events<'a> {
     /// Absolute offset of the next event.
     pub fn offset(&self) -> u64 {
         self.base + self.pos as u64
+    }
+
+    /// Whether the checker checked the event ending at `end`. It is asked only past what
+    /// it said last time, or every [`TELL_EVERY`] bytes (so that it knows where the walk
+    /// is): not at every event, which would have both threads write one cache line.
+    fn checked_by_another(&mut self, end: u64) -> bool {
+        let Some(c) = self.checked else {
+            return false;
+        };
+        if end > self.checked_to || end >= self.told.saturating_add(TELL_EVERY) {
+            self.checked_to = c.reach(end);
+            self.told = end;
+        }
+        end <= self.checked_to
     }
 
     fn next_event(&mut self) -> Result<Option<Event<'a>>> {
@@ -301,7 +323,7 @@ impl<'a> Events<'a> {
         let mut ev = Event::new(offset, header, raw, header_len as u8, checksum)?;
         ev.set_checksum_verifiable(verifiable);
         let end = offset + len as u64;
-        if self.verify && !self.checked.is_some_and(|c| c.covers(end)) {
+        if self.verify && !self.checked_by_another(end) {
             ev.verify_checksum()?;
         }
         if header.event_type == EventType::MARIADB_START_ENCRYPTION {

@@ -68,6 +68,9 @@ pub struct BinlogWriter<W: Write> {
     scratch: Vec<u8>,
     /// Zeros past the classic QUERY post-header, as long as the format's is.
     query_extra: Vec<u8>,
+    /// CRC32 fields are left zero, for [`relocate`] to compute once the events' place is
+    /// known.
+    crc_later: bool,
 }
 
 impl<W: Write> std::fmt::Debug for BinlogWriter<W> {
@@ -106,8 +109,8 @@ impl<W: Write> BinlogWriter<W> {
     }
 
     /// A writer that goes on from position `pos` of a binlog in `format` whose magic and
-    /// FDE are elsewhere: events encoded apart, to be put in place with
-    /// [`BinlogWriter::append_relocated`].
+    /// FDE are elsewhere (with `pos` 0: events encoded apart, to be put in place by
+    /// [`relocate`]).
     pub fn continuing(out: W, format: Format, pos: u64) -> Result<BinlogWriter<W>> {
         if usize::from(format.header_len) != HEADER_LEN {
             return Err(Error::unsupported(
@@ -127,36 +130,39 @@ impl<W: Write> BinlogWriter<W> {
             format,
             scratch: Vec::with_capacity(8192),
             query_extra,
+            crc_later: false,
         })
     }
 
-    /// Appends `events`, which a [`BinlogWriter::continuing`] writer in this format
-    /// encoded from position 0: each event's end position is moved to where it lands
-    /// here, and its CRC32 computed again. Refuses bytes that are not whole events.
-    pub fn append_relocated(&mut self, events: &mut [u8]) -> Result<()> {
-        let shift = self.pos;
-        let checksum = self.format.has_checksum();
-        let mut at = 0usize;
-        while at < events.len() {
-            let bad = || Error::malformed(shift + at as u64, "not a whole event to relocate");
-            let ev = &mut events[at..];
-            let len = ev
-                .get(9..13)
-                .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                .map(|b| u32::from_le_bytes(b) as usize)
-                .filter(|&n| n >= HEADER_LEN + if checksum { CHECKSUM_LEN } else { 0 })
-                .ok_or_else(bad)?;
-            let ev = ev.get_mut(..len).ok_or_else(bad)?;
-            let mut log_pos = [0u8; 4];
-            log_pos.copy_from_slice(&ev[13..17]);
-            // Past 4 GiB the position wraps, as the writer's own does.
-            let moved = u32::from_le_bytes(log_pos).wrapping_add(shift as u32);
-            ev[13..17].copy_from_slice(&moved.to_le_bytes());
-            if checksum {
-                let crc = crc32fast::hash(&ev[..len - CHECKSUM_LEN]);
-                ev[len - CHECKSUM_LEN..].copy_from_slice(&crc.to_le_bytes());
+    /// A [`BinlogWriter::continuing`] writer whose events are to be moved (by
+    /// [`relocate`], which computes their CRC32s where they land): their CRC32 fields are
+    /// left zero rather than computed twice.
+    pub fn apart(out: W, format: Format) -> Result<BinlogWriter<W>> {
+        let mut w = BinlogWriter::continuing(out, format, 0)?;
+        w.crc_later = true;
+        Ok(w)
+    }
+
+    /// Appends `events` that [`relocate`] moved to this writer's position. Refuses them
+    /// (writing nothing) when the first event's end position says they were moved
+    /// elsewhere.
+    pub fn append_placed(&mut self, events: &[u8]) -> Result<()> {
+        if let Some(head) = events.get(..HEADER_LEN) {
+            let field = |r: std::ops::Range<usize>| {
+                u32::from_le_bytes([
+                    head[r.start],
+                    head[r.start + 1],
+                    head[r.start + 2],
+                    head[r.start + 3],
+                ])
+            };
+            let (len, log_pos) = (field(9..13), field(13..17));
+            if log_pos != (self.pos as u32).wrapping_add(len) {
+                return Err(Error::malformed(
+                    self.pos,
+                    "events placed for another position",
+                ));
             }
-            at += len;
         }
         self.put(events)
     }
@@ -283,19 +289,24 @@ impl<W: Write> BinlogWriter<W> {
         };
         let mut hb = Vec::with_capacity(HEADER_LEN);
         header.write(&mut hb);
-        let mut crc = crc32fast::Hasher::new();
-        if t == EventType::FORMAT_DESCRIPTION {
-            crc = crc32fast::Hasher::new_with_initial(event_crc(&hb, t));
-        } else {
-            crc.update(&hb);
-        }
         self.put(&hb)?;
         for p in parts {
-            crc.update(p);
             self.put(p)?;
         }
         if checksum {
-            self.put(&crc.finalize().to_le_bytes())?;
+            let crc = if self.crc_later {
+                0
+            } else {
+                let mut crc = crc32fast::Hasher::new();
+                if t == EventType::FORMAT_DESCRIPTION {
+                    crc = crc32fast::Hasher::new_with_initial(event_crc(&hb, t));
+                } else {
+                    crc.update(&hb);
+                }
+                parts.iter().for_each(|p| crc.update(p));
+                crc.finalize()
+            };
+            self.put(&crc.to_le_bytes())?;
         }
         Ok(start)
     }
@@ -377,5 +388,231 @@ impl<W: Write> BinlogWriter<W> {
     pub fn finish(mut self) -> Result<W> {
         self.out.flush().map_err(|e| Error::io(self.pos, &e))?;
         Ok(self.out)
+    }
+}
+
+impl BinlogWriter<Vec<u8>> {
+    /// Writes an event (not a FORMAT_DESCRIPTION) whose body `body` appends straight to
+    /// the bytes written, with no copy in between. Returns its offset. When `body` fails,
+    /// nothing of the event is left.
+    pub fn write_built(
+        &mut self,
+        t: EventType,
+        stamp: Stamp,
+        body: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    ) -> Result<u64> {
+        if t == EventType::FORMAT_DESCRIPTION {
+            return Err(Error::unsupported(
+                self.pos,
+                "a FORMAT_DESCRIPTION event is written whole",
+            ));
+        }
+        let at = self.out.len();
+        self.out.resize(at + HEADER_LEN, 0);
+        if let Err(e) = body(&mut self.out) {
+            self.out.truncate(at);
+            return Err(e);
+        }
+        let checksum = self.format.has_checksum();
+        let len = self.out.len() - at + if checksum { CHECKSUM_LEN } else { 0 };
+        let start = self.pos;
+        let end = start + len as u64;
+        let Ok(event_len) = u32::try_from(len) else {
+            self.out.truncate(at);
+            return Err(Error::unsupported(
+                start,
+                format!("event of {len} bytes exceeds the 4 GiB event limit"),
+            ));
+        };
+        let header = EventHeader {
+            timestamp: stamp.timestamp,
+            event_type: t,
+            server_id: stamp.server_id,
+            event_len,
+            // Past 4 GiB the position wraps, as it does in the servers' own files.
+            log_pos: end as u32,
+            flags: stamp.flags,
+        };
+        let mut hb = Vec::with_capacity(HEADER_LEN);
+        header.write(&mut hb);
+        self.out[at..at + HEADER_LEN].copy_from_slice(&hb);
+        if checksum {
+            let crc = if self.crc_later {
+                0
+            } else {
+                crc32fast::hash(&self.out[at..])
+            };
+            self.out.extend_from_slice(&crc.to_le_bytes());
+        }
+        self.pos = end;
+        Ok(start)
+    }
+
+    /// Moves the events written so far (from position 0: a [`BinlogWriter::continuing`]
+    /// writer from 0, or [`BinlogWriter::apart`]) to the end of `to` (see [`relocate`])
+    /// and starts again from position 0 with no bytes: a long run of events goes out in
+    /// pieces, as it is encoded.
+    pub fn drain_into<W2: Write>(&mut self, to: &mut BinlogWriter<W2>) -> Result<()> {
+        relocate(&mut self.out, &self.format, to.pos)?;
+        to.put(&self.out)?;
+        self.out.clear();
+        self.pos = 0;
+        Ok(())
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.out
+    }
+}
+
+/// Moves `events`, encoded from position 0 in `format` (by a [`BinlogWriter::continuing`]
+/// or [`BinlogWriter::apart`] writer), to position `shift` of a binlog: each event's end
+/// position is moved by `shift`, and its CRC32 computed there when the format has
+/// checksums. Refuses bytes that are not whole events (the error's offset is where the
+/// bad event would land).
+pub fn relocate(events: &mut [u8], format: &Format, shift: u64) -> Result<()> {
+    let checksum = format.has_checksum();
+    let mut at = 0usize;
+    while at < events.len() {
+        let bad = || Error::malformed(shift + at as u64, "not a whole event to relocate");
+        let ev = &mut events[at..];
+        let len = ev
+            .get(9..13)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(|b| u32::from_le_bytes(b) as usize)
+            .filter(|&n| n >= HEADER_LEN + if checksum { CHECKSUM_LEN } else { 0 })
+            .ok_or_else(bad)?;
+        let ev = ev.get_mut(..len).ok_or_else(bad)?;
+        let mut log_pos = [0u8; 4];
+        log_pos.copy_from_slice(&ev[13..17]);
+        // Past 4 GiB the position wraps, as the writer's own does.
+        let moved = u32::from_le_bytes(log_pos).wrapping_add(shift as u32);
+        ev[13..17].copy_from_slice(&moved.to_le_bytes());
+        if checksum {
+            let crc = crc32fast::hash(&ev[..len - CHECKSUM_LEN]);
+            ev[len - CHECKSUM_LEN..].copy_from_slice(&crc.to_le_bytes());
+        }
+        at += len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::header::FLAG_SUPPRESS_USE;
+
+    const STAMP: Stamp = Stamp {
+        timestamp: 1_700_000_000,
+        server_id: 7,
+        flags: FLAG_SUPPRESS_USE,
+    };
+
+    /// A few events of each kind of write, into `w`.
+    fn events(w: &mut BinlogWriter<Vec<u8>>) {
+        w.write_statement(STAMP, &Statement::begin(3, &[])).unwrap();
+        w.write_parts(EventType::XID, STAMP, &[&[1, 2, 3, 4], &[5, 6, 7, 8]])
+            .unwrap();
+        w.write_built(EventType::XID, STAMP, |out| {
+            out.extend_from_slice(&9u64.to_le_bytes());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn formats() -> [Format; 2] {
+        let mut plain = Format::mariadb_1011();
+        plain.checksum_alg = None;
+        [Format::mariadb_1011(), plain]
+    }
+
+    #[test]
+    fn events_written_apart_and_moved_are_those_written_in_place() {
+        for format in formats() {
+            for shift in [0u64, 4, 1234, (1 << 32) - 20] {
+                let mut here = BinlogWriter::continuing(Vec::new(), format.clone(), shift).unwrap();
+                events(&mut here);
+                let mut apart = BinlogWriter::apart(Vec::new(), format.clone()).unwrap();
+                events(&mut apart);
+                let mut moved = apart.finish().unwrap();
+                relocate(&mut moved, &format, shift).unwrap();
+                assert_eq!(moved, here.finish().unwrap(), "shift {shift}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_built_body_is_framed_as_a_whole_one() {
+        for format in formats() {
+            let mut whole = BinlogWriter::continuing(Vec::new(), format.clone(), 100).unwrap();
+            whole
+                .write_event(EventType::XID, STAMP, b"abcdefgh")
+                .unwrap();
+            let mut built = BinlogWriter::continuing(Vec::new(), format.clone(), 100).unwrap();
+            let at = built
+                .write_built(EventType::XID, STAMP, |out| {
+                    out.extend_from_slice(b"abcdefgh");
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(at, 100);
+            assert_eq!(built.position(), whole.position());
+            // A body that fails leaves nothing behind.
+            let failed = built.write_built(EventType::XID, STAMP, |out| {
+                out.extend_from_slice(b"half");
+                Err(Error::malformed(0, "no"))
+            });
+            assert!(failed.is_err());
+            assert!(built
+                .write_built(EventType::FORMAT_DESCRIPTION, STAMP, |_| Ok(()))
+                .is_err());
+            assert_eq!(built.position(), whole.position());
+            assert_eq!(built.finish().unwrap(), whole.finish().unwrap());
+        }
+    }
+
+    #[test]
+    fn events_drained_in_pieces_are_those_written_at_once() {
+        let format = Format::mariadb_1011();
+        let mut at_once = BinlogWriter::continuing(Vec::new(), format.clone(), 4).unwrap();
+        let mut pieces = BinlogWriter::continuing(Vec::new(), format.clone(), 4).unwrap();
+        let mut apart = BinlogWriter::apart(Vec::new(), format.clone()).unwrap();
+        for _ in 0..3 {
+            events(&mut at_once);
+            events(&mut apart);
+            apart.drain_into(&mut pieces).unwrap();
+            assert!(apart.bytes().is_empty() && apart.position() == 0);
+        }
+        assert_eq!(pieces.position(), at_once.position());
+        assert_eq!(pieces.finish().unwrap(), at_once.finish().unwrap());
+    }
+
+    #[test]
+    fn events_placed_for_another_position_are_refused() {
+        let format = Format::mariadb_1011();
+        let mut apart = BinlogWriter::apart(Vec::new(), format.clone()).unwrap();
+        events(&mut apart);
+        let mut moved = apart.finish().unwrap();
+        relocate(&mut moved, &format, 50).unwrap();
+        let mut out = BinlogWriter::continuing(Vec::new(), format.clone(), 60).unwrap();
+        assert!(out.append_placed(&moved).is_err());
+        assert_eq!(out.position(), 60);
+        let mut out = BinlogWriter::continuing(Vec::new(), format.clone(), 50).unwrap();
+        out.append_placed(&moved).unwrap();
+        assert_eq!(out.finish().unwrap(), moved);
+    }
+
+    #[test]
+    fn bytes_that_are_not_whole_events_are_not_moved() {
+        let format = Format::mariadb_1011();
+        let mut apart = BinlogWriter::apart(Vec::new(), format.clone()).unwrap();
+        events(&mut apart);
+        let bytes = apart.finish().unwrap();
+        let mut cut = bytes[..bytes.len() - 1].to_vec();
+        assert!(relocate(&mut cut, &format, 0).is_err());
+        let mut short = bytes.clone();
+        short[9..13].copy_from_slice(&3u32.to_le_bytes());
+        assert!(relocate(&mut short, &format, 0).is_err());
     }
 }

@@ -46,7 +46,7 @@ pub use plan::{plan, Note, Plan, Position, UndoTxn};
 pub use reverse::{RowSpan, UndoRows};
 pub use summary::{summarize, Summary, TableCounts};
 pub use walk::{walk_undo, Begin, Commit, UndoSink};
-pub use write::{write_binlog, write_binlog_with, Encoded, InOrder, Spread, WriteStats};
+pub use write::{write_binlog, write_binlog_with, InOrder, Spread, WriteStats};
 
 /// What to undo.
 #[derive(Debug, Clone, Default)]

@@ -9,6 +9,7 @@
 //! on as in a fresh session (each rows event also carries its own check flags).
 
 use std::io::Write;
+use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::event::control::Xid;
@@ -17,10 +18,10 @@ use crate::event::query::{encode_status_vars, StatusVar};
 use crate::event::table_map::TableMap;
 use crate::event::{Event, EventData};
 use crate::reader::Binlog;
-use crate::writer::{BinlogWriter, Stamp, Statement};
+use crate::writer::{relocate, BinlogWriter, Stamp, Statement};
 
 use super::reverse::UndoRows;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::walk::{self, Begin, Commit, UndoSink, Walker};
 use super::{FileError, Options, Plan, Releaser, UndoTxn};
@@ -41,7 +42,7 @@ pub struct WriteStats {
 
 /// Writes the undo of `plan` to `out` as a binlog with the first input's FDE. Returns the
 /// output (flushed) and what was written.
-pub fn write_binlog<W: Write>(
+pub fn write_binlog<W: Write + Send>(
     inputs: &[Binlog],
     plan: &Plan,
     opts: &Options,
@@ -56,17 +57,20 @@ const GROUP_BYTES: u64 = 256 << 10;
 /// A transaction over this size is encoded alone and written as it is encoded (its undo
 /// is as big as it is), so that memory stays bounded.
 const BIG_TXN: u64 = 4 << 20;
+/// Such a transaction's undo goes out whenever this many bytes of it are encoded.
+const DRAIN_BYTES: usize = 1 << 20;
 /// Groups encoded at once.
 const BATCH_GROUPS: usize = 32;
 
 /// Runs the encoding of groups of undo transactions, in parallel when it can.
 pub trait Spread: Sync {
-    /// Runs `job(0)`, …, `job(n - 1)` and returns their results in that order.
+    /// Runs `job(0)`, …, `job(n - 1)` (in any order, on any threads) and returns their
+    /// results in index order.
     fn run(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Encoded, FileError> + Sync),
-    ) -> Vec<Result<Encoded, FileError>>;
+        job: &(dyn Fn(usize) -> Result<(), FileError> + Sync),
+    ) -> Vec<Result<(), FileError>>;
 }
 
 /// Runs jobs one after the other on the calling thread.
@@ -77,24 +81,52 @@ impl Spread for InOrder {
     fn run(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Encoded, FileError> + Sync),
-    ) -> Vec<Result<Encoded, FileError>> {
+        job: &(dyn Fn(usize) -> Result<(), FileError> + Sync),
+    ) -> Vec<Result<(), FileError>> {
         (0..n).map(job).collect()
     }
 }
 
-/// The undo of a group of transactions, encoded apart at positions from 0.
-#[derive(Debug)]
-pub struct Encoded {
+/// The undo of a group of transactions, encoded apart at positions from 0 (CRC32 fields
+/// left for [`relocate`]), and what it holds. Its buffer is encoded into again by a group
+/// of the next batch: fresh ones would each be faulted in page by page.
+#[derive(Debug, Default)]
+struct Group {
     bytes: Vec<u8>,
+    tally: Tally,
+}
+
+/// What an undo written so far holds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
     stats: WriteStats,
+    /// The stamp of the last event written, for the STOP event.
     last: Option<Stamp>,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.stats.add(&o.stats);
+        self.last = o.last.or(self.last);
+    }
+}
+
+/// The group in `slot`, whoever held its lock before.
+fn lock(slot: &Mutex<Group>) -> std::sync::MutexGuard<'_, Group> {
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The first error of jobs run in order.
+fn first_error(results: Vec<Result<(), FileError>>) -> Result<(), FileError> {
+    results.into_iter().collect()
 }
 
 /// [`write_binlog`], encoding groups of transactions with `spread` (each group on its
 /// own, from position 0) and writing them in order, their positions and CRC32s set where
-/// they land: the output is the same for any `spread`.
-pub fn write_binlog_with<W: Write>(
+/// they land: the output is the same for any `spread`. A batch of groups is written
+/// (placed, then appended) while the next one is encoded, as one more job of the same
+/// run.
+pub fn write_binlog_with<W: Write + Send>(
     inputs: &[Binlog],
     plan: &Plan,
     opts: &Options,
@@ -112,25 +144,26 @@ pub fn write_binlog_with<W: Write>(
     let writer =
         BinlogWriter::with_fde(out, &fde, first.format()).map_err(|e| FileError::sorted(0, e))?;
     let format = writer.format().clone();
-    let mut sink = BinlogSink {
+    let output = Mutex::new(Output {
         writer,
-        body: Vec::with_capacity(1 << 16),
-        stats: WriteStats::default(),
-        last: None,
-    };
+        tally: Tally::default(),
+        release: Releaser::new(opts),
+    });
     let formats = walk::formats(inputs);
-    let mut release = Releaser::new(opts);
     // The transactions in the order they are undone: the last first.
     let txns: Vec<&UndoTxn> = plan.txns.iter().rev().collect();
     let big = |t: &UndoTxn| t.end - t.start > BIG_TXN;
     let mut walker = Walker::default();
-    // Each group's buffer, encoded into again by the next batch's group in its place:
-    // fresh ones would each be faulted in page by page.
-    let slots: Vec<std::sync::Mutex<Vec<u8>>> =
-        (0..BATCH_GROUPS).map(|_| Default::default()).collect();
+    // Two sets of slots: one batch is encoded into one while the batch before it is
+    // written from the other.
+    let slots: [Vec<Mutex<Group>>; 2] =
+        [0, 1].map(|_| (0..BATCH_GROUPS).map(|_| Default::default()).collect());
+    let mut set = 0;
+    // The batch encoded last, to write: its slot set and groups.
+    let mut encoded: Option<(usize, Vec<Range<usize>>)> = None;
     let mut i = 0;
-    while i < txns.len() {
-        let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    while i < txns.len() || encoded.is_some() {
+        let mut groups: Vec<Range<usize>> = Vec::new();
         while i < txns.len() && !big(txns[i]) && groups.len() < BATCH_GROUPS {
             let start = i;
             let mut bytes = 0;
@@ -140,78 +173,112 @@ pub fn write_binlog_with<W: Write>(
             }
             groups.push(start..i);
         }
-        let encode = |g: usize| {
-            let buf = slots[g]
-                .lock()
-                .map(|mut b| std::mem::take(&mut *b))
-                .unwrap_or_default();
-            encode_group(
-                inputs,
-                &formats,
-                &txns[groups[g].clone()],
-                opts,
-                &format,
-                buf,
-            )
+        // Job 0 writes the batch before; job 1 + g encodes group g of this one.
+        let job = |j: usize| match j.checked_sub(1) {
+            None => match &encoded {
+                Some((was, groups)) => write_groups(&output, &slots[*was], groups, &txns, &format),
+                None => Ok(()),
+            },
+            Some(g) => {
+                let mut slot = lock(&slots[set][g]);
+                let buf = std::mem::take(&mut slot.bytes);
+                let range = groups[g].clone();
+                *slot = encode_group(inputs, &formats, &txns[range], opts, &format, buf)?;
+                Ok(())
+            }
         };
-        let encoded = spread.run(groups.len(), &encode);
-        for ((n, g), encoded) in groups.iter().enumerate().zip(encoded) {
-            let mut e = encoded?;
-            sink.writer
-                .append_relocated(&mut e.bytes)
-                .map_err(FileError::output)?;
-            e.bytes.clear();
-            if let Ok(mut slot) = slots[n].lock() {
-                *slot = e.bytes;
-            }
-            sink.stats.add(&e.stats);
-            sink.last = e.last.or(sink.last);
-            for t in &txns[g.clone()] {
-                release.done(t.file as usize, t.start, t.end);
-            }
-        }
+        first_error(spread.run(groups.len() + 1, &job))?;
+        encoded = (!groups.is_empty()).then_some((set, groups));
+        set = 1 - set;
         if let Some(t) = txns.get(i).filter(|t| big(t)) {
+            // Written as it is encoded, after what comes before it.
+            if let Some((was, groups)) = encoded.take() {
+                write_groups(&output, &slots[was], &groups, &txns, &format)?;
+            }
+            let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+            let Output {
+                writer,
+                tally,
+                release,
+            } = &mut *out;
+            let buf = std::mem::take(&mut lock(&slots[set][0]).bytes);
+            let mut sink = BinlogSink::new(buf, &format, Some(writer))?;
             walk::undo_one(inputs, &formats, t, opts, &mut walker, &mut sink)?;
+            sink.drain().map_err(FileError::output)?;
+            tally.add(&sink.tally);
             release.done(t.file as usize, t.start, t.end);
             i += 1;
         }
     }
+    let Output {
+        writer,
+        tally,
+        mut release,
+    } = output.into_inner().unwrap_or_else(|p| p.into_inner());
     release.flush();
-    let mut stats = sink.stats;
+    let mut stats = tally.stats;
     let stop = Stamp {
         flags: 0,
-        ..sink.last.unwrap_or(Stamp::of(fde.header()))
+        ..tally.last.unwrap_or(Stamp::of(fde.header()))
     };
-    let w = sink.writer;
-    stats.bytes = w.position() + w.framed_len(0);
-    let out = w.finish_with_stop(stop).map_err(FileError::output)?;
+    stats.bytes = writer.position() + writer.framed_len(0);
+    let out = writer.finish_with_stop(stop).map_err(FileError::output)?;
     Ok((out, stats))
 }
 
+/// The output, what is written to it, and what is told of the input ranges done with.
+struct Output<'o, W: Write> {
+    writer: BinlogWriter<W>,
+    tally: Tally,
+    release: Releaser<'o>,
+}
+
+/// Writes the encoded `groups` (of `txns`) from `slots`, in order: each moved to where it
+/// lands (its CRC32s computed there) and appended; their source ranges are then let go.
+fn write_groups<W: Write>(
+    output: &Mutex<Output<'_, W>>,
+    slots: &[Mutex<Group>],
+    groups: &[Range<usize>],
+    txns: &[&UndoTxn],
+    format: &Format,
+) -> Result<(), FileError> {
+    let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+    let Output {
+        writer,
+        tally,
+        release,
+    } = &mut *out;
+    for (slot, g) in slots.iter().zip(groups) {
+        let mut e = lock(slot);
+        relocate(&mut e.bytes, format, writer.position()).map_err(FileError::output)?;
+        writer.append_placed(&e.bytes).map_err(FileError::output)?;
+        e.bytes.clear();
+        tally.add(&e.tally);
+        for t in &txns[g.clone()] {
+            release.done(t.file as usize, t.start, t.end);
+        }
+    }
+    Ok(())
+}
+
 /// Encodes the undo of `txns` (in the order they are undone) apart, from position 0,
-/// into `buf` (empty).
+/// into `buf` (emptied first).
 fn encode_group(
     inputs: &[Binlog],
     formats: &[Arc<Format>],
     txns: &[&UndoTxn],
     opts: &Options,
     format: &Format,
-    buf: Vec<u8>,
-) -> Result<Encoded, FileError> {
-    let writer = BinlogWriter::continuing(buf, format.clone(), 0).map_err(FileError::output)?;
-    let mut sink = BinlogSink {
-        writer,
-        body: Vec::new(),
-        stats: WriteStats::default(),
-        last: None,
-    };
+    mut buf: Vec<u8>,
+) -> Result<Group, FileError> {
+    buf.clear();
+    let mut sink = BinlogSink::new(buf, format, None)?;
     let mut walker = Walker::default();
     for t in txns {
         walk::undo_one(inputs, formats, t, opts, &mut walker, &mut sink)?;
     }
-    Ok(Encoded {
-        stats: sink.stats,
-        last: sink.last,
+    Ok(Group {
+        tally: sink.tally,
         bytes: sink.writer.finish().map_err(FileError::output)?,
     })
 }
@@ -225,16 +292,60 @@ impl WriteStats {
     }
 }
 
-/// The sink that writes events.
-struct BinlogSink<W: Write> {
-    writer: BinlogWriter<W>,
-    body: Vec<u8>,
-    stats: WriteStats,
-    /// The stamp of the last event written, for the STOP event.
-    last: Option<Stamp>,
+/// Where a transaction written as it is encoded goes: the output.
+trait Drain {
+    /// Takes the events `events` encoded (from position 0), leaving it empty.
+    fn take(&mut self, events: &mut BinlogWriter<Vec<u8>>) -> Result<()>;
 }
 
-impl<W: Write> UndoSink for BinlogSink<W> {
+impl<W: Write> Drain for BinlogWriter<W> {
+    fn take(&mut self, events: &mut BinlogWriter<Vec<u8>>) -> Result<()> {
+        events.drain_into(self)
+    }
+}
+
+/// The sink that encodes the undo's events into bytes, apart: positions from 0, CRC32s
+/// left for [`relocate`] where they land.
+struct BinlogSink<'d> {
+    writer: BinlogWriter<Vec<u8>>,
+    tally: Tally,
+    /// For a transaction written as it is encoded: where the bytes go, every
+    /// [`DRAIN_BYTES`].
+    drain: Option<&'d mut dyn Drain>,
+}
+
+impl<'d> BinlogSink<'d> {
+    /// Encodes into `buf` (empty).
+    fn new(
+        buf: Vec<u8>,
+        format: &Format,
+        drain: Option<&'d mut dyn Drain>,
+    ) -> Result<BinlogSink<'d>, FileError> {
+        Ok(BinlogSink {
+            writer: BinlogWriter::apart(buf, format.clone()).map_err(FileError::output)?,
+            tally: Tally::default(),
+            drain,
+        })
+    }
+
+    /// Hands what is encoded to the drain, if any.
+    fn drain(&mut self) -> Result<()> {
+        match &mut self.drain {
+            Some(d) => d.take(&mut self.writer),
+            None => Ok(()),
+        }
+    }
+
+    /// After an event: hands on what is encoded once it is big enough.
+    fn drain_some(&mut self) -> Result<()> {
+        if self.writer.bytes().len() >= DRAIN_BYTES {
+            self.drain()?;
+        }
+        Ok(())
+    }
+}
+
+impl UndoSink for BinlogSink<'_> {
     fn begin(&mut self, b: &Begin) -> Result<()> {
         let mut minimal = Vec::new();
         let (thread_id, status) = match &b.context {
@@ -246,8 +357,8 @@ impl<W: Write> UndoSink for BinlogSink<W> {
         };
         self.writer
             .write_statement(b.stamp, &Statement::begin(thread_id, status))?;
-        self.stats.transactions += 1;
-        self.last = Some(b.stamp);
+        self.tally.stats.transactions += 1;
+        self.tally.last = Some(b.stamp);
         Ok(())
     }
 
@@ -257,14 +368,12 @@ impl<W: Write> UndoSink for BinlogSink<W> {
     }
 
     fn rows(&mut self, r: &UndoRows) -> Result<()> {
-        self.body.clear();
-        r.encode_body(&mut self.body)?;
         self.writer
-            .write_parts(r.event_type, r.stamp, &[&self.body])?;
-        self.stats.rows_events += 1;
-        self.stats.rows += r.rows.len() as u64;
-        self.last = Some(r.stamp);
-        Ok(())
+            .write_built(r.event_type, r.stamp, |out| r.encode_body(out))?;
+        self.tally.stats.rows_events += 1;
+        self.tally.stats.rows += r.rows.len() as u64;
+        self.tally.last = Some(r.stamp);
+        self.drain_some()
     }
 
     fn commit(&mut self, c: &Commit) -> Result<()> {
@@ -272,7 +381,7 @@ impl<W: Write> UndoSink for BinlogSink<W> {
             xid: c.xid.unwrap_or(0),
         });
         self.writer.write_data(EventType::XID, c.stamp, &xid)?;
-        self.last = Some(c.stamp);
-        Ok(())
+        self.tally.last = Some(c.stamp);
+        self.drain_some()
     }
 }
