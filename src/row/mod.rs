@@ -310,8 +310,13 @@ impl<'d> Rows<'d, '_> {
             return None;
         }
         let start = self.pos;
-        before.clear();
-        after.clear();
+        // An image not in this kind of row is left empty; the others are written over
+        // by `decode_image`.
+        match self.kind {
+            RowsKind::Write => before.clear(),
+            RowsKind::Delete => after.clear(),
+            RowsKind::Update | RowsKind::PartialUpdate => {}
+        }
         let (b, a) = (self.before_cols, self.after_cols);
         let r = match self.kind {
             RowsKind::Write => self.decode_image(a, false, after),
@@ -345,7 +350,13 @@ impl<'d> Rows<'d, '_> {
         let offset = self.base + self.pos as u64;
         let table = self.table;
         let head = image_head(data, present, table, value_options, offset)?;
-        out.resize(self.column_count, None);
+        // Every slot of `out` is written below when every column is in the image (and
+        // `out` holds one per column already): the last row's values are dropped as they
+        // are replaced. Otherwise the columns not in it are `None`.
+        if out.len() != self.column_count || count_bits(present, out.len()) != out.len() {
+            out.clear();
+            out.resize(self.column_count, None);
+        }
         // What `ImageValues` does, as one loop writing straight into `out`.
         let mut pos = head.values_at;
         for (i, null) in present_columns(present, head.nulls, out.len()) {
