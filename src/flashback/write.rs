@@ -62,7 +62,8 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// Groups encoded at once.
 const BATCH_GROUPS: usize = 32;
 
-/// Runs the encoding of groups of undo transactions, in parallel when it can.
+/// Runs the jobs of writing an undo (encoding groups of undo transactions, writing the
+/// batch encoded before), in parallel when it can.
 pub trait Spread: Sync {
     /// Runs `job(0)`, …, `job(n - 1)` (in any order, on any threads) and returns their
     /// results in index order.
@@ -111,9 +112,9 @@ impl Tally {
     }
 }
 
-/// The group in `slot`, whoever held its lock before.
-fn lock(slot: &Mutex<Group>) -> std::sync::MutexGuard<'_, Group> {
-    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// What `m` holds, whoever held its lock before.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The first error of jobs run in order.
@@ -195,7 +196,7 @@ pub fn write_binlog_with<W: Write + Send>(
             if let Some((was, groups)) = encoded.take() {
                 write_groups(&output, &slots[was], &groups, &txns, &format)?;
             }
-            let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+            let mut out = lock(&output);
             let Output {
                 writer,
                 tally,
@@ -242,7 +243,7 @@ fn write_groups<W: Write>(
     txns: &[&UndoTxn],
     format: &Format,
 ) -> Result<(), FileError> {
-    let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = lock(&output);
     let Output {
         writer,
         tally,
