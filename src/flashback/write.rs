@@ -197,17 +197,12 @@ pub fn write_binlog_with<W: Write + Send>(
                 write_groups(&output, &slots[was], &groups, &txns, &format)?;
             }
             let mut out = lock(&output);
-            let Output {
-                writer,
-                tally,
-                release,
-            } = &mut *out;
             let buf = std::mem::take(&mut lock(&slots[set][0]).bytes);
-            let mut sink = BinlogSink::new(buf, &format, Some(writer))?;
+            let mut sink = BinlogSink::new(buf, &format, Some(&mut out.writer))?;
             walk::undo_one(inputs, &formats, t, opts, &mut walker, &mut sink)?;
             sink.drain().map_err(FileError::output)?;
-            tally.add(&sink.tally);
-            release.done(t.file as usize, t.start, t.end);
+            let tally = sink.tally;
+            out.written(&tally, std::slice::from_ref(t));
             i += 1;
         }
     }
@@ -234,6 +229,16 @@ struct Output<'o, W: Write> {
     release: Releaser<'o>,
 }
 
+impl<W: Write> Output<'_, W> {
+    /// The undo of `txns`, holding `tally`, has been written.
+    fn written(&mut self, tally: &Tally, txns: &[&UndoTxn]) {
+        self.tally.add(tally);
+        for t in txns {
+            self.release.done(t.file as usize, t.start, t.end);
+        }
+    }
+}
+
 /// Writes the encoded `groups` (of `txns`) from `slots`, in order: each moved to where it
 /// lands (its CRC32s computed there) and appended; their source ranges are then let go.
 fn write_groups<W: Write>(
@@ -243,21 +248,16 @@ fn write_groups<W: Write>(
     txns: &[&UndoTxn],
     format: &Format,
 ) -> Result<(), FileError> {
-    let mut out = lock(&output);
-    let Output {
-        writer,
-        tally,
-        release,
-    } = &mut *out;
+    let mut out = lock(output);
     for (slot, g) in slots.iter().zip(groups) {
         let mut e = lock(slot);
-        relocate(&mut e.bytes, format, writer.position()).map_err(FileError::output)?;
-        writer.append_placed(&e.bytes).map_err(FileError::output)?;
+        let at = out.writer.position();
+        relocate(&mut e.bytes, format, at).map_err(FileError::output)?;
+        out.writer
+            .append_placed(&e.bytes)
+            .map_err(FileError::output)?;
         e.bytes.clear();
-        tally.add(&e.tally);
-        for t in &txns[g.clone()] {
-            release.done(t.file as usize, t.start, t.end);
-        }
+        out.written(&e.tally, &txns[g.clone()]);
     }
     Ok(())
 }
