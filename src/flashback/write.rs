@@ -59,8 +59,17 @@ const GROUP_BYTES: u64 = 256 << 10;
 const BIG_TXN: u64 = 4 << 20;
 /// Such a transaction's undo goes out whenever this many bytes of it are encoded.
 const DRAIN_BYTES: usize = 1 << 20;
-/// Groups encoded at once.
-const BATCH_GROUPS: usize = 32;
+/// Groups encoded at once, at most: a batch ends with this many groups, or once its
+/// source transactions hold [`BATCH_BYTES`]. Two batches are in memory at a time (one
+/// encoded, the one before it written), so their undo is at most about
+/// 2 × ([`BATCH_BYTES`] + [`BIG_TXN`]).
+const BATCH_GROUPS: usize = 16;
+/// Source bytes a batch ends at.
+const BATCH_BYTES: u64 = 4 << 20;
+/// A group's buffer is kept for the next batch up to this capacity; a bigger one (a
+/// group that held a transaction of megabytes) is let go, so that the kept buffers stay
+/// small whatever the transactions were.
+const SLOT_KEEP: usize = 2 * GROUP_BYTES as usize;
 
 /// Runs the jobs of writing an undo (encoding groups of undo transactions, writing the
 /// batch encoded before), in parallel when it can.
@@ -165,13 +174,16 @@ pub fn write_binlog_with<W: Write + Send>(
     let mut i = 0;
     while i < txns.len() || encoded.is_some() {
         let mut groups: Vec<Range<usize>> = Vec::new();
-        while i < txns.len() && !big(txns[i]) && groups.len() < BATCH_GROUPS {
+        let mut batch = 0;
+        while i < txns.len() && !big(txns[i]) && groups.len() < BATCH_GROUPS && batch < BATCH_BYTES
+        {
             let start = i;
             let mut bytes = 0;
             while i < txns.len() && !big(txns[i]) && bytes < GROUP_BYTES {
                 bytes += txns[i].end - txns[i].start;
                 i += 1;
             }
+            batch += bytes;
             groups.push(start..i);
         }
         // Job 0 writes the batch before; job 1 + g encodes group g of this one.
@@ -256,6 +268,9 @@ fn write_groups<W: Write>(
         out.writer
             .append_placed(&e.bytes)
             .map_err(FileError::output)?;
+        if e.bytes.capacity() > SLOT_KEEP {
+            e.bytes = Vec::new();
+        }
         e.bytes.clear();
         out.written(&e.tally, &txns[g.clone()]);
     }
