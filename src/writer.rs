@@ -260,6 +260,29 @@ impl<W: Write> BinlogWriter<W> {
         Ok(())
     }
 
+    /// The header of an event of `len` bytes in all, written at this writer's position.
+    /// Refuses an event over the 4 GiB limit.
+    fn header(&self, t: EventType, stamp: Stamp, len: usize) -> Result<Vec<u8>> {
+        let Ok(event_len) = u32::try_from(len) else {
+            return Err(Error::unsupported(
+                self.pos,
+                format!("event of {len} bytes exceeds the 4 GiB event limit"),
+            ));
+        };
+        let header = EventHeader {
+            timestamp: stamp.timestamp,
+            event_type: t,
+            server_id: stamp.server_id,
+            event_len,
+            // Past 4 GiB the position wraps, as it does in the servers' own files.
+            log_pos: (self.pos + len as u64) as u32,
+            flags: stamp.flags,
+        };
+        let mut hb = Vec::with_capacity(HEADER_LEN);
+        header.write(&mut hb);
+        Ok(hb)
+    }
+
     /// Writes an event whose body is the concatenation of `parts`. Returns its offset.
     pub fn write_parts(&mut self, t: EventType, stamp: Stamp, parts: &[&[u8]]) -> Result<u64> {
         let checksum = if t == EventType::FORMAT_DESCRIPTION {
@@ -270,25 +293,7 @@ impl<W: Write> BinlogWriter<W> {
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
         let len = HEADER_LEN + body_len + if checksum { CHECKSUM_LEN } else { 0 };
         let start = self.pos;
-        let end = start + len as u64;
-        let Ok(event_len) = u32::try_from(len) else {
-            return Err(Error::unsupported(
-                start,
-                format!("event of {len} bytes exceeds the 4 GiB event limit"),
-            ));
-        };
-        // Past 4 GiB the position wraps, as it does in the servers' own files.
-        let log_pos = end as u32;
-        let header = EventHeader {
-            timestamp: stamp.timestamp,
-            event_type: t,
-            server_id: stamp.server_id,
-            event_len,
-            log_pos,
-            flags: stamp.flags,
-        };
-        let mut hb = Vec::with_capacity(HEADER_LEN);
-        header.write(&mut hb);
+        let hb = self.header(t, stamp, len)?;
         self.put(&hb)?;
         for p in parts {
             self.put(p)?;
@@ -416,25 +421,13 @@ impl BinlogWriter<Vec<u8>> {
         let checksum = self.format.has_checksum();
         let len = self.out.len() - at + if checksum { CHECKSUM_LEN } else { 0 };
         let start = self.pos;
-        let end = start + len as u64;
-        let Ok(event_len) = u32::try_from(len) else {
-            self.out.truncate(at);
-            return Err(Error::unsupported(
-                start,
-                format!("event of {len} bytes exceeds the 4 GiB event limit"),
-            ));
+        let hb = match self.header(t, stamp, len) {
+            Ok(hb) => hb,
+            Err(e) => {
+                self.out.truncate(at);
+                return Err(e);
+            }
         };
-        let header = EventHeader {
-            timestamp: stamp.timestamp,
-            event_type: t,
-            server_id: stamp.server_id,
-            event_len,
-            // Past 4 GiB the position wraps, as it does in the servers' own files.
-            log_pos: end as u32,
-            flags: stamp.flags,
-        };
-        let mut hb = Vec::with_capacity(HEADER_LEN);
-        header.write(&mut hb);
         self.out[at..at + HEADER_LEN].copy_from_slice(&hb);
         if checksum {
             let crc = if self.crc_later {
@@ -444,7 +437,7 @@ impl BinlogWriter<Vec<u8>> {
             };
             self.out.extend_from_slice(&crc.to_le_bytes());
         }
-        self.pos = end;
+        self.pos = start + len as u64;
         Ok(start)
     }
 
@@ -469,8 +462,9 @@ impl BinlogWriter<Vec<u8>> {
 /// Moves `events`, encoded from position 0 in `format` (by a [`BinlogWriter::continuing`]
 /// or [`BinlogWriter::apart`] writer), to position `shift` of a binlog: each event's end
 /// position is moved by `shift`, and its CRC32 computed there when the format has
-/// checksums. Refuses bytes that are not whole events (the error's offset is where the
-/// bad event would land).
+/// checksums (not for a FORMAT_DESCRIPTION event, whose CRC32 leaves out its in-use
+/// flag). Refuses bytes that are not whole events (the error's offset is where the bad
+/// event would land).
 pub fn relocate(events: &mut [u8], format: &Format, shift: u64) -> Result<()> {
     let checksum = format.has_checksum();
     let mut at = 0usize;
